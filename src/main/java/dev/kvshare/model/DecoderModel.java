@@ -1,0 +1,149 @@
+package dev.kvshare.model;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One ONNX decoder with explicit past KV. A forward pass takes new token ids and the past
+ * {@link KvCache}, and returns the extended cache built from the pass's present outputs, which stay native
+ * and become the next pass's past as they are. Thread-safe: concurrent requests share the session.
+ */
+public final class DecoderModel implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(DecoderModel.class);
+
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final DecoderIo io;
+    private final int prefillChunk;
+    private final Set<String> presentOutputs;
+    private final List<OnnxTensor> emptyTensors;
+    private final KvCache empty;
+    private final boolean continuesWithManyTokens;
+
+    DecoderModel(OrtEnvironment env, OrtSession session, DecoderIo io, int prefillChunk) throws OrtException {
+        this.env = env;
+        this.session = session;
+        this.io = io;
+        this.prefillChunk = prefillChunk;
+        this.presentOutputs = new LinkedHashSet<>(io.presentOutputs());
+        this.emptyTensors = zeroLengthPast(env, io.kv());
+        this.empty = new KvCache(emptyTensors, 0, null);
+        this.continuesWithManyTokens = probeManyTokensAfterPast();
+    }
+
+    public DecoderIo io() {
+        return io;
+    }
+
+    /** The zero-length past every sequence starts from; shared, closing it does nothing. */
+    public KvCache emptyCache() {
+        return empty;
+    }
+
+    /** A logits buffer for {@link #step}; one per sequence, reused across its steps. */
+    public Logits newLogits() {
+        try {
+            return new Logits(env, io.logitsType(), io.vocabSize());
+        } catch (OrtException e) {
+            throw new InferenceException("Could not allocate logits", e);
+        }
+    }
+
+    /**
+     * Whether the export accepts several new tokens after a non-empty past. ONNX Runtime GenAI builder
+     * exports do not (their causal mask is either prompt-shaped or one token wide), so with them a prefill
+     * continuing after a past (chunks, a restored prefix) runs one token per pass.
+     */
+    public boolean continuesWithManyTokens() {
+        return continuesWithManyTokens;
+    }
+
+    /**
+     * Runs {@code ids} after {@code past} without reading logits (prefill), in passes of at most
+     * {@code kvshare.model.prefill-chunk} tokens. The caller still owns {@code past}; the returned cache
+     * is new and the caller's to close.
+     */
+    public KvCache extend(int[] ids, KvCache past) {
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("extend needs at least one token");
+        }
+        KvCache cache = past;
+        for (int from = 0; from < ids.length; ) {
+            int passLength = continuesWithManyTokens ? prefillChunk : cache.length() == 0 ? ids.length : 1;
+            int[] chunk = Arrays.copyOfRange(ids, from, Math.min(ids.length, from + passLength));
+            from += chunk.length;
+            KvCache next = forward(chunk, cache, null);
+            if (cache != past) {
+                cache.close();
+            }
+            cache = next;
+        }
+        return cache;
+    }
+
+    /**
+     * Runs one token after {@code past} and writes the logits of its position into {@code logits}.
+     * The caller still owns {@code past} and owns the returned cache.
+     */
+    public KvCache step(int tokenId, KvCache past, Logits logits) {
+        return forward(new int[] {tokenId}, past, logits);
+    }
+
+    private KvCache forward(int[] ids, KvCache past, Logits logits) {
+        try (StepInputs inputs = new StepInputs(env, io, ids, past)) {
+            Map<String, OnnxValue> pinned = logits == null ? Map.of() : Map.of(DecoderIo.LOGITS, logits.tensor());
+            OrtSession.Result result = session.run(inputs.asMap(), presentOutputs, pinned);
+            return presentsOf(result, past.length() + ids.length);
+        } catch (OrtException e) {
+            throw new InferenceException("ONNX Runtime failed to run the decoder: " + e.getMessage(), e);
+        }
+    }
+
+    private KvCache presentsOf(OrtSession.Result result, int length) {
+        List<OnnxTensor> tensors = new ArrayList<>(io.presentOutputs().size());
+        for (String name : io.presentOutputs()) {
+            tensors.add((OnnxTensor) result.get(name).orElseThrow());
+        }
+        return new KvCache(tensors, length, result);
+    }
+
+    private boolean probeManyTokensAfterPast() {
+        try (KvCache one = forward(new int[] {0}, empty, null); KvCache three = forward(new int[] {0, 0}, one, null)) {
+            return three.length() == 3;
+        } catch (InferenceException e) {
+            log.info("This export cannot run several tokens after a past ({}); prefill continuing after a past "
+                    + "runs one token per pass", e.getMessage());
+            return false;
+        }
+    }
+
+    private static List<OnnxTensor> zeroLengthPast(OrtEnvironment env, KvSpec kv) throws OrtException {
+        List<OnnxTensor> tensors = new ArrayList<>(kv.tensorCount());
+        ByteBuffer none = ByteBuffer.allocateDirect(0).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < kv.tensorCount(); i++) {
+            tensors.add(OnnxTensor.createTensor(env, none, kv.tensorShape(0), kv.dtype()));
+        }
+        return List.copyOf(tensors);
+    }
+
+    @Override
+    public void close() throws OrtException {
+        emptyTensors.forEach(OnnxTensor::close);
+        session.close();
+    }
+}

@@ -1,0 +1,64 @@
+package dev.kvshare.model;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Loads a model directory (DESIGN §3) into a {@link ServedModel}. */
+public final class ModelLoader {
+
+    private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);
+
+    private final OrtSessionFactory sessions;
+    private final OrtEnvironment env;
+
+    public ModelLoader(OrtEnvironment env) {
+        this.env = env;
+        this.sessions = new OrtSessionFactory(env);
+    }
+
+    /**
+     * @param defaultName the model id when {@code kvshare.model.name} is unset
+     */
+    public ServedModel load(Path directory, ModelProperties properties, String defaultName) {
+        ModelConfig config = ModelConfig.read(directory);
+        ModelFiles files = ModelFiles.in(directory, properties.file(), config.genaiDecoderFile());
+        TokenizerConfig tokenizerConfig = TokenizerConfig.read(files.tokenizerConfigJson());
+        Tokenizer tokenizer = Tokenizer.load(files.tokenizer());
+        try {
+            config = withTokenizerEos(config, tokenizer, tokenizerConfig);
+            if (properties.contextLength() > 0) {
+                config = config.withContextLength(properties.contextLength());
+            }
+            var opened = sessions.open(files.onnxFile(), ExecutionDevice.parse(properties.device()),
+                    properties.intraOpThreads());
+            DecoderIo io = DecoderIo.detect(opened.session().getInputInfo(), opened.session().getOutputInfo(),
+                    config.headDimensions());
+            DecoderModel decoder = new DecoderModel(env, opened.session(), io, properties.prefillChunk());
+            String name = properties.name() != null && !properties.name().isBlank() ? properties.name() : defaultName;
+            log.info("Loaded model '{}' from {} on {}: {} layout, {} layers, {} KV heads, head dim {}, KV {}, "
+                            + "context {}", name, files.onnxFile(), opened.executionProvider(), io.kv().layout(),
+                    io.kv().layers(), io.kv().kvHeads(), io.kv().headDim(), io.kv().dtype(), config.contextLength());
+            return new ServedModel(name, files, config, decoder, tokenizer, ChatTemplate.of(tokenizerConfig),
+                    tokenizerConfig, opened.executionProvider());
+        } catch (OrtException | RuntimeException e) {
+            tokenizer.close();
+            if (e instanceof UnsupportedModelException unsupported) {
+                throw unsupported;
+            }
+            throw new UnsupportedModelException("Cannot load the model in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The tokenizer's EOS token ends generation too, whatever the config files say. */
+    private static ModelConfig withTokenizerEos(ModelConfig config, Tokenizer tokenizer, TokenizerConfig tc) {
+        Set<Integer> ids = new HashSet<>();
+        tokenizer.tokenId(tc.eosToken()).ifPresent(ids::add);
+        return config.withEosTokenIds(ids);
+    }
+}

@@ -1,0 +1,63 @@
+package dev.kvshare.model;
+
+import java.nio.file.Path;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens ONNX Runtime sessions on the configured execution provider. ONNX Runtime's {@code addCUDA} throws
+ * when the CUDA provider or its libraries cannot load (the CPU build has none): {@code auto} falls back to
+ * CPU and says so once, {@code cuda} fails fast.
+ */
+public final class OrtSessionFactory {
+
+    private static final Logger log = LoggerFactory.getLogger(OrtSessionFactory.class);
+
+    /** The opened session and the provider it actually runs on ({@code CUDA:0} or {@code CPU}). */
+    public record OpenedSession(OrtSession session, String executionProvider) {
+    }
+
+    private final OrtEnvironment env;
+
+    public OrtSessionFactory(OrtEnvironment env) {
+        this.env = env;
+    }
+
+    public OpenedSession open(Path onnxFile, ExecutionDevice device, int intraOpThreads) throws OrtException {
+        try (SessionOptions options = new SessionOptions()) {
+            options.setOptimizationLevel(OptLevel.ALL_OPT);
+            if (intraOpThreads > 0) {
+                options.setIntraOpNumThreads(intraOpThreads);
+            }
+            String provider = addProvider(options, device);
+            return new OpenedSession(env.createSession(onnxFile.toString(), options), provider);
+        }
+    }
+
+    private static String addProvider(SessionOptions options, ExecutionDevice device) throws OrtException {
+        switch (device.kind()) {
+            case CPU:
+                return "CPU";
+            case CUDA:
+                options.addCUDA(device.cudaDeviceId());
+                return "CUDA:" + device.cudaDeviceId();
+            default:
+                try {
+                    options.addCUDA(device.cudaDeviceId());
+                    log.info("kvshare.model.device=auto: running on the CUDA execution provider (device {})",
+                            device.cudaDeviceId());
+                    return "CUDA:" + device.cudaDeviceId();
+                } catch (OrtException | LinkageError e) {
+                    log.info("kvshare.model.device=auto: CUDA execution provider unavailable ({}); running on CPU",
+                            e.getMessage());
+                    return "CPU";
+                }
+        }
+    }
+}
