@@ -1,0 +1,33 @@
+package dev.kvshare.config;
+
+import java.nio.file.Path;
+
+import ai.onnxruntime.OrtEnvironment;
+import dev.kvshare.model.BundledModel;
+import dev.kvshare.model.ModelLoader;
+import dev.kvshare.model.ModelProperties;
+import dev.kvshare.model.ServedModel;
+import dev.kvshare.observability.GenerationMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Loads the served model at start-up: the configured directory, or the bundled model. */
+@Configuration(proxyBeanMethods = false)
+public class ModelConfiguration {
+
+    @Bean(destroyMethod = "close")
+    ServedModel servedModel(ModelProperties properties) {
+        ModelLoader loader = new ModelLoader(OrtEnvironment.getEnvironment());
+        Path directory = properties.path();
+        if (directory == null) {
+            return loader.load(BundledModel.extract(), properties, BundledModel.NAME);
+        }
+        return loader.load(directory, properties, directory.getFileName().toString());
+    }
+
+    @Bean
+    GenerationMetrics generationMetrics(MeterRegistry registry, ServedModel model) {
+        return new GenerationMetrics(registry, model.name());
+    }
+}

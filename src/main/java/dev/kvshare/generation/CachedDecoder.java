@@ -1,0 +1,67 @@
+package dev.kvshare.generation;
+
+import java.util.Arrays;
+
+import dev.kvshare.model.DecoderModel;
+import dev.kvshare.model.KvCache;
+import dev.kvshare.model.Logits;
+
+/**
+ * Prefill once, then one token per step, each step's present KV handed back as the next step's past.
+ * A step's cache is closed only after the next step has run on it.
+ */
+public final class CachedDecoder implements SequenceDecoder {
+
+    private final DecoderModel model;
+    private final Logits logits;
+    private KvCache cache;
+
+    /**
+     * @param past KV already known for the first {@code past.length()} prompt tokens (restored from the
+     *             prompt cache), or the model's empty cache; this decoder takes ownership of it
+     */
+    public CachedDecoder(DecoderModel model, KvCache past) {
+        this.model = model;
+        this.cache = past;
+        this.logits = model.newLogits();
+    }
+
+    public CachedDecoder(DecoderModel model) {
+        this(model, model.emptyCache());
+    }
+
+    @Override
+    public float[] start(int[] promptIds) {
+        int known = cache.length();
+        if (known >= promptIds.length) {
+            // The last prompt token is always computed, so that its logits exist.
+            throw new IllegalArgumentException("The past covers the whole prompt; at least one token must be computed");
+        }
+        if (known < promptIds.length - 1) {
+            replaceCache(model.extend(Arrays.copyOfRange(promptIds, known, promptIds.length - 1), cache));
+        }
+        return next(promptIds[promptIds.length - 1]);
+    }
+
+    @Override
+    public float[] next(int tokenId) {
+        replaceCache(model.step(tokenId, cache, logits));
+        return logits.values();
+    }
+
+    /** The KV of every token fed so far. */
+    public KvCache cache() {
+        return cache;
+    }
+
+    private void replaceCache(KvCache next) {
+        cache.close();
+        cache = next;
+    }
+
+    @Override
+    public void close() {
+        cache.close();
+        logits.close();
+    }
+}

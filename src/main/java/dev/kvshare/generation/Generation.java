@@ -1,0 +1,91 @@
+package dev.kvshare.generation;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Set;
+
+import dev.kvshare.model.Tokenizer;
+import dev.kvshare.observability.GenerationMetrics;
+
+/** The decode loop of one sequence: logits → sampler → token → text, until EOS, a stop string or the limit. */
+final class Generation {
+
+    private final GenerationRequest request;
+    private final Tokenizer tokenizer;
+    private final Set<Integer> eosTokenIds;
+    private final int contextLength;
+    private final GenerationMetrics metrics;
+
+    Generation(GenerationRequest request, Tokenizer tokenizer, Set<Integer> eosTokenIds, int contextLength,
+               GenerationMetrics metrics) {
+        this.request = request;
+        this.tokenizer = tokenizer;
+        this.eosTokenIds = eosTokenIds;
+        this.contextLength = contextLength;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Runs the loop on {@code decoder}, streaming text to {@code sink}.
+     *
+     * @param receivedNanos  when the request arrived ({@link System#nanoTime()}), for time to first token
+     * @param cachedTokens   prompt tokens the decoder already holds the KV of
+     */
+    GenerationResult run(SequenceDecoder decoder, int cachedTokens, TokenSink sink, long receivedNanos)
+            throws Exception {
+        int[] prompt = request.promptIds();
+        Sampler sampler = new Sampler(request.sampling());
+        IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(tokenizer, prompt);
+        StopStrings stops = new StopStrings(request.stop());
+        StringBuilder text = new StringBuilder();
+        int[] generated = new int[Math.min(request.maxTokens(), contextLength - prompt.length)];
+        int count = 0;
+        int unsentFrom = 0;
+        FinishReason reason = FinishReason.LENGTH;
+        boolean stoppedByString = false;
+
+        float[] logits = decoder.start(prompt);
+        metrics.promptComputed(prompt.length - cachedTokens);
+        long last = System.nanoTime();
+        metrics.firstToken(Duration.ofNanos(last - receivedNanos));
+        while (true) {
+            int token = sampler.next(logits);
+            generated[count++] = token;
+            if (!request.ignoreEos() && eosTokenIds.contains(token)) {
+                reason = FinishReason.STOP;
+                break;
+            }
+            metrics.tokenGenerated();
+            StopStrings.Offer offer = stops.offer(detokenizer.add(token));
+            if (!offer.text().isEmpty() || offer.stopped()) {
+                text.append(offer.text());
+                sink.accept(new TextChunk(offer.text(), Arrays.copyOfRange(generated, unsentFrom, count)));
+                unsentFrom = count;
+            }
+            if (offer.stopped()) {
+                reason = FinishReason.STOP;
+                stoppedByString = true;
+                break;
+            }
+            if (count == generated.length) {
+                break;
+            }
+            logits = decoder.next(token);
+            long now = System.nanoTime();
+            metrics.interToken(now - last);
+            last = now;
+        }
+        if (!stoppedByString) {
+            // Text held back for an incomplete character or a possible stop string is due now.
+            StopStrings.Offer tail = stops.offer(detokenizer.finish());
+            String rest = tail.stopped() ? tail.text() : tail.text() + stops.flush();
+            if (!rest.isEmpty() || unsentFrom < count) {
+                text.append(rest);
+                sink.accept(new TextChunk(rest, Arrays.copyOfRange(generated, unsentFrom, count)));
+            }
+        }
+        metrics.finished(reason.openAiName(), Duration.ofNanos(System.nanoTime() - receivedNanos));
+        return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), reason, prompt.length,
+                cachedTokens);
+    }
+}

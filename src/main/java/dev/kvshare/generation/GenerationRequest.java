@@ -1,0 +1,25 @@
+package dev.kvshare.generation;
+
+import java.util.List;
+
+/**
+ * One sequence to generate.
+ *
+ * @param promptIds the prompt's token ids
+ * @param maxTokens at most this many tokens are generated
+ * @param stop      strings that end generation; not part of the output
+ * @param ignoreEos keep generating past end-of-sequence tokens (for benchmarks)
+ */
+public record GenerationRequest(int[] promptIds, int maxTokens, SamplingParams sampling, List<String> stop,
+                                boolean ignoreEos) {
+
+    public GenerationRequest {
+        if (promptIds.length == 0) {
+            throw new IllegalArgumentException("The prompt must have at least one token");
+        }
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("maxTokens must be at least 1");
+        }
+        stop = List.copyOf(stop);
+    }
+}

@@ -1,0 +1,154 @@
+package dev.kvshare.generation;
+
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.kvshare.model.ChatTemplateException;
+import dev.kvshare.model.ChatTurn;
+import dev.kvshare.model.ServedModel;
+import dev.kvshare.observability.GenerationMetrics;
+import jakarta.annotation.PreDestroy;
+import org.springframework.stereotype.Service;
+
+/**
+ * Orchestrates requests: builds prompts, checks them against the context, and runs each sequence on a
+ * bounded pool. At most {@code max-concurrent} sequences run and {@code max-queued} wait; past that a
+ * request is refused at once (429) rather than piling up memory.
+ */
+@Service
+public class GenerationService {
+
+    private final ServedModel model;
+    private final GenerationProperties properties;
+    private final GenerationMetrics metrics;
+    private final ThreadPoolExecutor pool;
+    private final AtomicInteger running = new AtomicInteger();
+
+    public GenerationService(ServedModel model, GenerationProperties properties, GenerationMetrics metrics) {
+        this.model = model;
+        this.properties = properties;
+        this.metrics = metrics;
+        AtomicInteger threads = new AtomicInteger();
+        this.pool = new ThreadPoolExecutor(properties.maxConcurrent(), properties.maxConcurrent(), 0,
+                TimeUnit.MILLISECONDS, properties.maxQueued() == 0 ? new SynchronousQueue<>()
+                        : new ArrayBlockingQueue<>(properties.maxQueued()),
+                task -> new Thread(task, "generation-" + threads.incrementAndGet()));
+        metrics.bindQueue(running::get, () -> pool.getQueue().size());
+    }
+
+    public ServedModel model() {
+        return model;
+    }
+
+    /** Renders a conversation with the model's chat template, ending with the assistant's turn. */
+    public int[] chatPrompt(List<ChatTurn> turns) {
+        try {
+            String text = model.chatTemplate().render(turns, true);
+            return inVocabulary(model.tokenizer().encode(text, false), "messages");
+        } catch (ChatTemplateException e) {
+            throw new InvalidRequestException(e.getMessage(), "messages");
+        }
+    }
+
+    /** Tokenizes a plain prompt, with the special tokens (a BOS, say) the tokenizer adds. */
+    public int[] textPrompt(String text) {
+        return inVocabulary(model.tokenizer().encode(text, true), "prompt");
+    }
+
+    /** Token ids sent by the client. */
+    public int[] tokenPrompt(List<Integer> ids) {
+        if (ids.contains(null)) {
+            throw new InvalidRequestException("Token ids must be integers", "prompt");
+        }
+        return inVocabulary(ids.stream().mapToInt(Integer::intValue).toArray(), "prompt");
+    }
+
+    /** Every id must index the model's embeddings; a tokenizer that does not match its model fails here too. */
+    private int[] inVocabulary(int[] ids, String param) {
+        int vocab = model.decoder().io().vocabSize();
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw new InvalidRequestException("Token id " + ids[i] + " at prompt position " + i
+                        + " is outside the model's vocabulary [0, " + vocab + ")", param);
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * The number of tokens to generate: the request's {@code max_tokens}, or the configured default, within
+     * the context that the prompt leaves.
+     */
+    public int maxTokensFor(int[] prompt, Integer requested, String param) {
+        int context = model.config().contextLength();
+        if (prompt.length == 0) {
+            throw new InvalidRequestException("The prompt is empty", "prompt".equals(param) ? param : "messages");
+        }
+        if (prompt.length >= context) {
+            throw new InvalidRequestException("This model's maximum context length is " + context
+                    + " tokens. However, your prompt has " + prompt.length + " tokens.", "messages");
+        }
+        if (requested == null) {
+            return Math.min(properties.defaultMaxTokens(), context - prompt.length);
+        }
+        if (requested < 1) {
+            throw new InvalidRequestException(param + " must be at least 1, not " + requested, param);
+        }
+        if (prompt.length + requested > context) {
+            throw new InvalidRequestException("This model's maximum context length is " + context
+                    + " tokens. However, you requested " + (prompt.length + requested) + " tokens ("
+                    + prompt.length + " in the prompt, " + requested + " for the completion).", param);
+        }
+        return requested;
+    }
+
+    /**
+     * Queues a sequence; the future completes when it is done. Text reaches {@code sink} as it is made.
+     *
+     * @throws ServiceOverloadedException when the queue is full
+     */
+    public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenSink sink) {
+        long received = System.nanoTime();
+        CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        try {
+            pool.execute(() -> {
+                running.incrementAndGet();
+                try {
+                    result.complete(generate(request, sink, received));
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                } finally {
+                    running.decrementAndGet();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            metrics.rejected();
+            throw new ServiceOverloadedException("The server is at capacity: " + properties.maxConcurrent()
+                    + " sequences are generating and " + properties.maxQueued() + " are waiting. Retry shortly.");
+        }
+        return result;
+    }
+
+    private GenerationResult generate(GenerationRequest request, TokenSink sink, long received) throws Exception {
+        Generation generation = new Generation(request, model.tokenizer(), model.config().eosTokenIds(),
+                model.config().contextLength(), metrics);
+        try (SequenceDecoder decoder = new CachedDecoder(model.decoder())) {
+            return generation.run(decoder, 0, sink, received);
+        }
+    }
+
+    public int retryAfterSeconds() {
+        return properties.retryAfterSeconds();
+    }
+
+    @PreDestroy
+    void shutdown() {
+        pool.shutdown();
+    }
+}

@@ -1,0 +1,79 @@
+package dev.kvshare.observability;
+
+import java.time.Duration;
+import java.util.function.Supplier;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * The generation meters (see docs/observability.md for their Prometheus names). Tags stay bounded: the
+ * model name, the prompt-token source and the finish reason; never anything per request.
+ */
+public class GenerationMetrics {
+
+    private final MeterRegistry registry;
+    private final String model;
+    private final Timer timeToFirstToken;
+    private final Timer interTokenLatency;
+    private final Counter generatedTokens;
+    private final Counter promptTokensComputed;
+
+    public GenerationMetrics(MeterRegistry registry, String model) {
+        this.registry = registry;
+        this.model = model;
+        this.timeToFirstToken = Timer.builder("kvshare.time.to.first.token")
+                .description("Request received to first generated token (gen_ai.server.time_to_first_token)")
+                .tag("model", model).publishPercentileHistogram().register(registry);
+        this.interTokenLatency = Timer.builder("kvshare.inter.token.latency")
+                .description("Time between consecutive generated tokens (gen_ai.server.time_per_output_token)")
+                .tag("model", model).publishPercentileHistogram().register(registry);
+        this.generatedTokens = Counter.builder("kvshare.generation.tokens")
+                .description("Tokens generated").tag("model", model).register(registry);
+        this.promptTokensComputed = promptTokens("computed");
+    }
+
+    /** Prompt tokens by where their KV came from: {@code computed}, or a prompt-cache tier. */
+    public Counter promptTokens(String source) {
+        return Counter.builder("kvshare.prompt.tokens")
+                .description("Prompt tokens by the source of their KV: computed by prefill or restored from a cache tier")
+                .tags("model", model, "source", source).register(registry);
+    }
+
+    public void firstToken(Duration sinceReceived) {
+        timeToFirstToken.record(sinceReceived);
+    }
+
+    public void interToken(long nanos) {
+        interTokenLatency.record(Duration.ofNanos(nanos));
+    }
+
+    public void tokenGenerated() {
+        generatedTokens.increment();
+    }
+
+    public void promptComputed(int tokens) {
+        promptTokensComputed.increment(tokens);
+    }
+
+    public void finished(String finishReason, Duration duration) {
+        Timer.builder("kvshare.request.duration")
+                .description("Generation time per request (gen_ai.server.request.duration)")
+                .tags("model", model, "finish_reason", finishReason).register(registry).record(duration);
+    }
+
+    public void rejected() {
+        Counter.builder("kvshare.requests.rejected").description("Requests refused with 429: queue full")
+                .tag("model", model).register(registry).increment();
+    }
+
+    /** Sequences generating now and waiting for a slot: the autoscaling signal. */
+    public void bindQueue(Supplier<Number> running, Supplier<Number> waiting) {
+        Gauge.builder("kvshare.requests.running", running).description("Sequences being generated")
+                .tag("model", model).register(registry);
+        Gauge.builder("kvshare.requests.waiting", waiting).description("Sequences waiting for a generation slot")
+                .tag("model", model).register(registry);
+    }
+}
