@@ -1,0 +1,130 @@
+package dev.kvshare.api;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.kvshare.generation.GenerationRequest;
+import dev.kvshare.generation.GenerationResult;
+import dev.kvshare.generation.GenerationService;
+import dev.kvshare.generation.InvalidRequestException;
+import dev.kvshare.generation.TextChunk;
+import dev.kvshare.generation.TokenSink;
+import dev.kvshare.model.ChatTurn;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
+
+/** {@code POST /v1/chat/completions}. */
+@RestController
+class ChatCompletionController {
+
+    private static final String CHUNK = "chat.completion.chunk";
+
+    private final GenerationService generation;
+    private final EventStream events;
+
+    ChatCompletionController(GenerationService generation, EventStream events) {
+        this.generation = generation;
+        this.events = events;
+    }
+
+    @PostMapping("/v1/chat/completions")
+    ResponseEntity<ResponseBodyEmitter> complete(@RequestBody ChatCompletionRequest request) {
+        String model = generation.model().name();
+        GenerationRequests.checkModel(request, model);
+        int[] prompt = generation.chatPrompt(turns(request.messages()));
+        Integer requestedMax = request.maxCompletionTokens() != null ? request.maxCompletionTokens()
+                : request.maxTokens();
+        String maxParam = request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
+        GenerationRequest generationRequest = GenerationRequests.of(request, prompt,
+                generation.maxTokensFor(prompt, requestedMax, maxParam));
+        boolean tokenIds = Boolean.TRUE.equals(request.returnTokenIds());
+        String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+        long created = Instant.now().getEpochSecond();
+
+        if (Boolean.TRUE.equals(request.stream())) {
+            boolean includeUsage = request.streamOptions() != null
+                    && Boolean.TRUE.equals(request.streamOptions().includeUsage());
+            return events.stream(generationRequest, new ChunkFormat(id, created, model, prompt, tokenIds, includeUsage));
+        }
+        GenerationResult result = generation.submit(generationRequest, TokenSink.NONE).join();
+        var choice = new ChatCompletionResponse.Choice(0,
+                new ChatCompletionResponse.Message("assistant", result.text()), result.finishReason().openAiName(),
+                null, tokenIds ? result.tokenIds() : null);
+        return EventStream.json(new ChatCompletionResponse(id, "chat.completion", created, model, List.of(choice),
+                Usage.of(result), tokenIds ? prompt : null));
+    }
+
+    private static List<ChatTurn> turns(List<ChatCompletionRequest.Message> messages) {
+        if (messages == null || messages.isEmpty()) {
+            throw new InvalidRequestException("messages must be a non-empty array", "messages");
+        }
+        return messages.stream().map(ChatCompletionController::turn).toList();
+    }
+
+    private static ChatTurn turn(ChatCompletionRequest.Message message) {
+        if (message == null || message.role() == null || message.role().isBlank()) {
+            throw new InvalidRequestException("Every message needs a role", "messages");
+        }
+        return new ChatTurn(message.role(), text(message.content()));
+    }
+
+    /** A message's content: a string, or the text parts of a content array joined. */
+    private static String text(Object content) {
+        if (content == null) {
+            return "";
+        }
+        if (content instanceof String text) {
+            return text;
+        }
+        if (content instanceof List<?> parts) {
+            StringBuilder text = new StringBuilder();
+            for (Object part : parts) {
+                if (!(part instanceof Map<?, ?> map) || !"text".equals(map.get("type"))
+                        || !(map.get("text") instanceof String partText)) {
+                    throw new InvalidRequestException("Only text content parts are supported", "messages");
+                }
+                text.append(partText);
+            }
+            return text.toString();
+        }
+        throw new InvalidRequestException("Message content must be a string or an array of text parts", "messages");
+    }
+
+    /** The chunks of a streamed chat completion. */
+    private record ChunkFormat(String id, long created, String model, int[] prompt, boolean tokenIds,
+                               boolean includeUsage) implements EventStream.Format {
+
+        @Override
+        public List<Object> opening() {
+            var delta = new ChatCompletionChunk.Delta("assistant", "");
+            return List.of(chunk(new ChatCompletionChunk.Choice(0, delta, null, null, null), null,
+                    tokenIds ? prompt : null));
+        }
+
+        @Override
+        public Object text(TextChunk text) {
+            var delta = new ChatCompletionChunk.Delta(null, text.text());
+            return chunk(new ChatCompletionChunk.Choice(0, delta, null, null, tokenIds ? text.tokenIds() : null),
+                    null, null);
+        }
+
+        @Override
+        public List<Object> closing(GenerationResult result) {
+            var last = chunk(new ChatCompletionChunk.Choice(0, new ChatCompletionChunk.Delta(null, null),
+                    result.finishReason().openAiName(), null, null), null, null);
+            if (!includeUsage) {
+                return List.of(last);
+            }
+            return List.of(last, new ChatCompletionChunk(id, CHUNK, created, model, List.of(), Usage.of(result), null));
+        }
+
+        private ChatCompletionChunk chunk(ChatCompletionChunk.Choice choice, Usage usage, int[] promptIds) {
+            return new ChatCompletionChunk(id, CHUNK, created, model, List.of(choice), usage, promptIds);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.kvshare.api;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import dev.kvshare.generation.GenerationRequest;
+import dev.kvshare.generation.GenerationResult;
+import dev.kvshare.generation.GenerationService;
+import dev.kvshare.generation.InvalidRequestException;
+import dev.kvshare.generation.TextChunk;
+import dev.kvshare.generation.TokenSink;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
+
+/** {@code POST /v1/completions}: a plain prompt, as text or as token ids. */
+@RestController
+class CompletionController {
+
+    private static final String OBJECT = "text_completion";
+
+    private final GenerationService generation;
+    private final EventStream events;
+
+    CompletionController(GenerationService generation, EventStream events) {
+        this.generation = generation;
+        this.events = events;
+    }
+
+    @PostMapping("/v1/completions")
+    ResponseEntity<ResponseBodyEmitter> complete(@RequestBody CompletionRequest request) {
+        String model = generation.model().name();
+        GenerationRequests.checkModel(request, model);
+        if (Boolean.TRUE.equals(request.echo())) {
+            throw new InvalidRequestException("echo is not supported", "echo");
+        }
+        int[] prompt = prompt(request.prompt());
+        GenerationRequest generationRequest = GenerationRequests.of(request, prompt,
+                generation.maxTokensFor(prompt, request.maxTokens(), "max_tokens"));
+        boolean tokenIds = Boolean.TRUE.equals(request.returnTokenIds());
+        String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
+        long created = Instant.now().getEpochSecond();
+
+        if (Boolean.TRUE.equals(request.stream())) {
+            boolean includeUsage = request.streamOptions() != null
+                    && Boolean.TRUE.equals(request.streamOptions().includeUsage());
+            return events.stream(generationRequest, new ChunkFormat(id, created, model, prompt, tokenIds, includeUsage));
+        }
+        GenerationResult result = generation.submit(generationRequest, TokenSink.NONE).join();
+        var choice = new CompletionResponse.Choice(0, result.text(), result.finishReason().openAiName(), null,
+                tokenIds ? result.tokenIds() : null);
+        return EventStream.json(new CompletionResponse(id, OBJECT, created, model, List.of(choice), Usage.of(result),
+                tokenIds ? prompt : null));
+    }
+
+    /** A string, an array of token ids, or a one-element array of either (batches are not supported). */
+    private int[] prompt(Object prompt) {
+        if (prompt instanceof String text) {
+            return generation.textPrompt(text);
+        }
+        if (prompt instanceof List<?> list && !list.isEmpty()) {
+            if (list.stream().allMatch(Integer.class::isInstance)) {
+                return generation.tokenPrompt(list.stream().map(Integer.class::cast).toList());
+            }
+            if (list.size() == 1 && (list.get(0) instanceof String || list.get(0) instanceof List<?>)) {
+                return prompt(list.get(0));
+            }
+            throw new InvalidRequestException("Batched prompts are not supported: send one prompt per request",
+                    "prompt");
+        }
+        throw new InvalidRequestException("prompt must be a string or a non-empty array of token ids", "prompt");
+    }
+
+    /** The pieces of a streamed text completion. */
+    private record ChunkFormat(String id, long created, String model, int[] prompt, boolean tokenIds,
+                               boolean includeUsage) implements EventStream.Format {
+
+        @Override
+        public List<Object> opening() {
+            return tokenIds ? List.of(piece(new CompletionResponse.Choice(0, "", null, null, null), null, prompt))
+                    : List.of();
+        }
+
+        @Override
+        public Object text(TextChunk text) {
+            return piece(new CompletionResponse.Choice(0, text.text(), null, null, tokenIds ? text.tokenIds() : null),
+                    null, null);
+        }
+
+        @Override
+        public List<Object> closing(GenerationResult result) {
+            var last = piece(new CompletionResponse.Choice(0, "", result.finishReason().openAiName(), null, null),
+                    null, null);
+            if (!includeUsage) {
+                return List.of(last);
+            }
+            return List.of(last, new CompletionResponse(id, OBJECT, created, model, List.of(), Usage.of(result), null));
+        }
+
+        private CompletionResponse piece(CompletionResponse.Choice choice, Usage usage, int[] promptIds) {
+            return new CompletionResponse(id, OBJECT, created, model, List.of(choice), usage, promptIds);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.kvshare.api;
+
+import java.util.List;
+import java.util.OptionalLong;
+
+import dev.kvshare.generation.GenerationRequest;
+import dev.kvshare.generation.InvalidRequestException;
+import dev.kvshare.generation.SamplingParams;
+
+/** Checks the fields both completion endpoints share and turns them into a {@link GenerationRequest}. */
+final class GenerationRequests {
+
+    private static final int MAX_STOP_STRINGS = 4;
+
+    private GenerationRequests() {
+    }
+
+    static GenerationRequest of(SamplingFields fields, int[] prompt, int maxTokens) {
+        return new GenerationRequest(prompt, maxTokens, sampling(fields), stops(fields.stop()),
+                Boolean.TRUE.equals(fields.ignoreEos()));
+    }
+
+    /** The request must name the served model (or none: then it is implied). */
+    static void checkModel(SamplingFields fields, String servedModel) {
+        if (fields.model() != null && !fields.model().equals(servedModel)) {
+            throw new UnknownModelException(fields.model());
+        }
+        if (fields.n() != null && fields.n() != 1) {
+            throw new InvalidRequestException("Only n=1 is supported", "n");
+        }
+    }
+
+    static SamplingParams sampling(SamplingFields fields) {
+        double temperature = within(fields.temperature(), 1.0, 0, 2, "temperature");
+        double topP = within(fields.topP(), 1.0, 0, 1, "top_p");
+        if (topP == 0) {
+            throw new InvalidRequestException("top_p must be greater than 0", "top_p");
+        }
+        int topK = fields.topK() == null || fields.topK() == -1 ? 0 : fields.topK();
+        if (topK < 0) {
+            throw new InvalidRequestException("top_k must be -1 (all), 0 (all) or positive", "top_k");
+        }
+        double presence = within(fields.presencePenalty(), 0, -2, 2, "presence_penalty");
+        double frequency = within(fields.frequencyPenalty(), 0, -2, 2, "frequency_penalty");
+        OptionalLong seed = fields.seed() == null ? OptionalLong.empty() : OptionalLong.of(fields.seed());
+        return new SamplingParams(temperature, topK, topP, presence, frequency, seed);
+    }
+
+    static List<String> stops(Object stop) {
+        if (stop == null) {
+            return List.of();
+        }
+        if (stop instanceof String single) {
+            return List.of(single);
+        }
+        if (stop instanceof List<?> list && list.size() <= MAX_STOP_STRINGS
+                && list.stream().allMatch(String.class::isInstance)) {
+            return list.stream().map(String.class::cast).toList();
+        }
+        throw new InvalidRequestException("stop must be a string or an array of at most " + MAX_STOP_STRINGS
+                + " strings", "stop");
+    }
+
+    private static double within(Double value, double fallback, double min, double max, String param) {
+        if (value == null) {
+            return fallback;
+        }
+        if (value.isNaN() || value < min || value > max) {
+            throw new InvalidRequestException(param + " must be between " + min + " and " + max + ", not " + value,
+                    param);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.kvshare.api;
+
+/** The generation fields that chat and text completion requests share. */
+interface SamplingFields {
+
+    String model();
+
+    Integer n();
+
+    Double temperature();
+
+    Double topP();
+
+    Integer topK();
+
+    Long seed();
+
+    Double presencePenalty();
+
+    Double frequencyPenalty();
+
+    /** A string, or an array of up to four strings. */
+    Object stop();
+
+    Boolean ignoreEos();
+
+    Boolean stream();
+
+    StreamOptions streamOptions();
+
+    Boolean returnTokenIds();
+
+    String cacheSalt();
+}

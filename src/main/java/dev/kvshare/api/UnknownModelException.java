@@ -1,0 +1,9 @@
+package dev.kvshare.api;
+
+/** The request names a model this instance does not serve. */
+class UnknownModelException extends RuntimeException {
+
+    UnknownModelException(String model) {
+        super("The model '" + model + "' does not exist; GET /v1/models lists the served model");
+    }
+}
