@@ -1,0 +1,37 @@
+package dev.kvshare.testsupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+
+import ai.onnxruntime.OrtEnvironment;
+import dev.kvshare.model.ModelLoader;
+import dev.kvshare.model.ModelProperties;
+import dev.kvshare.model.ServedModel;
+
+/** The reference exports in {@code ../shared/models} (see its README) and loading them for a test. */
+public final class TestModels {
+
+    public static final String GPT2 = "tiny-random-gpt2-fp32";
+    public static final String LLAMA = "tiny-random-llama-fp16";
+
+    private TestModels() {
+    }
+
+    public static Path shared(String name) {
+        Path directory = Path.of(System.getProperty("kvshare.shared-models", "../shared/models")).resolve(name);
+        assertThat(directory).as("reference model directory (../shared/models)").isDirectory();
+        return directory.toAbsolutePath();
+    }
+
+    public static ServedModel load(String name) {
+        return load(shared(name), 512);
+    }
+
+    public static ServedModel load(Path directory, int prefillChunk) {
+        ModelProperties properties = new ModelProperties(directory, null, null, "cpu", 0, prefillChunk, 0);
+        return new ModelLoader(OrtEnvironment.getEnvironment()).load(directory, properties,
+                directory.getFileName().toString());
+    }
+
+}
