@@ -1,0 +1,89 @@
+package dev.kvshare.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashSet;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.Test;
+
+class SamplerTest {
+
+    private static SamplingParams params(double temperature, int topK, double topP, long seed) {
+        return new SamplingParams(temperature, topK, topP, 0, 0, OptionalLong.of(seed));
+    }
+
+    @Test
+    void greedyTakesTheLargestLogitAndTheLowestIdOnATie() {
+        assertThat(new Sampler(SamplingParams.GREEDY).next(new float[] {0.1f, 3f, -2f, 3f})).isEqualTo(1);
+        assertThat(Sampler.argmax(new float[] {-5f, -1f, -1f})).isEqualTo(1);
+    }
+
+    @Test
+    void topKOfOneIsGreedyWhateverTheTemperature() {
+        Sampler sampler = new Sampler(params(2.0, 1, 1.0, 3));
+        for (int i = 0; i < 20; i++) {
+            assertThat(sampler.next(new float[] {0f, 1f, 0.9f})).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void topKNeverPicksOutsideTheKBest() {
+        Sampler sampler = new Sampler(params(5.0, 2, 1.0, 11));
+        float[] logits = {4f, 0f, 3.9f, 0f, 0f};
+        Set<Integer> seen = new HashSet<>();
+        IntStream.range(0, 300).forEach(i -> seen.add(sampler.next(logits.clone())));
+        assertThat(seen).containsExactlyInAnyOrder(0, 2);
+    }
+
+    @Test
+    void topPKeepsTheSmallestSetReachingP() {
+        // Probabilities 0.5, 0.3, 0.2 at temperature 1: top_p 0.7 keeps the first two only.
+        float[] logits = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.2)};
+        Sampler sampler = new Sampler(params(1.0, 0, 0.7, 5));
+        Set<Integer> seen = new HashSet<>();
+        IntStream.range(0, 500).forEach(i -> seen.add(sampler.next(logits.clone())));
+        assertThat(seen).containsExactlyInAnyOrder(0, 1);
+    }
+
+    @Test
+    void samplingFollowsTheSoftmaxDistribution() {
+        float[] logits = {0f, (float) Math.log(3)};
+        Sampler sampler = new Sampler(params(1.0, 0, 1.0, 42));
+        long ones = IntStream.range(0, 20_000).filter(i -> sampler.next(logits.clone()) == 1).count();
+        assertThat(ones / 20_000.0).isBetween(0.72, 0.78);
+    }
+
+    @Test
+    void theSameSeedGivesTheSameSequence() {
+        float[] logits = new float[50];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) Math.sin(i);
+        }
+        int[] first = draw(new Sampler(params(1.0, 0, 0.95, 9)), logits);
+        assertThat(draw(new Sampler(params(1.0, 0, 0.95, 9)), logits)).containsExactly(first);
+        assertThat(draw(new Sampler(params(1.0, 0, 0.95, 10)), logits)).isNotEqualTo(first);
+    }
+
+    @Test
+    void frequencyPenaltyStopsRepeatingAToken() {
+        Sampler sampler = new Sampler(new SamplingParams(0, 0, 1, 0, 1.5, OptionalLong.empty()));
+        assertThat(sampler.next(new float[] {2f, 1f})).isZero();
+        assertThat(sampler.next(new float[] {2f, 1f})).isEqualTo(1);
+    }
+
+    @Test
+    void invalidParametersAreRefused() {
+        assertThatThrownBy(() -> new SamplingParams(-1, 0, 1, 0, 0, OptionalLong.empty()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new SamplingParams(1, 0, 0, 0, 0, OptionalLong.empty()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static int[] draw(Sampler sampler, float[] logits) {
+        return IntStream.range(0, 40).map(i -> sampler.next(logits.clone())).toArray();
+    }
+}
