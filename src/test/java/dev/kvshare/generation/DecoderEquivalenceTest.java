@@ -3,6 +3,8 @@ package dev.kvshare.generation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import dev.kvshare.model.DecoderModel;
@@ -23,19 +25,18 @@ import org.junit.jupiter.params.provider.MethodSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DecoderEquivalenceTest {
 
-    private ServedModel gpt2;
-    private ServedModel llama;
+    private final Map<String, ServedModel> models = new HashMap<>();
 
     @BeforeAll
     void load() {
-        gpt2 = TestModels.load(TestModels.GPT2);
-        llama = TestModels.load(TestModels.LLAMA);
+        models().forEach(name -> models.put(name, TestModels.load(name)));
     }
 
     @AfterAll
     void close() throws Exception {
-        gpt2.close();
-        llama.close();
+        for (ServedModel model : models.values()) {
+            model.close();
+        }
     }
 
     Stream<Arguments> knownGood() {
@@ -73,7 +74,7 @@ class DecoderEquivalenceTest {
         int[] prompt = prompt(37);
         try (ServedModel chunked = TestModels.load(TestModels.shared(TestModels.GPT2), 5);
              var byChunks = new CachedDecoder(chunked.decoder());
-             var onePass = new CachedDecoder(gpt2.decoder())) {
+             var onePass = new CachedDecoder(model(TestModels.GPT2).decoder())) {
             assertThat(chunked.decoder().continuesWithManyTokens()).isTrue();
             assertThat(greedy(byChunks, prompt, 16)).containsExactly(greedy(onePass, prompt, 16));
         }
@@ -81,7 +82,7 @@ class DecoderEquivalenceTest {
 
     @Test
     void genaiBuilderExportIsDetectedAsOneTokenPerPassAfterAPast() {
-        assertThat(llama.decoder().continuesWithManyTokens()).isFalse();
+        assertThat(model(TestModels.LLAMA).decoder().continuesWithManyTokens()).isFalse();
     }
 
     @ParameterizedTest
@@ -105,11 +106,11 @@ class DecoderEquivalenceTest {
     }
 
     Stream<String> models() {
-        return Stream.of(TestModels.GPT2, TestModels.LLAMA);
+        return Stream.of(TestModels.GPT2, TestModels.LLAMA, TestModels.BUNDLED);
     }
 
     private ServedModel model(String name) {
-        return name.equals(TestModels.GPT2) ? gpt2 : llama;
+        return models.get(name);
     }
 
     static int[] greedy(SequenceDecoder decoder, int[] prompt, int tokens) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 
 import ai.onnxruntime.OrtEnvironment;
+import dev.kvshare.model.BundledModel;
 import dev.kvshare.model.ModelLoader;
 import dev.kvshare.model.ModelProperties;
 import dev.kvshare.model.ServedModel;
@@ -14,6 +15,8 @@ public final class TestModels {
 
     public static final String GPT2 = "tiny-random-gpt2-fp32";
     public static final String LLAMA = "tiny-random-llama-fp16";
+    /** The model bundled with the service. */
+    public static final String BUNDLED = BundledModel.NAME;
 
     private TestModels() {
     }
@@ -25,7 +28,7 @@ public final class TestModels {
     }
 
     public static ServedModel load(String name) {
-        return load(shared(name), 512);
+        return load(name.equals(BUNDLED) ? BundledModel.extract() : shared(name), 512);
     }
 
     public static ServedModel load(Path directory, int prefillChunk) {
