@@ -1,0 +1,60 @@
+package dev.kvshare.model;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A digest of every file of a model directory (weights, external data, tokenizer, configs): a new model
+ * version gets a new fingerprint, so KV computed by another model is never reused.
+ */
+public record ModelFingerprint(byte[] digest) {
+
+    public static ModelFingerprint of(Path directory) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update("kvshare/model-fingerprint/v1".getBytes(StandardCharsets.UTF_8));
+            for (Path file : filesOf(directory)) {
+                byte[] name = directory.relativize(file).toString().getBytes(StandardCharsets.UTF_8);
+                sha.update(longBytes(name.length));
+                sha.update(name);
+                sha.update(longBytes(Files.size(file)));
+                try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
+                    in.transferTo(OutputStream.nullOutputStream());
+                }
+            }
+            return new ModelFingerprint(sha.digest());
+        } catch (IOException | NoSuchAlgorithmException e) {
+            throw new UnsupportedModelException("Cannot fingerprint the model in " + directory, e);
+        }
+    }
+
+    public String hex() {
+        return HexFormat.of().formatHex(digest);
+    }
+
+    @Override
+    public byte[] digest() {
+        return digest.clone();
+    }
+
+    private static List<Path> filesOf(Path directory) throws IOException {
+        try (Stream<Path> files = Files.walk(directory, 2)) {
+            return files.filter(Files::isRegularFile).sorted().toList();
+        }
+    }
+
+    private static byte[] longBytes(long value) {
+        return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
+    }
+}
