@@ -12,9 +12,12 @@ import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.TextChunk;
 import dev.kvshare.generation.TokenSink;
 import dev.kvshare.model.ChatTurn;
+import dev.kvshare.promptcache.CacheNamespace;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
 
@@ -26,14 +29,18 @@ class ChatCompletionController {
 
     private final GenerationService generation;
     private final EventStream events;
+    private final CacheNamespace namespace;
 
-    ChatCompletionController(GenerationService generation, EventStream events) {
+    ChatCompletionController(GenerationService generation, EventStream events, CacheNamespace namespace) {
         this.generation = generation;
         this.events = events;
+        this.namespace = namespace;
     }
 
     @PostMapping("/v1/chat/completions")
-    ResponseEntity<ResponseBodyEmitter> complete(@RequestBody ChatCompletionRequest request) {
+    ResponseEntity<ResponseBodyEmitter> complete(
+            @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization,
+            @RequestBody ChatCompletionRequest request) {
         String model = generation.model().name();
         GenerationRequests.checkModel(request, model);
         int[] prompt = generation.chatPrompt(turns(request.messages()));
@@ -41,7 +48,8 @@ class ChatCompletionController {
                 : request.maxTokens();
         String maxParam = request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
         GenerationRequest generationRequest = GenerationRequests.of(request, prompt,
-                generation.maxTokensFor(prompt, requestedMax, maxParam));
+                generation.maxTokensFor(prompt, requestedMax, maxParam),
+                namespace.saltFor(authorization, request.cacheSalt()));
         boolean tokenIds = Boolean.TRUE.equals(request.returnTokenIds());
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = Instant.now().getEpochSecond();

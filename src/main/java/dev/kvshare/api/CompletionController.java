@@ -10,9 +10,12 @@ import dev.kvshare.generation.GenerationService;
 import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.TextChunk;
 import dev.kvshare.generation.TokenSink;
+import dev.kvshare.promptcache.CacheNamespace;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
 
@@ -24,14 +27,18 @@ class CompletionController {
 
     private final GenerationService generation;
     private final EventStream events;
+    private final CacheNamespace namespace;
 
-    CompletionController(GenerationService generation, EventStream events) {
+    CompletionController(GenerationService generation, EventStream events, CacheNamespace namespace) {
         this.generation = generation;
         this.events = events;
+        this.namespace = namespace;
     }
 
     @PostMapping("/v1/completions")
-    ResponseEntity<ResponseBodyEmitter> complete(@RequestBody CompletionRequest request) {
+    ResponseEntity<ResponseBodyEmitter> complete(
+            @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization,
+            @RequestBody CompletionRequest request) {
         String model = generation.model().name();
         GenerationRequests.checkModel(request, model);
         if (Boolean.TRUE.equals(request.echo())) {
@@ -39,7 +46,8 @@ class CompletionController {
         }
         int[] prompt = prompt(request.prompt());
         GenerationRequest generationRequest = GenerationRequests.of(request, prompt,
-                generation.maxTokensFor(prompt, request.maxTokens(), "max_tokens"));
+                generation.maxTokensFor(prompt, request.maxTokens(), "max_tokens"),
+                namespace.saltFor(authorization, request.cacheSalt()));
         boolean tokenIds = Boolean.TRUE.equals(request.returnTokenIds());
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = Instant.now().getEpochSecond();

@@ -15,9 +15,10 @@ final class GenerationRequests {
     private GenerationRequests() {
     }
 
-    static GenerationRequest of(SamplingFields fields, int[] prompt, int maxTokens) {
+    /** @param salt the request's prompt-cache salt (see CacheNamespace) */
+    static GenerationRequest of(SamplingFields fields, int[] prompt, int maxTokens, String salt) {
         return new GenerationRequest(prompt, maxTokens, sampling(fields), stops(fields.stop()),
-                Boolean.TRUE.equals(fields.ignoreEos()));
+                Boolean.TRUE.equals(fields.ignoreEos()), salt);
     }
 
     /** The request must name the served model (or none: then it is implied). */

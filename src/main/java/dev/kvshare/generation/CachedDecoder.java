@@ -12,18 +12,34 @@ import dev.kvshare.model.Logits;
  */
 public final class CachedDecoder implements SequenceDecoder {
 
+    /** Told once the prompt is prefilled, while its KV is still at hand (the prompt cache stores it). */
+    @FunctionalInterface
+    public interface PrefillListener {
+
+        PrefillListener NONE = (cache, computedTokens, nanos) -> { };
+
+        /** @param cache KV of the whole prompt; valid only during the call */
+        void prefilled(KvCache cache, int computedTokens, long nanos);
+    }
+
     private final DecoderModel model;
     private final Logits logits;
+    private final PrefillListener listener;
     private KvCache cache;
 
     /**
      * @param past KV already known for the first {@code past.length()} prompt tokens (restored from the
      *             prompt cache), or the model's empty cache; this decoder takes ownership of it
      */
-    public CachedDecoder(DecoderModel model, KvCache past) {
+    public CachedDecoder(DecoderModel model, KvCache past, PrefillListener listener) {
         this.model = model;
         this.cache = past;
+        this.listener = listener;
         this.logits = model.newLogits();
+    }
+
+    public CachedDecoder(DecoderModel model, KvCache past) {
+        this(model, past, PrefillListener.NONE);
     }
 
     public CachedDecoder(DecoderModel model) {
@@ -37,10 +53,13 @@ public final class CachedDecoder implements SequenceDecoder {
             // The last prompt token is always computed, so that its logits exist.
             throw new IllegalArgumentException("The past covers the whole prompt; at least one token must be computed");
         }
+        long start = System.nanoTime();
         if (known < promptIds.length - 1) {
             replaceCache(model.extend(Arrays.copyOfRange(promptIds, known, promptIds.length - 1), cache));
         }
-        return next(promptIds[promptIds.length - 1]);
+        float[] first = next(promptIds[promptIds.length - 1]);
+        listener.prefilled(cache, promptIds.length - known, System.nanoTime() - start);
+        return first;
     }
 
     @Override

@@ -9,9 +9,10 @@ import java.util.List;
  * @param maxTokens at most this many tokens are generated
  * @param stop      strings that end generation; not part of the output
  * @param ignoreEos keep generating past end-of-sequence tokens (for benchmarks)
+ * @param cacheSalt which prompt-cache entries this request may share (see CacheNamespace)
  */
 public record GenerationRequest(int[] promptIds, int maxTokens, SamplingParams sampling, List<String> stop,
-                                boolean ignoreEos) {
+                                boolean ignoreEos, String cacheSalt) {
 
     public GenerationRequest {
         if (promptIds.length == 0) {

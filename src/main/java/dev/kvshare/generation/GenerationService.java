@@ -1,6 +1,7 @@
 package dev.kvshare.generation;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -11,9 +12,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.kvshare.model.ChatTemplateException;
 import dev.kvshare.model.ChatTurn;
+import dev.kvshare.model.KvCache;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.GenerationMetrics;
+import dev.kvshare.promptcache.PromptCache;
 import jakarta.annotation.PreDestroy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 
 /**
@@ -24,16 +29,21 @@ import org.springframework.stereotype.Service;
 @Service
 public class GenerationService {
 
+    private static final Logger log = LoggerFactory.getLogger(GenerationService.class);
+
     private final ServedModel model;
     private final GenerationProperties properties;
     private final GenerationMetrics metrics;
+    private final Optional<PromptCache> promptCache;
     private final ThreadPoolExecutor pool;
     private final AtomicInteger running = new AtomicInteger();
 
-    public GenerationService(ServedModel model, GenerationProperties properties, GenerationMetrics metrics) {
+    public GenerationService(ServedModel model, GenerationProperties properties, GenerationMetrics metrics,
+                             Optional<PromptCache> promptCache) {
         this.model = model;
         this.properties = properties;
         this.metrics = metrics;
+        this.promptCache = promptCache;
         AtomicInteger threads = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(properties.maxConcurrent(), properties.maxConcurrent(), 0,
                 TimeUnit.MILLISECONDS, properties.maxQueued() == 0 ? new SynchronousQueue<>()
@@ -138,9 +148,55 @@ public class GenerationService {
     private GenerationResult generate(GenerationRequest request, TokenSink sink, long received) throws Exception {
         Generation generation = new Generation(request, model.tokenizer(), model.config().eosTokenIds(),
                 model.config().contextLength(), metrics);
-        try (SequenceDecoder decoder = new CachedDecoder(model.decoder())) {
-            return generation.run(decoder, 0, sink, received);
+        try (PromptCache.Lookup lookup = lookup(request)) {
+            KvCache past = restore(lookup);
+            int cached = past.length();
+            try (SequenceDecoder decoder = new CachedDecoder(model.decoder(), past, storeInto(lookup))) {
+                return generation.run(decoder, cached, sink, received);
+            }
         }
+    }
+
+    /** The cached prefix of the prompt; null without a prompt cache, or when looking failed. */
+    private PromptCache.Lookup lookup(GenerationRequest request) {
+        if (promptCache.isEmpty()) {
+            return null;
+        }
+        try {
+            return promptCache.get().lookup(request.promptIds(), request.cacheSalt());
+        } catch (RuntimeException e) {
+            // The cache is an optimisation: whatever goes wrong there, the prompt is computed instead.
+            log.warn("Prompt-cache lookup failed; computing the whole prompt", e);
+            return null;
+        }
+    }
+
+    private KvCache restore(PromptCache.Lookup lookup) {
+        if (lookup == null) {
+            return model.decoder().emptyCache();
+        }
+        try {
+            KvCache restored = lookup.restore().orElse(model.decoder().emptyCache());
+            metrics.promptRestored(lookup.localTokens(), lookup.redisTokens());
+            return restored;
+        } catch (RuntimeException e) {
+            log.warn("Could not restore cached KV; computing the whole prompt", e);
+            return model.decoder().emptyCache();
+        }
+    }
+
+    private CachedDecoder.PrefillListener storeInto(PromptCache.Lookup lookup) {
+        if (lookup == null) {
+            return CachedDecoder.PrefillListener.NONE;
+        }
+        return (cache, computedTokens, nanos) -> {
+            try {
+                promptCache.get().prefilled(computedTokens, nanos);
+                lookup.store(cache);
+            } catch (RuntimeException e) {
+                log.warn("Could not store the prompt's KV in the prompt cache", e);
+            }
+        };
     }
 
     public int retryAfterSeconds() {

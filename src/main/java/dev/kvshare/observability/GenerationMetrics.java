@@ -20,6 +20,8 @@ public class GenerationMetrics {
     private final Timer interTokenLatency;
     private final Counter generatedTokens;
     private final Counter promptTokensComputed;
+    private final Counter promptTokensLocal;
+    private final Counter promptTokensRedis;
 
     public GenerationMetrics(MeterRegistry registry, String model) {
         this.registry = registry;
@@ -33,10 +35,12 @@ public class GenerationMetrics {
         this.generatedTokens = Counter.builder("kvshare.generation.tokens")
                 .description("Tokens generated").tag("model", model).register(registry);
         this.promptTokensComputed = promptTokens("computed");
+        this.promptTokensLocal = promptTokens("local");
+        this.promptTokensRedis = promptTokens("redis");
     }
 
     /** Prompt tokens by where their KV came from: {@code computed}, or a prompt-cache tier. */
-    public Counter promptTokens(String source) {
+    private Counter promptTokens(String source) {
         return Counter.builder("kvshare.prompt.tokens")
                 .description("Prompt tokens by the source of their KV: computed by prefill or restored from a cache tier")
                 .tags("model", model, "source", source).register(registry);
@@ -56,6 +60,11 @@ public class GenerationMetrics {
 
     public void promptComputed(int tokens) {
         promptTokensComputed.increment(tokens);
+    }
+
+    public void promptRestored(int localTokens, int redisTokens) {
+        promptTokensLocal.increment(localTokens);
+        promptTokensRedis.increment(redisTokens);
     }
 
     public void finished(String finishReason, Duration duration) {

@@ -41,7 +41,7 @@ class OverloadHttpTest {
     void fullQueueAnswers429AndAcceptsAgainOnceItDrains() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         GenerationRequest request = new GenerationRequest(new int[] {0, 0, 0, 52}, 4, SamplingParams.GREEDY,
-                List.of(), true);
+                List.of(), true, "test");
         // One sequence holds the only slot (its sink blocks) and one waits: the service is full.
         CompletableFuture<GenerationResult> running = generation.submit(request, chunk -> release.await());
         CompletableFuture<GenerationResult> queued = generation.submit(request, chunk -> { });

@@ -1,0 +1,94 @@
+package dev.kvshare.config;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import ai.onnxruntime.OrtEnvironment;
+import dev.kvshare.model.KvBlocks;
+import dev.kvshare.model.ModelFingerprint;
+import dev.kvshare.model.ServedModel;
+import dev.kvshare.promptcache.BlockSizes;
+import dev.kvshare.promptcache.CacheNamespace;
+import dev.kvshare.promptcache.CircuitBreaker;
+import dev.kvshare.promptcache.FetchOrCompute;
+import dev.kvshare.promptcache.KvCodec;
+import dev.kvshare.promptcache.LocalKvStore;
+import dev.kvshare.promptcache.PrefixHasher;
+import dev.kvshare.promptcache.PromptCache;
+import dev.kvshare.promptcache.PromptCacheMetrics;
+import dev.kvshare.promptcache.PromptCacheProperties;
+import dev.kvshare.promptcache.RedisKvStore;
+import dev.kvshare.promptcache.RedisTier;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.SocketOptions;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.data.redis.autoconfigure.LettuceClientConfigurationBuilderCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+
+/** Wires the prompt cache for the served model: present unless {@code kvshare.prompt-cache.enabled=false}. */
+@Configuration(proxyBeanMethods = false)
+public class PromptCacheConfiguration {
+
+    @Bean
+    CacheNamespace cacheNamespace(PromptCacheProperties properties) {
+        return new CacheNamespace(properties.tenants());
+    }
+
+    /** Redis calls fail fast: a short command timeout, and no queueing while disconnected. */
+    @Bean
+    LettuceClientConfigurationBuilderCustomizer promptCacheRedisTimeouts(PromptCacheProperties properties) {
+        var timeout = properties.redis().timeout();
+        return builder -> builder.commandTimeout(timeout).clientOptions(ClientOptions.builder()
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
+                .build());
+    }
+
+    @Bean(destroyMethod = "shutdown")
+    @ConditionalOnProperty(name = "kvshare.prompt-cache.enabled", havingValue = "true", matchIfMissing = true)
+    ThreadPoolExecutor promptCacheStores() {
+        // Background Redis writes; when Redis lags, newer stores are dropped rather than queued without bound.
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(64),
+                task -> new Thread(task, "prompt-cache-store"), new ThreadPoolExecutor.DiscardPolicy());
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "kvshare.prompt-cache.enabled", havingValue = "true", matchIfMissing = true)
+    PromptCache promptCache(ServedModel model, PromptCacheProperties properties, MeterRegistry registry,
+                            ObjectProvider<RedisConnectionFactory> redisConnections,
+                            ThreadPoolExecutor promptCacheStores) {
+        byte[] fingerprint = ModelFingerprint.of(model.files().directory()).digest();
+        var kv = model.decoder().io().kv();
+        int blockSize = properties.blockSize() > 0 ? properties.blockSize() : BlockSizes.forBytesPerToken(kv.bytesPerToken());
+        PromptCacheMetrics metrics = new PromptCacheMetrics(registry, model.name());
+        LocalKvStore local = new LocalKvStore(properties.local().maxBytes());
+        Optional<RedisTier> redis = Optional.empty();
+        if (properties.redis().enabled()) {
+            Optional<byte[]> hmacKey = Optional.ofNullable(properties.hmacKey()).filter(k -> !k.isBlank())
+                    .map(k -> k.getBytes(StandardCharsets.UTF_8));
+            KvCodec codec = new KvCodec(fingerprint, kv, blockSize, hmacKey);
+            CircuitBreaker breaker = new CircuitBreaker(properties.redis().failureThreshold(),
+                    properties.redis().openDuration(), Clock.systemUTC());
+            redis = Optional.of(new RedisTier(new RedisKvStore(redisConnections.getObject(), fingerprint), codec,
+                    breaker, properties.redis().ttl(), metrics));
+        }
+        FetchOrCompute fetchOrCompute = new FetchOrCompute();
+        PromptCache cache = new PromptCache(new PrefixHasher(fingerprint, blockSize), local, redis,
+                new KvBlocks(OrtEnvironment.getEnvironment(), kv), fetchOrCompute, metrics, promptCacheStores,
+                properties.singleFlightWait());
+        metrics.gauge("kvshare.prompt.cache.local.bytes", "KV bytes held by the local tier", () -> local.stats().bytes());
+        metrics.gauge("kvshare.prompt.cache.local.entries", "Blocks held by the local tier", () -> local.stats().entries());
+        metrics.gauge("kvshare.prompt.cache.fetch.tokens.per.second", "Measured Redis restore rate",
+                fetchOrCompute::fetchTokensPerSecond);
+        metrics.gauge("kvshare.prefill.tokens.per.second", "Measured prefill rate", fetchOrCompute::prefillTokensPerSecond);
+        return cache;
+    }
+}

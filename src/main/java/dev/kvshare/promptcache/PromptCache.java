@@ -1,0 +1,230 @@
+package dev.kvshare.promptcache;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.kvshare.model.KvBlocks;
+import dev.kvshare.model.KvCache;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The prompt-cache policy. A lookup walks a prompt's block chain — local tier first, then Redis in one
+ * round trip for the rest — and stops at the first miss; the last prompt token is never covered, so its
+ * logits are always computed. After prefill the request stores the full blocks that were missing: locally
+ * at once, in Redis in the background. Concurrent requests missing the same prefix compute it once: the
+ * first becomes its leader and the others wait for it (single flight), then find it in the local tier.
+ */
+public final class PromptCache {
+
+    private static final Logger log = LoggerFactory.getLogger(PromptCache.class);
+
+    private final PrefixHasher hasher;
+    private final LocalKvStore local;
+    private final Optional<RedisTier> redis;
+    private final KvBlocks kvBlocks;
+    private final FetchOrCompute fetchOrCompute;
+    private final PromptCacheMetrics metrics;
+    private final Executor background;
+    private final long singleFlightWaitMillis;
+    private final ConcurrentHashMap<BlockHash, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
+
+    public PromptCache(PrefixHasher hasher, LocalKvStore local, Optional<RedisTier> redis, KvBlocks kvBlocks,
+                       FetchOrCompute fetchOrCompute, PromptCacheMetrics metrics, Executor background,
+                       java.time.Duration singleFlightWait) {
+        this.hasher = hasher;
+        this.local = local;
+        this.redis = redis;
+        this.kvBlocks = kvBlocks;
+        this.fetchOrCompute = fetchOrCompute;
+        this.metrics = metrics;
+        this.background = background;
+        this.singleFlightWaitMillis = singleFlightWait.toMillis();
+    }
+
+    public int blockSize() {
+        return hasher.blockSize();
+    }
+
+    /** A prefill measurement, for {@link FetchOrCompute}. */
+    public void prefilled(int computedTokens, long nanos) {
+        fetchOrCompute.prefilled(computedTokens, nanos);
+    }
+
+    /** Finds the longest cached prefix of {@code prompt}; the caller must close the result. */
+    public Lookup lookup(int[] prompt, String salt) {
+        List<BlockHash> chain = hasher.chain(Arrays.copyOf(prompt, prompt.length - 1), salt);
+        BlockHash seed = hasher.seed(salt);
+        List<KvBlock> found = new ArrayList<>();
+        int localHits = findLocal(chain, found);
+        if (found.size() < chain.size()) {
+            CompletableFuture<Void> leader = inFlight.get(chain.get(found.size()));
+            if (leader != null && awaitLeader(leader)) {
+                localHits += findLocal(chain, found);
+            }
+        }
+        int redisHits = found.size() < chain.size() ? findRemote(prompt, chain, seed, found) : 0;
+        metrics.lookup("local", localHits > 0 ? "hit" : "miss");
+        Lookup lookup = new Lookup(prompt, chain, seed, found, localHits, redisHits);
+        lookup.claimMissing();
+        return lookup;
+    }
+
+    private int findLocal(List<BlockHash> chain, List<KvBlock> found) {
+        int before = found.size();
+        for (int i = found.size(); i < chain.size(); i++) {
+            Optional<KvBlock> block = local.get(chain.get(i));
+            if (block.isEmpty()) {
+                break;
+            }
+            found.add(block.get());
+        }
+        return found.size() - before;
+    }
+
+    private int findRemote(int[] prompt, List<BlockHash> chain, BlockHash seed, List<KvBlock> found) {
+        if (redis.isEmpty()) {
+            return 0;
+        }
+        if (!fetchOrCompute.shouldFetch()) {
+            metrics.lookup("redis", "skipped");
+            return 0;
+        }
+        List<RedisTier.Wanted> wanted = new ArrayList<>();
+        for (int i = found.size(); i < chain.size(); i++) {
+            wanted.add(new RedisTier.Wanted(chain.get(i), i == 0 ? seed : chain.get(i - 1), tokensOf(prompt, i)));
+        }
+        long start = System.nanoTime();
+        List<KvBlock> fetched = redis.get().fetch(wanted);
+        if (!fetched.isEmpty()) {
+            fetchOrCompute.fetched(fetched.size() * blockSize(), System.nanoTime() - start);
+            fetched.forEach(local::put);
+        }
+        metrics.lookup("redis", fetched.isEmpty() ? "miss" : "hit");
+        found.addAll(fetched);
+        return fetched.size();
+    }
+
+    private boolean awaitLeader(CompletableFuture<Void> leader) {
+        try {
+            leader.get(singleFlightWaitMillis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            log.debug("Gave up waiting for a concurrent request computing the same prefix");
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private int[] tokensOf(int[] prompt, int block) {
+        return Arrays.copyOfRange(prompt, block * blockSize(), (block + 1) * blockSize());
+    }
+
+    /** A lookup's result and the obligation to store what was missing (or release it on close). */
+    public final class Lookup implements AutoCloseable {
+
+        private final int[] prompt;
+        private final List<BlockHash> chain;
+        private final BlockHash seed;
+        private final List<KvBlock> found;
+        private final int localBlocks;
+        private final int redisBlocks;
+        private BlockHash claimed;
+        private CompletableFuture<Void> claim;
+
+        private Lookup(int[] prompt, List<BlockHash> chain, BlockHash seed, List<KvBlock> found, int localBlocks,
+                       int redisBlocks) {
+            this.prompt = prompt;
+            this.chain = chain;
+            this.seed = seed;
+            this.found = List.copyOf(found);
+            this.localBlocks = localBlocks;
+            this.redisBlocks = redisBlocks;
+        }
+
+        /** Prompt tokens whose KV was found. */
+        public int cachedTokens() {
+            return found.size() * blockSize();
+        }
+
+        public int localTokens() {
+            return localBlocks * blockSize();
+        }
+
+        public int redisTokens() {
+            return redisBlocks * blockSize();
+        }
+
+        /** The found prefix as past tensors (the caller owns them), or empty when nothing was found. */
+        public Optional<KvCache> restore() {
+            if (found.isEmpty()) {
+                return Optional.empty();
+            }
+            List<ByteBuffer> payloads = found.stream().map(KvBlock::payload).toList();
+            return Optional.of(kvBlocks.assemble(payloads, blockSize()));
+        }
+
+        /**
+         * Stores the missing full blocks from {@code cache}, which holds the prefilled prompt. Copies the KV
+         * now (the cache is released by the next decode step); encoding and Redis happen in the background.
+         */
+        public void store(KvCache cache) {
+            int from = found.size();
+            int count = chain.size() - from;
+            if (count <= 0) {
+                return;
+            }
+            try {
+                List<ByteBuffer> payloads = kvBlocks.copyOut(cache, from * blockSize(), blockSize(), count);
+                List<KvBlock> blocks = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    int index = from + i;
+                    blocks.add(new KvBlock(chain.get(index), index == 0 ? seed : chain.get(index - 1),
+                            tokensOf(prompt, index), payloads.get(i)));
+                }
+                blocks.forEach(local::put);
+                metrics.stored("local", (long) count * kvBlocks.payloadBytes(blockSize()));
+                redis.ifPresent(tier -> background.execute(() -> tier.store(blocks)));
+            } finally {
+                release();
+            }
+        }
+
+        /** Becomes the single-flight leader for the first missing block, unless another request is. */
+        private void claimMissing() {
+            if (found.size() < chain.size()) {
+                CompletableFuture<Void> mine = new CompletableFuture<>();
+                BlockHash first = chain.get(found.size());
+                if (inFlight.putIfAbsent(first, mine) == null) {
+                    claimed = first;
+                    claim = mine;
+                }
+            }
+        }
+
+        private void release() {
+            if (claim != null) {
+                inFlight.remove(claimed, claim);
+                claim.complete(null);
+                claim = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            release();
+        }
+    }
+}

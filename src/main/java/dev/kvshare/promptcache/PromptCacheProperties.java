@@ -1,0 +1,67 @@
+package dev.kvshare.promptcache;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code kvshare.prompt-cache.*} (see docs/configuration.md and docs/prompt-cache.md).
+ *
+ * @param enabled          reuse the KV of cached prompt prefixes
+ * @param blockSize        tokens per cached block; 0 chooses one from the model's KV bytes per token
+ * @param hmacKey          when set, frames are signed and unsigned or forged frames are refused
+ * @param singleFlightWait how long a request waits for another request computing the same prefix
+ * @param tenants          API key (the bearer token a client sends) → tenant; a tenant's entries are
+ *                         never shared with another tenant, whatever {@code cache_salt} a client sends
+ * @param warmup           prompts prefilled and stored at start-up
+ */
+@ConfigurationProperties("kvshare.prompt-cache")
+public record PromptCacheProperties(
+        @DefaultValue("true") boolean enabled,
+        @DefaultValue("0") int blockSize,
+        @DefaultValue Local local,
+        @DefaultValue Redis redis,
+        String hmacKey,
+        @DefaultValue("30s") Duration singleFlightWait,
+        Map<String, String> tenants,
+        List<Warmup> warmup) {
+
+    public PromptCacheProperties {
+        if (blockSize < 0) {
+            throw new IllegalArgumentException("kvshare.prompt-cache.block-size must not be negative");
+        }
+        tenants = tenants == null ? Map.of() : Map.copyOf(tenants);
+        warmup = warmup == null ? List.of() : List.copyOf(warmup);
+    }
+
+    /** @param maxBytes bound of the in-process tier, in bytes of KV */
+    public record Local(@DefaultValue("268435456") long maxBytes) {
+    }
+
+    /**
+     * @param enabled               use Redis as the shared tier ({@code spring.data.redis.*} says where it is)
+     * @param ttl                   every entry expires after this long
+     * @param timeout               a Redis command that takes longer fails, and the prefix is computed instead
+     * @param failureThreshold      consecutive failures that open the circuit breaker
+     * @param openDuration          how long the breaker keeps Redis out of the request path
+     */
+    public record Redis(
+            @DefaultValue("false") boolean enabled,
+            @DefaultValue("1h") Duration ttl,
+            @DefaultValue("500ms") Duration timeout,
+            @DefaultValue("3") int failureThreshold,
+            @DefaultValue("10s") Duration openDuration) {
+    }
+
+    /**
+     * A prompt to prefill at start-up: a chat system prompt (rendered by the model's template) or raw text.
+     *
+     * @param tenant     the tenant whose entries these are; unset: requests without a known API key
+     * @param cacheSalt  the {@code cache_salt} the requests will send, if any
+     */
+    public record Warmup(String system, String text, String tenant, String cacheSalt) {
+    }
+}

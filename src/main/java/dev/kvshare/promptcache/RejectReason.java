@@ -1,0 +1,29 @@
+package dev.kvshare.promptcache;
+
+/** Why {@link KvCodec#decode} refused a frame; a rejected frame is a cache miss (DESIGN §4). */
+public enum RejectReason {
+    /** Shorter than its header says it must be. */
+    TRUNCATED,
+    /** Longer than its header says it may be. */
+    OVERSIZE,
+    /** Not a kvshare frame. */
+    MAGIC,
+    /** Another format version, or flags this version does not know. */
+    VERSION,
+    /** Written for another model (or model version). */
+    FINGERPRINT,
+    /** Another KV layout, dtype, layer count, KV heads, head dim or block length. */
+    SHAPE,
+    /** Accidental corruption: the CRC32C does not match. */
+    CHECKSUM,
+    /** An HMAC key is configured but the frame is unsigned. */
+    HMAC_MISSING,
+    /** The HMAC does not verify: written by someone without the key, or altered. */
+    HMAC_MISMATCH,
+    /** The frame is for another block than the one looked up. */
+    HASH,
+    /** The frame's parent hash is not the expected previous block. */
+    PARENT,
+    /** The frame's token ids are not the prompt's. */
+    TOKENS
+}

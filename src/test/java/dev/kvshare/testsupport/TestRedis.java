@@ -1,0 +1,88 @@
+package dev.kvshare.testsupport;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+
+import redis.embedded.RedisServer;
+import redis.embedded.core.ExecutableProvider;
+
+/**
+ * A real redis-server on 127.0.0.1 for tests: the one on PATH when there is one, else the binary the
+ * embedded-redis jar ships. No persistence. It keeps its port across {@link #stop()} and
+ * {@link #start()}, so fault tests can take Redis away mid-run and bring it back where clients expect it.
+ */
+public final class TestRedis implements AutoCloseable {
+
+    private static final String HOST = "127.0.0.1";
+
+    private final int port = freePort();
+    private RedisServer server;
+
+    public synchronized TestRedis start() {
+        if (isRunning()) {
+            return this;
+        }
+        try {
+            server = RedisServer.newRedisServer()
+                    .executableProvider(executable())
+                    .bind(HOST)
+                    .port(port)
+                    .setting("save \"\"")
+                    .setting("appendonly no")
+                    .build();
+            server.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start redis-server on port " + port, e);
+        }
+        return this;
+    }
+
+    public synchronized void stop() {
+        if (server == null) {
+            return;
+        }
+        try {
+            server.stop();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot stop redis-server on port " + port, e);
+        } finally {
+            server = null;
+        }
+    }
+
+    public String host() {
+        return HOST;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public synchronized boolean isRunning() {
+        return server != null && server.isActive();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private static ExecutableProvider executable() {
+        try {
+            return ExecutableProvider.newExecutableInPath("redis-server");
+        } catch (FileNotFoundException notOnPath) {
+            return ExecutableProvider.newJarResourceProvider();
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port on " + HOST, e);
+        }
+    }
+}
