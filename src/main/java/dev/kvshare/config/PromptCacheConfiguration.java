@@ -11,6 +11,7 @@ import ai.onnxruntime.OrtEnvironment;
 import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.model.ServedModel;
+import dev.kvshare.observability.PromptCacheHealthIndicator;
 import dev.kvshare.promptcache.BlockSizes;
 import dev.kvshare.promptcache.CacheNamespace;
 import dev.kvshare.promptcache.CircuitBreaker;
@@ -90,5 +91,11 @@ public class PromptCacheConfiguration {
                 fetchOrCompute::fetchTokensPerSecond);
         metrics.gauge("kvshare.prefill.tokens.per.second", "Measured prefill rate", fetchOrCompute::prefillTokensPerSecond);
         return cache;
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "kvshare.prompt-cache.enabled", havingValue = "true", matchIfMissing = true)
+    PromptCacheHealthIndicator promptCacheHealthIndicator(PromptCache promptCache) {
+        return new PromptCacheHealthIndicator(promptCache);
     }
 }

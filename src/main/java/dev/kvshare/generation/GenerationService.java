@@ -1,5 +1,6 @@
 package dev.kvshare.generation;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -148,22 +149,52 @@ public class GenerationService {
     private GenerationResult generate(GenerationRequest request, TokenSink sink, long received) throws Exception {
         Generation generation = new Generation(request, model.tokenizer(), model.config().eosTokenIds(),
                 model.config().contextLength(), metrics);
-        try (PromptCache.Lookup lookup = lookup(request)) {
-            KvCache past = restore(lookup);
-            int cached = past.length();
-            try (SequenceDecoder decoder = new CachedDecoder(model.decoder(), past, storeInto(lookup))) {
-                return generation.run(decoder, cached, sink, received);
-            }
+        try (PromptCache.Lookup lookup = lookup(request.promptIds(), request.cacheSalt());
+             PrefixedDecoder decoder = decoderAfter(lookup)) {
+            return generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received);
         }
     }
 
+    /**
+     * Prefills {@code prompt} through the prompt cache without generating (warm-up).
+     *
+     * @return the prompt tokens that were already cached
+     */
+    public int prefill(int[] prompt, String salt) {
+        try (PromptCache.Lookup lookup = lookup(prompt, salt); PrefixedDecoder decoder = decoderAfter(lookup)) {
+            decoder.decoder().start(prompt);
+            return decoder.cachedTokens();
+        }
+    }
+
+    /** The tokens two conversations sharing {@code system} have in common: its cacheable prefix. */
+    public int[] systemPromptPrefix(String system) {
+        int[] first = chatPrompt(List.of(new ChatTurn("system", system), new ChatTurn("user", "a")));
+        int[] second = chatPrompt(List.of(new ChatTurn("system", system), new ChatTurn("user", "b")));
+        int common = Arrays.mismatch(first, second);
+        return Arrays.copyOf(first, common < 0 ? first.length : common);
+    }
+
+    /** A decoder starting from a restored prefix, and how many prompt tokens that prefix covers. */
+    private record PrefixedDecoder(CachedDecoder decoder, int cachedTokens) implements AutoCloseable {
+        @Override
+        public void close() {
+            decoder.close();
+        }
+    }
+
+    private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup) {
+        KvCache past = restore(lookup);
+        return new PrefixedDecoder(new CachedDecoder(model.decoder(), past, storeInto(lookup)), past.length());
+    }
+
     /** The cached prefix of the prompt; null without a prompt cache, or when looking failed. */
-    private PromptCache.Lookup lookup(GenerationRequest request) {
+    private PromptCache.Lookup lookup(int[] prompt, String salt) {
         if (promptCache.isEmpty()) {
             return null;
         }
         try {
-            return promptCache.get().lookup(request.promptIds(), request.cacheSalt());
+            return promptCache.get().lookup(prompt, salt);
         } catch (RuntimeException e) {
             // The cache is an optimisation: whatever goes wrong there, the prompt is computed instead.
             log.warn("Prompt-cache lookup failed; computing the whole prompt", e);

@@ -54,6 +54,19 @@ public final class PromptCache {
         return hasher.blockSize();
     }
 
+    public LocalKvStore.Stats localStats() {
+        return local.stats();
+    }
+
+    public Optional<RedisTier> redisTier() {
+        return redis;
+    }
+
+    /** Drops every locally held block (Redis entries expire by their TTL). */
+    public void evictLocal() {
+        local.invalidateAll();
+    }
+
     /** A prefill measurement, for {@link FetchOrCompute}. */
     public void prefilled(int computedTokens, long nanos) {
         fetchOrCompute.prefilled(computedTokens, nanos);

@@ -1,0 +1,70 @@
+package dev.kvshare.generation;
+
+import java.util.Arrays;
+
+import dev.kvshare.promptcache.CacheNamespace;
+import dev.kvshare.promptcache.PromptCache;
+import dev.kvshare.promptcache.PromptCacheProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.ApplicationArguments;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.stereotype.Component;
+
+/**
+ * Prefills the prompts of {@code kvshare.prompt-cache.warmup} at start-up, before the instance reports
+ * ready, so the first real request of every replica hits. With Redis, the first replica computes and the
+ * others restore.
+ */
+@Component
+public class PromptCacheWarmup implements ApplicationRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(PromptCacheWarmup.class);
+
+    private final GenerationService generation;
+    private final PromptCacheProperties properties;
+    private final ObjectProvider<PromptCache> promptCache;
+
+    public PromptCacheWarmup(GenerationService generation, PromptCacheProperties properties,
+                             ObjectProvider<PromptCache> promptCache) {
+        this.generation = generation;
+        this.properties = properties;
+        this.promptCache = promptCache;
+    }
+
+    @Override
+    public void run(ApplicationArguments args) {
+        if (promptCache.getIfAvailable() == null) {
+            return;
+        }
+        for (PromptCacheProperties.Warmup prompt : properties.warmup()) {
+            Result result = warm(prompt);
+            log.info("Warmed the prompt cache: {} prompt tokens, {} already cached", result.tokens(),
+                    result.cachedTokens());
+        }
+    }
+
+    /** What one warm-up did. */
+    public record Result(int tokens, int cachedTokens) {
+    }
+
+    /** Prefills one prompt: a system prompt as the model's chat template renders it, or raw text. */
+    public Result warm(PromptCacheProperties.Warmup prompt) {
+        int[] ids;
+        if (prompt.system() != null && !prompt.system().isBlank()) {
+            ids = generation.systemPromptPrefix(prompt.system());
+        } else if (prompt.text() != null && !prompt.text().isBlank()) {
+            ids = generation.textPrompt(prompt.text());
+        } else {
+            throw new InvalidRequestException("A warm-up prompt needs a system prompt or a text", "system");
+        }
+        // A lookup never covers a prompt's last token; real requests go on after the prefix, so one
+        // placeholder token after it lets every full block of the prefix be stored (earlier KV never
+        // depends on later tokens).
+        int[] prefixAndOneMore = Arrays.copyOf(ids, ids.length + 1);
+        String tenant = prompt.tenant() == null ? CacheNamespace.ANONYMOUS : prompt.tenant();
+        int cached = generation.prefill(prefixAndOneMore, CacheNamespace.salt(tenant, prompt.cacheSalt()));
+        return new Result(ids.length, cached);
+    }
+}
