@@ -1,9 +1,11 @@
 package dev.kvshare.promptcache;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
 import dev.kvshare.testsupport.TestRedis;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -22,6 +24,14 @@ final class RedisKeys implements AutoCloseable {
 
     Set<String> keys(String pattern) {
         return redis.keys(pattern);
+    }
+
+    byte[] get(String key) {
+        return redis.execute((RedisCallback<byte[]>) c -> c.stringCommands().get(key.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    void set(String key, byte[] value) {
+        redis.execute((RedisCallback<Boolean>) c -> c.stringCommands().set(key.getBytes(StandardCharsets.UTF_8), value));
     }
 
     /** Stores happen in the background after a request: wait (bounded) until some key exists. */
