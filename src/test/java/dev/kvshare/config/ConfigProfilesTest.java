@@ -1,0 +1,52 @@
+package dev.kvshare.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import dev.kvshare.testsupport.Instance;
+import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.TestRedis;
+import org.junit.jupiter.api.Test;
+
+/** The ready-made files in config/ start the application as documented. */
+class ConfigProfilesTest {
+
+    private static String config(String file) {
+        return "file:" + Path.of("config", file).toAbsolutePath();
+    }
+
+    private static final String CHAT = """
+            {"messages": [{"role": "user", "content": "hello"}], "max_tokens": 2}""";
+
+    @Test
+    void singleNodeRunsWithoutRedis() {
+        try (Instance instance = Instance.start(Map.of("spring.config.additional-location", config("single-node.yml"),
+                "kvshare.model.path", TestModels.shared(TestModels.LLAMA)))) {
+            assertThat(instance.http().post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+            assertThat(instance.http().get("/actuator/health").json().path("components").path("promptCache")
+                    .path("details").path("redis").asString()).isEqualTo("disabled");
+        }
+    }
+
+    @Test
+    void replicasProfileUsesTheRedisItIsPointedAt() {
+        try (TestRedis redis = new TestRedis().start();
+             Instance instance = Instance.start(Map.of("spring.config.additional-location",
+                     config("replicas-redis.yml"), "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                     "REDIS_HOST", redis.host(), "REDIS_PORT", redis.port()))) {
+            assertThat(instance.http().post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+            assertThat(instance.http().get("/actuator/health").json().path("components").path("promptCache")
+                    .path("details").path("redis").asString()).isEqualTo("reachable");
+        }
+    }
+
+    @Test
+    void gpuProfileRefusesToStartWithoutCuda() {
+        assertThatThrownBy(() -> Instance.start(Map.of("spring.config.additional-location", config("gpu.yml"),
+                "kvshare.model.path", TestModels.shared(TestModels.LLAMA))).close())
+                .hasStackTraceContaining("CUDA");
+    }
+}
