@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.springframework.data.redis.connection.RedisConnection;
@@ -36,18 +37,23 @@ public final class RedisKvStore {
         return (keyPrefix + hash.hex()).getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** One MGET for the whole list; the result has the same order, with null for each miss. */
+    /**
+     * One MGET for the whole list; the result has the same order, with null for each miss. On a Redis
+     * Cluster, Lettuce splits the MGET by hash slot and sends the parts to their masters in parallel, so
+     * the keys keep their contract form (no hash tags) and a chain's blocks spread over the cluster.
+     */
     public List<byte[]> getAll(List<BlockHash> hashes) {
         if (hashes.isEmpty()) {
             return List.of();
         }
         byte[][] keys = hashes.stream().map(this::key).toArray(byte[][]::new);
-        List<byte[]> values = execute("MGET", connection -> connection.stringCommands().mGet(keys));
+        List<KeyValue<byte[], byte[]>> values = execute("MGET",
+                connection -> lettuce(connection).mget(keys).toCompletableFuture().join());
         if (values == null || values.size() != keys.length) {
             throw new RedisTierException("MGET answered " + (values == null ? "nothing" : values.size() + " values")
                     + " for " + keys.length + " keys", null);
         }
-        return values;
+        return values.stream().map(value -> value.getValueOrElse(null)).toList();
     }
 
     /**

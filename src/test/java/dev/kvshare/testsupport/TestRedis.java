@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.util.List;
 
 import redis.embedded.RedisServer;
 import redis.embedded.core.ExecutableProvider;
@@ -18,21 +19,33 @@ public final class TestRedis implements AutoCloseable {
 
     private static final String HOST = "127.0.0.1";
 
-    private final int port = freePort();
+    private final int port;
+    private final List<String> settings;
     private RedisServer server;
+
+    public TestRedis() {
+        this(freePort(), List.of());
+    }
+
+    /** A server on a given port with extra redis.conf settings (e.g. cluster mode). */
+    TestRedis(int port, List<String> settings) {
+        this.port = port;
+        this.settings = List.copyOf(settings);
+    }
 
     public synchronized TestRedis start() {
         if (isRunning()) {
             return this;
         }
         try {
-            server = RedisServer.newRedisServer()
+            var builder = RedisServer.newRedisServer()
                     .executableProvider(executable())
                     .bind(HOST)
                     .port(port)
                     .setting("save \"\"")
-                    .setting("appendonly no")
-                    .build();
+                    .setting("appendonly no");
+            settings.forEach(builder::setting);
+            server = builder.build();
             server.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start redis-server on port " + port, e);
@@ -78,7 +91,7 @@ public final class TestRedis implements AutoCloseable {
         }
     }
 
-    private static int freePort() {
+    static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
             return socket.getLocalPort();
         } catch (IOException e) {

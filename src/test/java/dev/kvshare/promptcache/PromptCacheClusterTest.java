@@ -1,0 +1,56 @@
+package dev.kvshare.promptcache;
+
+import static dev.kvshare.promptcache.PromptCacheReplicaTest.cached;
+import static dev.kvshare.promptcache.PromptCacheReplicaTest.ids;
+import static dev.kvshare.promptcache.PromptCacheReplicaTest.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+
+import dev.kvshare.testsupport.Instance;
+import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.TestRedisCluster;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** The replica-sharing scenario on a real three-master Redis Cluster. */
+class PromptCacheClusterTest {
+
+    @Test
+    void replicasShareThroughARedisClusterWithTheChainSpreadOverItsMasters() throws Exception {
+        try (TestRedisCluster cluster = new TestRedisCluster(3).start()) {
+            String model = TestModels.shared(TestModels.LLAMA).toString();
+            Map<String, Object> properties = Map.of("kvshare.model.path", model,
+                    "kvshare.prompt-cache.block-size", 16, "kvshare.prompt-cache.redis.enabled", true,
+                    "spring.data.redis.cluster.nodes", cluster.nodeList());
+            try (Instance a = Instance.start(properties); Instance b = Instance.start(properties);
+                 Instance reference = Instance.start(Map.of("kvshare.model.path", model,
+                         "kvshare.prompt-cache.enabled", false))) {
+                chat(a, "Where is my refund?");
+                long expectedKeys = (ids(chat(reference, "x").path("prompt_token_ids")).size() - 1) / 16;
+                for (int i = 0; i < 100 && cluster.keysPerNode().stream().mapToLong(Long::longValue).sum()
+                        < expectedKeys; i++) {
+                    Thread.sleep(50);
+                }
+                assertThat(cluster.keysPerNode()).as("keys per master").filteredOn(n -> n > 0).hasSizeGreaterThan(1);
+
+                JsonNode restored = chat(b, "My parcel arrived damaged.");
+                assertThat(cached(restored)).isGreaterThan(200);
+                assertThat(b.metric("kvshare_prompt_tokens_total", "source=\"redis\"")).isEqualTo(cached(restored));
+                assertThat(ids(restored.path("choices").path(0).path("token_ids"))).containsExactlyElementsOf(
+                        ids(chat(reference, "My parcel arrived damaged.").path("choices").path(0).path("token_ids")));
+                assertThat(b.http().get("/actuator/health").json().path("components").path("promptCache")
+                        .path("status").asString()).isEqualTo("UP");
+            }
+        }
+    }
+
+    private static JsonNode chat(Instance instance, String user) {
+        var response = instance.http().post("/v1/chat/completions", """
+                {"messages": [{"role": "system", "content": %s}, {"role": "user", "content": %s}],
+                 "max_tokens": 8, "temperature": 0, "ignore_eos": true, "return_token_ids": true}"""
+                .formatted(json(PromptCacheReplicaTest.SYSTEM), json(user)));
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        return response.json();
+    }
+}
