@@ -9,6 +9,8 @@ import java.util.Map;
 import dev.kvshare.testsupport.Instance;
 import dev.kvshare.testsupport.TestModels;
 import dev.kvshare.testsupport.TestRedis;
+import dev.kvshare.testsupport.TestRedisCluster;
+import dev.kvshare.testsupport.TestRedisSentinel;
 import org.junit.jupiter.api.Test;
 
 /** The ready-made files in config/ start the application as documented. */
@@ -41,6 +43,34 @@ class ConfigProfilesTest {
             assertThat(instance.http().get("/actuator/health").json().path("components").path("promptCache")
                     .path("details").path("redis").asString()).isEqualTo("reachable");
         }
+    }
+
+    @Test
+    void clusterProfileUsesTheClusterItIsPointedAt() throws Exception {
+        try (TestRedisCluster cluster = new TestRedisCluster(3).start();
+             Instance instance = Instance.start(Map.of("spring.config.additional-location",
+                     config("redis-cluster.yml"), "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                     "REDIS_CLUSTER_NODES", cluster.nodeList()))) {
+            assertThat(instance.http().post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+            assertThat(redisOf(instance)).isEqualTo("reachable");
+        }
+    }
+
+    @Test
+    void sentinelProfileFindsTheMasterThroughSentinel() throws Exception {
+        try (TestRedis master = new TestRedis().start(); TestRedisSentinel sentinel = new TestRedisSentinel(master)) {
+            try (Instance instance = Instance.start(Map.of("spring.config.additional-location",
+                    config("redis-sentinel.yml"), "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                    "REDIS_SENTINEL_NODES", sentinel.node(), "REDIS_SENTINEL_MASTER", TestRedisSentinel.MASTER))) {
+                assertThat(instance.http().post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+                assertThat(redisOf(instance)).isEqualTo("reachable");
+            }
+        }
+    }
+
+    private static String redisOf(Instance instance) {
+        return instance.http().get("/actuator/health").json().path("components").path("promptCache")
+                .path("details").path("redis").asString();
     }
 
     @Test

@@ -83,7 +83,7 @@ public final class TestRedis implements AutoCloseable {
         stop();
     }
 
-    private static ExecutableProvider executable() {
+    static ExecutableProvider executable() {
         try {
             return ExecutableProvider.newExecutableInPath("redis-server");
         } catch (FileNotFoundException notOnPath) {
