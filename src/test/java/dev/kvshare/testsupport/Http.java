@@ -50,6 +50,10 @@ public final class Http {
         this.base = "http://127.0.0.1:" + port;
     }
 
+    public String baseUrl() {
+        return base;
+    }
+
     public Response post(String path, String body) {
         return send(HttpRequest.newBuilder(URI.create(base + path))
                 .header("Content-Type", "application/json")
