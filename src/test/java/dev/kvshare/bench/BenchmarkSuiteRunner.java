@@ -1,0 +1,62 @@
+package dev.kvshare.bench;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import ai.onnxruntime.OrtEnvironment;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs every benchmark suite and writes docs/benchmarks.md. Started by {@code tools/bench/run.sh [--quick]},
+ * which first makes the benchmark-shape models; directly: {@code ./mvnw -Pbench test
+ * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true] [-Dbench.suites=kv,overhead,prompt-cache,codec,concurrency]}.
+ */
+@Tag("benchmark")
+class BenchmarkSuiteRunner {
+
+    static final String COMMAND = "tools/bench/run.sh";
+
+    @Test
+    void runAllSuites() throws Exception {
+        boolean quick = Boolean.getBoolean("bench.quick");
+        Path root = Path.of("").toAbsolutePath();
+        BenchContext context = new BenchContext(quick, root.resolve("models/bench"),
+                root.resolve("target/benchmarks"), root.resolve("docs"));
+        Report report = new Report(context);
+        List<String> selected = List.of(System.getProperty("bench.suites",
+                "kv,overhead,prompt-cache,codec,concurrency").split(","));
+        for (String name : selected) {
+            suite(name.trim()).run(context, report);
+        }
+        Files.writeString(context.docs().resolve("benchmarks.md"),
+                report.render(machine(), COMMAND + (quick ? " --quick" : "")));
+    }
+
+    private static Suite suite(String name) {
+        return switch (name) {
+            case "kv" -> new KvCacheSuite();
+            case "overhead" -> new JavaOverheadSuite();
+            case "prompt-cache" -> new PromptCacheSuite();
+            case "codec" -> new CodecSuite();
+            case "concurrency" -> new ConcurrencySuite();
+            default -> throw new IllegalArgumentException("Unknown suite " + name);
+        };
+    }
+
+    private static String machine() {
+        Runtime runtime = Runtime.getRuntime();
+        return "| | |\n|---|---|\n"
+                + "| CPU cores | " + runtime.availableProcessors() + " |\n"
+                + "| memory (JVM max heap) | " + runtime.maxMemory() / (1 << 20) + " MiB |\n"
+                + "| OS | " + System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch") + " |\n"
+                + "| JDK | " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + " |\n"
+                + "| ONNX Runtime | " + OrtEnvironment.getEnvironment().getVersion() + " (" + String.join(", ",
+                OrtEnvironment.getAvailableProviders().stream().map(Enum::name).toList()) + " available) |\n"
+                + "| execution provider | CPU (no GPU on this machine) |\n"
+                + "| JVM uptime at the end | " + ManagementFactory.getRuntimeMXBean().getUptime() / 1000 + " s |";
+    }
+}

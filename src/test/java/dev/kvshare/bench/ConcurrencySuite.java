@@ -1,0 +1,9 @@
+package dev.kvshare.bench;
+
+/** Suite, written next. */
+final class ConcurrencySuite implements Suite {
+    @Override
+    public void run(BenchContext context, Report report) {
+        throw new UnsupportedOperationException("not yet");
+    }
+}
