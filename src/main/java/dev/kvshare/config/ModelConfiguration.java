@@ -8,6 +8,7 @@ import dev.kvshare.model.ModelLoader;
 import dev.kvshare.model.ModelProperties;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.GenerationMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -28,6 +29,9 @@ public class ModelConfiguration {
 
     @Bean
     GenerationMetrics generationMetrics(MeterRegistry registry, ServedModel model) {
+        FunctionCounter.builder("kvshare.model.run", model.decoder(), decoder -> decoder.sessionRunNanos() / 1e9)
+                .description("Time spent inside ONNX Runtime's session.run").baseUnit("seconds")
+                .tag("model", model.name()).register(registry);
         return new GenerationMetrics(registry, model.name());
     }
 }

@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
@@ -34,6 +35,7 @@ public final class DecoderModel implements AutoCloseable {
     private final List<OnnxTensor> emptyTensors;
     private final KvCache empty;
     private final boolean continuesWithManyTokens;
+    private final LongAdder sessionRunNanos = new LongAdder();
 
     DecoderModel(OrtEnvironment env, OrtSession session, DecoderIo io, int prefillChunk) throws OrtException {
         this.env = env;
@@ -48,6 +50,14 @@ public final class DecoderModel implements AutoCloseable {
 
     public DecoderIo io() {
         return io;
+    }
+
+    /**
+     * Time spent inside {@code OrtSession.run} so far, all threads: the rest of a request's time is the
+     * service's own overhead (tensor handling, sampling, detokenizing, streaming).
+     */
+    public long sessionRunNanos() {
+        return sessionRunNanos.sum();
     }
 
     /** The zero-length past every sequence starts from; shared, closing it does nothing. */
@@ -107,7 +117,9 @@ public final class DecoderModel implements AutoCloseable {
     private KvCache forward(int[] ids, KvCache past, Logits logits) {
         try (StepInputs inputs = new StepInputs(env, io, ids, past)) {
             Map<String, OnnxValue> pinned = logits == null ? Map.of() : Map.of(DecoderIo.LOGITS, logits.tensor());
+            long start = System.nanoTime();
             OrtSession.Result result = session.run(inputs.asMap(), presentOutputs, pinned);
+            sessionRunNanos.add(System.nanoTime() - start);
             return presentsOf(result, past.length() + ids.length);
         } catch (OrtException e) {
             throw new InferenceException("ONNX Runtime failed to run the decoder: " + e.getMessage(), e);

@@ -27,8 +27,11 @@ public final class TestModels {
         return directory.toAbsolutePath();
     }
 
+    /** A reference export by name, the bundled model, or a model directory given as a path. */
     public static ServedModel load(String name) {
-        return load(name.equals(BUNDLED) ? BundledModel.extract() : shared(name), 512);
+        Path directory = name.equals(BUNDLED) ? BundledModel.extract()
+                : name.contains("/") ? Path.of(name) : shared(name);
+        return load(directory, 512);
     }
 
     public static ServedModel load(Path directory, int prefillChunk) {
