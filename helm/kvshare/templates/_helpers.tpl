@@ -84,10 +84,10 @@ app.kubernetes.io/component: redis
 
 {{/* The application image: the GPU build when gpu.enabled. */}}
 {{- define "kvshare.image" -}}
-{{- $tag := default .Chart.AppVersion .Values.image.tag }}
+{{- $tag := default .Chart.AppVersion (toString (.Values.image.tag | default "")) }}
 {{- if .Values.gpu.enabled }}
 {{- $repository := default .Values.image.repository .Values.gpu.image.repository }}
-{{- printf "%s:%s" $repository (default (printf "%s-gpu" $tag) .Values.gpu.image.tag) }}
+{{- printf "%s:%s" $repository (default (printf "%s-gpu" $tag) (toString (.Values.gpu.image.tag | default ""))) }}
 {{- else }}
 {{- printf "%s:%s" .Values.image.repository $tag }}
 {{- end }}
