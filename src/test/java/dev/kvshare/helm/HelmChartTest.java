@@ -62,6 +62,17 @@ class HelmChartTest {
                 .isEqualTo(Files.readString(GPU_REDIS_VALUES));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu-redis-values.yaml", "gpu-redis-values.yaml"})
+    void everyShippedExampleLintsAndRenders(String example, @TempDir Path tmp) throws IOException {
+        Path values = CHART.resolve("examples").resolve(example);
+        LintResult result = lintWith(tmp, loadYaml(values));
+        assertThat(result.isFailed()).as("helm lint --strict: %s", result.getMessages()).isFalse();
+        Manifests m = new Manifests(template().withValuesFile(values).call());
+        assertThat(path(m.applicationConfig(), "kvshare.prompt-cache.redis.enabled")).isEqualTo(true);
+        assertThat(m.ofKind("Deployment")).hasSize(2);
+    }
+
     // ---- values schema ---------------------------------------------------------------------------------
 
     @ParameterizedTest
