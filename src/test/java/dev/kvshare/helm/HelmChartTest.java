@@ -1,0 +1,543 @@
+package dev.kvshare.helm;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Stream;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.boot.convert.DurationStyle;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The Helm chart in {@code helm/kvshare}, linted and rendered by real Helm (helm-java embeds it), for the
+ * default values and for the GPU + Redis example ({@code src/test/resources/helm/gpu-redis-values.yaml},
+ * shipped as {@code helm/kvshare/examples/gpu-redis-values.yaml}).
+ */
+class HelmChartTest {
+
+    private static final Path CHART = Path.of("helm", "kvshare");
+    private static final Path GPU_REDIS_VALUES = Path.of("src", "test", "resources", "helm", "gpu-redis-values.yaml");
+    private static final String RELEASE = "kvshare";
+    private static final String NAMESPACE = "support";
+    /** The plaintext credentials of the GPU + Redis example values. */
+    private static final String HMAC_KEY = "change-me-to-32-random-bytes";
+    private static final String REDIS_PASSWORD = "change-me-too";
+
+    // ---- lint ----------------------------------------------------------------------------------------
+
+    @Test
+    void lintPassesWithDefaultValues() {
+        LintResult result = new Helm(CHART).lint().strict().call();
+        assertThat(result.isFailed()).as("helm lint --strict: %s", result.getMessages()).isFalse();
+    }
+
+    @Test
+    void lintPassesWithGpuRedisValues(@TempDir Path tmp) throws IOException {
+        // helm-java's lint takes no values file: lint a copy whose values.yaml is the defaults merged with them.
+        LintResult result = lintWith(tmp, loadYaml(GPU_REDIS_VALUES));
+        assertThat(result.isFailed()).as("helm lint --strict: %s", result.getMessages()).isFalse();
+    }
+
+    @Test
+    void exampleValuesAreTheTestedValues() throws IOException {
+        assertThat(Files.readString(CHART.resolve("examples/gpu-redis-values.yaml")))
+                .isEqualTo(Files.readString(GPU_REDIS_VALUES));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu-redis-values.yaml", "gpu-redis-values.yaml"})
+    void everyShippedExampleLintsAndRenders(String example, @TempDir Path tmp) throws IOException {
+        Path values = CHART.resolve("examples").resolve(example);
+        LintResult result = lintWith(tmp, loadYaml(values));
+        assertThat(result.isFailed()).as("helm lint --strict: %s", result.getMessages()).isFalse();
+        Manifests m = new Manifests(template().withValuesFile(values).call());
+        assertThat(path(m.applicationConfig(), "kvshare.prompt-cache.redis.enabled")).isEqualTo(true);
+        assertThat(m.ofKind("Deployment")).hasSize(2);
+    }
+
+    // ---- values schema ---------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(strings = {"replicaCount=-1", "replicaCount=two", "ports.management=0", "gpu.device=tpu",
+            "redis.inChart.maxmemoryPolicy=sometimes", "shutdown.timeoutSeconds=0", "promptCache.redisTtl=forever",
+            "unknownKey=1"})
+    void schemaRejectsBadValuesInTemplate(String assignment) {
+        String[] kv = assignment.split("=", 2);
+        assertThatThrownBy(() -> template().set(kv[0], kv[1]).call())
+                .hasMessageContaining("schema");
+    }
+
+    @Test
+    void schemaRejectsBadValuesInLint(@TempDir Path tmp) throws IOException {
+        assertThat(lintWith(tmp.resolve("negative"), Map.of("replicaCount", -1)).isFailed()).isTrue();
+        assertThat(lintWith(tmp.resolve("string"), Map.of("replicaCount", "two")).isFailed()).isTrue();
+    }
+
+    // ---- probes, ports, Service ------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void probesUseTheActuatorGroupsOnTheManagementPort(boolean gpuRedis) {
+        Manifests m = render(gpuRedis);
+        Map<String, Object> container = m.container();
+        Map<String, Object> config = m.applicationConfig();
+
+        assertThat(path(container, "startupProbe.httpGet.path")).isEqualTo("/actuator/health/liveness");
+        assertThat(path(container, "livenessProbe.httpGet.path")).isEqualTo("/actuator/health/liveness");
+        assertThat(path(container, "readinessProbe.httpGet.path")).isEqualTo("/actuator/health/readiness");
+        for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+            assertThat(path(container, probe + ".httpGet.port")).as(probe).isEqualTo("management");
+        }
+        int managementPort = containerPort(container, "management");
+        int httpPort = containerPort(container, "http");
+        assertThat(path(config, "management.server.port")).isEqualTo(managementPort);
+        assertThat(path(config, "server.port")).isEqualTo(httpPort);
+        assertThat(managementPort).isNotEqualTo(httpPort);
+        // The admin endpoint is exposed, and with a separate management server only there.
+        assertThat((String) path(config, "management.endpoints.web.exposure.include")).contains("promptcache");
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theServicePublishesTheApiPortOnly(boolean gpuRedis) {
+        Manifests m = render(gpuRedis);
+        Map<String, Object> service = m.one("Service", fullname());
+        int managementPort = containerPort(m.container(), "management");
+        List<Map<String, Object>> ports = list(path(service, "spec.ports"));
+        assertThat(ports).hasSize(1);
+        assertThat(ports.get(0)).containsEntry("targetPort", "http");
+        assertThat(ports).allSatisfy(port -> {
+            assertThat(port.get("port")).isNotEqualTo(managementPort);
+            assertThat(port.get("targetPort")).isNotIn("management", managementPort);
+        });
+        assertThat(m.text()).doesNotContain("type: LoadBalancer");
+    }
+
+    // ---- configuration ---------------------------------------------------------------------------------
+
+    @Test
+    void defaultsRunTheBundledModelWithoutRedis() {
+        Manifests m = render(false);
+        Map<String, Object> config = m.applicationConfig();
+        assertThat(path(config, "kvshare.model.path")).isNull();
+        assertThat(path(config, "kvshare.model.device")).isEqualTo("auto");
+        assertThat(path(config, "kvshare.prompt-cache.redis.enabled")).isEqualTo(false);
+        assertThat(path(config, "spring.data")).isNull();
+        assertThat(m.ofKind("Secret")).isEmpty();
+        assertThat(env(m.container())).extracting(e -> e.get("name"))
+                .doesNotContain("KVSHARE_PROMPTCACHE_HMACKEY", "SPRING_DATA_REDIS_PASSWORD");
+        assertThat(env(m.container(), "SPRING_CONFIG_ADDITIONAL_LOCATION").get("value"))
+                .isEqualTo("file:/config/application.yml");
+        assertThat(mountPaths(m.container())).contains("/config/application.yml");
+    }
+
+    @Test
+    void redisAndModelPathReachTheContainerConfiguration() {
+        Manifests m = render(true);
+        Map<String, Object> config = m.applicationConfig();
+        Map<String, Object> container = m.container();
+
+        // The in-chart Redis: its Service's name and port are what the service connects to.
+        Map<String, Object> redisService = m.one("Service", fullname() + "-redis");
+        assertThat(path(config, "spring.data.redis.host")).isEqualTo(fullname() + "-redis");
+        assertThat(path(config, "spring.data.redis.port")).isEqualTo(list(path(redisService, "spec.ports")).get(0).get("port"));
+        assertThat(path(config, "kvshare.prompt-cache.redis.enabled")).isEqualTo(true);
+        assertThat(path(config, "kvshare.prompt-cache.redis.ttl")).isEqualTo("6h");
+        Map<String, Object> redisContainer = list(path(m.one("Deployment", fullname() + "-redis"),
+                "spec.template.spec.containers")).get(0);
+        assertThat(redisContainer.get("image")).isEqualTo("redis:7");
+        assertThat(String.join(" ", strings(redisContainer.get("args"))))
+                .contains("--maxmemory 2gb", "--maxmemory-policy allkeys-lru");
+
+        // The model volume's mount path is kvshare.model.path.
+        String modelPath = (String) path(config, "kvshare.model.path");
+        assertThat(modelPath).isEqualTo("/models/qwen2.5-0.5b-instruct");
+        Map<String, Object> mount = list(container.get("volumeMounts")).stream()
+                .filter(v -> modelPath.equals(v.get("mountPath"))).findFirst().orElseThrow();
+        Map<String, Object> volume = list(path(m.deployment(), "spec.template.spec.volumes")).stream()
+                .filter(v -> v.get("name").equals(mount.get("name"))).findFirst().orElseThrow();
+        assertThat(path(volume, "persistentVolumeClaim.claimName")).isEqualTo("kvshare-models");
+        assertThat(mount.get("subPath")).isEqualTo("qwen2.5-0.5b-instruct");
+
+        // The rendered file is what the container loads.
+        assertThat(env(container, "SPRING_CONFIG_ADDITIONAL_LOCATION").get("value"))
+                .isEqualTo("file:/config/application.yml");
+        assertThat(mountPaths(container)).contains("/config/application.yml");
+    }
+
+    @Test
+    void anExternalRedisAddressReachesTheConfiguration() {
+        Manifests m = new Manifests(template()
+                .set("redis.host", "redis.cache.svc.example")
+                .set("redis.port", "6380")
+                .set("redis.existingSecret", "redis-auth")
+                .call());
+        Map<String, Object> config = m.applicationConfig();
+        assertThat(path(config, "spring.data.redis.host")).isEqualTo("redis.cache.svc.example");
+        assertThat(path(config, "spring.data.redis.port")).isEqualTo(6380);
+        assertThat(path(config, "kvshare.prompt-cache.redis.enabled")).isEqualTo(true);
+        assertThat(path(env(m.container(), "SPRING_DATA_REDIS_PASSWORD"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", "redis-auth", "key", "redis-password"));
+        assertThat(m.ofKind("Deployment")).hasSize(1);
+        // Egress to that Redis port is allowed.
+        assertThat(m.text()).contains("port: 6380");
+    }
+
+    @Test
+    void aModelImageIsCopiedByAnInitContainer() {
+        Manifests m = new Manifests(template()
+                .set("model.image.repository", "registry.example.com/models/qwen2.5-0.5b")
+                .set("model.image.tag", "1")
+                .call());
+        Map<String, Object> init = list(path(m.deployment(), "spec.template.spec.initContainers")).get(0);
+        assertThat(init.get("image")).isEqualTo("registry.example.com/models/qwen2.5-0.5b:1");
+        assertThat(path(m.applicationConfig(), "kvshare.model.path")).isEqualTo("/models/model");
+        assertThat(mountPaths(m.container())).contains("/models/model");
+    }
+
+    // ---- GPU -------------------------------------------------------------------------------------------
+
+    @Test
+    void theGpuAppearsOnlyWithGpuValues() {
+        Manifests cpu = render(false);
+        assertThat(cpu.text()).doesNotContain("nvidia.com/gpu");
+        assertThat(path(cpu.applicationConfig(), "kvshare.model.device")).isEqualTo("auto");
+
+        Manifests gpu = render(true);
+        assertThat(path(gpu.container(), "resources.limits")).isInstanceOf(Map.class);
+        assertThat(((Map<?, ?>) path(gpu.container(), "resources.limits")).get("nvidia.com/gpu")).isEqualTo(1);
+        assertThat(path(gpu.deployment(), "spec.template.spec.nodeSelector"))
+                .isEqualTo(Map.of("nvidia.com/gpu.present", "true"));
+        assertThat(list(path(gpu.deployment(), "spec.template.spec.tolerations")))
+                .anySatisfy(t -> assertThat(t).containsEntry("key", "nvidia.com/gpu"));
+        assertThat(path(gpu.applicationConfig(), "kvshare.model.device")).isEqualTo("cuda");
+        assertThat((String) gpu.container().get("image")).endsWith("-gpu");
+    }
+
+    // ---- credentials -----------------------------------------------------------------------------------
+
+    @Test
+    void credentialsAreReferencedThroughSecretKeyRefsOnly() {
+        Manifests m = render(true);
+        Map<String, Object> container = m.container();
+        String secretName = fullname();
+
+        assertThat(path(env(container, "KVSHARE_PROMPTCACHE_HMACKEY"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", secretName, "key", "hmac-key"));
+        assertThat(path(env(container, "SPRING_DATA_REDIS_PASSWORD"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", secretName, "key", "redis-password"));
+        Map<String, Object> secret = m.one("Secret", secretName);
+        assertThat(map(secret.get("data"))).containsOnlyKeys("hmac-key", "redis-password");
+
+        // Nowhere in plain text: not in the ConfigMap, not in any env value, not anywhere in the manifests.
+        String configMap = m.one("ConfigMap", fullname()).get("data").toString();
+        for (String credential : List.of(HMAC_KEY, REDIS_PASSWORD)) {
+            assertThat(configMap).doesNotContain(credential);
+            assertThat(m.text()).doesNotContain(credential);
+            for (Map<String, Object> deployment : m.ofKind("Deployment")) {
+                for (Map<String, Object> c : list(path(deployment, "spec.template.spec.containers"))) {
+                    assertThat(env(c)).allSatisfy(e -> assertThat(String.valueOf(e.get("value"))).doesNotContain(credential));
+                }
+            }
+        }
+        assertThat(configMap).doesNotContainIgnoringCase("hmac").doesNotContainIgnoringCase("password");
+        // The trial Redis takes its password from the same Secret.
+        Map<String, Object> redisContainer = list(path(m.one("Deployment", fullname() + "-redis"),
+                "spec.template.spec.containers")).get(0);
+        assertThat(path(env(redisContainer, "REDIS_PASSWORD"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", secretName, "key", "redis-password"));
+    }
+
+    @Test
+    void existingSecretsAreReferencedAndNotRendered() {
+        Manifests m = new Manifests(template()
+                .set("redis.host", "redis.internal")
+                .set("redis.existingSecret", "redis-auth")
+                .set("redis.existingSecretPasswordKey", "password")
+                .set("promptCache.existingSecret", "kvshare-hmac")
+                .set("promptCache.existingSecretKey", "key")
+                .call());
+        assertThat(path(env(m.container(), "KVSHARE_PROMPTCACHE_HMACKEY"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", "kvshare-hmac", "key", "key"));
+        assertThat(path(env(m.container(), "SPRING_DATA_REDIS_PASSWORD"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", "redis-auth", "key", "password"));
+        assertThat(m.ofKind("Secret")).isEmpty();
+    }
+
+    @Test
+    void tenantApiKeysGoToASecretFileNotTheConfigMap() {
+        Manifests m = new Manifests(template().set("promptCache.tenants.sk-acme-123", "acme").call());
+        assertThat(m.one("ConfigMap", fullname()).toString()).doesNotContain("sk-acme-123");
+        assertThat(m.text()).doesNotContain("sk-acme-123");
+        Map<String, Object> secret = m.one("Secret", fullname() + "-tenants");
+        String file = new String(java.util.Base64.getDecoder().decode((String) path(secret, "data.tenants.yml")),
+                StandardCharsets.UTF_8);
+        assertThat(path(new Yaml().load(file), "kvshare.prompt-cache.tenants")).isEqualTo(Map.of("[sk-acme-123]", "acme"));
+        assertThat((String) env(m.container(), "SPRING_CONFIG_ADDITIONAL_LOCATION").get("value"))
+                .contains("file:/config/tenants/tenants.yml");
+        assertThat(mountPaths(m.container())).contains("/config/tenants");
+    }
+
+    // ---- labels ------------------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void everyObjectCarriesTheRecommendedLabels(boolean gpuRedis) {
+        Manifests m = render(gpuRedis);
+        assertThat(m.documents()).isNotEmpty().allSatisfy(doc -> {
+            Map<String, Object> labels = map(path(doc, "metadata.labels"));
+            assertThat(labels).as("%s %s", doc.get("kind"), path(doc, "metadata.name"))
+                    .containsEntry("app.kubernetes.io/name", "kvshare")
+                    .containsEntry("app.kubernetes.io/instance", RELEASE)
+                    .containsEntry("app.kubernetes.io/managed-by", "Helm")
+                    .containsKeys("app.kubernetes.io/version", "app.kubernetes.io/component", "helm.sh/chart");
+            assertThat(path(doc, "metadata.namespace")).isEqualTo(NAMESPACE);
+        });
+        Map<String, Object> deployment = m.deployment();
+        Map<String, Object> podLabels = map(path(deployment, "spec.template.metadata.labels"));
+        Map<String, Object> selector = map(path(deployment, "spec.selector.matchLabels"));
+        assertThat(podLabels).containsAllEntriesOf(selector);
+        assertThat(selector).containsOnlyKeys("app.kubernetes.io/name", "app.kubernetes.io/instance",
+                "app.kubernetes.io/component");
+        assertThat(map(path(m.one("Service", fullname()), "spec.selector"))).isEqualTo(selector);
+        assertThat(map(path(m.one("PodDisruptionBudget", fullname()), "spec.selector.matchLabels"))).isEqualTo(selector);
+    }
+
+    // ---- shutdown ----------------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void terminationGraceExceedsTheShutdownPhase(boolean gpuRedis) {
+        Manifests m = render(gpuRedis);
+        Map<String, Object> config = m.applicationConfig();
+        assertThat(path(config, "server.shutdown")).isEqualTo("graceful");
+        Duration phase = DurationStyle.detectAndParse((String) path(config, "spring.lifecycle.timeout-per-shutdown-phase"));
+        int preStopSleep = Integer.parseInt(strings(path(m.container(), "lifecycle.preStop.exec.command")).get(1));
+        int grace = (Integer) path(m.deployment(), "spec.template.spec.terminationGracePeriodSeconds");
+        assertThat(preStopSleep).isPositive();
+        assertThat(phase).isGreaterThanOrEqualTo(Duration.ofSeconds(gpuRedis ? 180 : 120));
+        assertThat(Duration.ofSeconds(grace)).isGreaterThan(phase.plusSeconds(preStopSleep));
+    }
+
+    // ---- scaling, metrics, network -----------------------------------------------------------------------
+
+    @Test
+    void autoscalingOnCpuAndRequestsWaiting() {
+        Manifests cpu = render(false);
+        assertThat(cpu.ofKind("HorizontalPodAutoscaler")).isEmpty();
+        assertThat(path(cpu.deployment(), "spec.replicas")).isEqualTo(2);
+
+        Manifests m = render(true);
+        Map<String, Object> hpa = m.one("HorizontalPodAutoscaler", fullname());
+        assertThat(path(hpa, "spec.scaleTargetRef.name")).isEqualTo(fullname());
+        List<Map<String, Object>> metrics = list(path(hpa, "spec.metrics"));
+        assertThat(metrics).anySatisfy(metric -> assertThat(path(metric, "resource.name")).isEqualTo("cpu"));
+        assertThat(metrics).anySatisfy(metric -> {
+            assertThat(metric.get("type")).isEqualTo("Pods");
+            assertThat(path(metric, "pods.metric.name")).isEqualTo("kvshare_requests_waiting");
+        });
+        // The HPA owns the replica count.
+        assertThat(map(path(m.deployment(), "spec"))).doesNotContainKey("replicas");
+    }
+
+    @Test
+    void prometheusScrapesTheManagementPort() {
+        Manifests m = new Manifests(template().set("metrics.serviceMonitor.enabled", "true").call());
+        Map<String, Object> annotations = map(path(m.deployment(), "spec.template.metadata.annotations"));
+        assertThat(annotations).containsEntry("prometheus.io/scrape", "true")
+                .containsEntry("prometheus.io/port", "9090")
+                .containsEntry("prometheus.io/path", "/actuator/prometheus");
+        Map<String, Object> endpoint = list(path(m.one("ServiceMonitor", fullname()), "spec.endpoints")).get(0);
+        assertThat(endpoint).containsEntry("port", "management").containsEntry("path", "/actuator/prometheus");
+        // Scraped through a separate headless Service, never through the API Service.
+        Map<String, Object> metricsService = m.one("Service", fullname() + "-metrics");
+        assertThat(path(metricsService, "spec.clusterIP")).isEqualTo("None");
+        assertThat(list(path(m.one("Service", fullname()), "spec.ports")))
+                .noneSatisfy(p -> assertThat(p.get("targetPort")).isEqualTo("management"));
+    }
+
+    @Test
+    void networkPolicyAdmitsTheManagementPortFromMonitoringOnly() {
+        Manifests m = render(true);
+        Map<String, Object> policy = m.one("NetworkPolicy", fullname());
+        List<Map<String, Object>> ingress = list(path(policy, "spec.ingress"));
+        Map<String, Object> management = ingress.stream()
+                .filter(rule -> list(rule.get("ports")).get(0).get("port").equals("management")).findFirst().orElseThrow();
+        assertThat(list(management.get("from"))).containsExactly(Map.of("namespaceSelector",
+                Map.of("matchLabels", Map.of("kubernetes.io/metadata.name", "monitoring"))));
+        List<Map<String, Object>> egress = list(path(policy, "spec.egress"));
+        assertThat(egress).anySatisfy(rule -> assertThat(list(rule.get("ports"))).anySatisfy(p -> assertThat(p.get("port")).isEqualTo(53)));
+        assertThat(egress).anySatisfy(rule -> assertThat(list(rule.get("ports"))).anySatisfy(p -> assertThat(p.get("port")).isEqualTo(6379)));
+        assertThat(m.one("NetworkPolicy", fullname() + "-redis")).isNotNull();
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------
+
+    private static String fullname() {
+        return RELEASE; // the release name contains the chart name
+    }
+
+    private static TemplateCommand template() {
+        return new Helm(CHART).template().withName(RELEASE).withNamespace(NAMESPACE);
+    }
+
+    private static Manifests render(boolean gpuRedis) {
+        TemplateCommand template = template();
+        if (gpuRedis) {
+            template = template.withValuesFile(GPU_REDIS_VALUES);
+        }
+        return new Manifests(template.call());
+    }
+
+    /** Lints a copy of the chart whose values.yaml is the chart's defaults merged with {@code overrides}. */
+    private static LintResult lintWith(Path tmp, Map<String, Object> overrides) throws IOException {
+        Path copy = tmp.resolve("kvshare");
+        try (Stream<Path> files = Files.walk(CHART)) {
+            for (Path file : files.toList()) {
+                Path target = copy.resolve(CHART.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(file, target);
+                }
+            }
+        }
+        Map<String, Object> values = merge(loadYaml(CHART.resolve("values.yaml")), overrides);
+        Files.writeString(copy.resolve("values.yaml"), new Yaml().dump(values));
+        return new Helm(copy).lint().strict().call();
+    }
+
+    /** Helm's merge of values: maps merge key by key, anything else is replaced. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> merge(Map<String, Object> base, Map<String, Object> overrides) {
+        Map<String, Object> merged = new LinkedHashMap<>(base);
+        overrides.forEach((key, value) -> {
+            if (value instanceof Map<?, ?> map && merged.get(key) instanceof Map<?, ?> existing) {
+                merged.put(key, merge((Map<String, Object>) existing, (Map<String, Object>) map));
+            } else {
+                merged.put(key, value);
+            }
+        });
+        return merged;
+    }
+
+    private static Map<String, Object> loadYaml(Path file) throws IOException {
+        return new Yaml().load(Files.readString(file));
+    }
+
+    @SuppressWarnings("unchecked")
+    static Object path(Object root, String dotted) {
+        Object node = root;
+        // Keys may contain dots (tenants.yml, nvidia.com/gpu): match the longest key present at each level.
+        String rest = dotted;
+        while (node != null && !rest.isEmpty()) {
+            if (!(node instanceof Map<?, ?> map)) {
+                return null;
+            }
+            String key = rest;
+            while (!map.containsKey(key) && key.contains(".")) {
+                key = key.substring(0, key.lastIndexOf('.'));
+            }
+            node = ((Map<String, Object>) map).get(key);
+            rest = rest.length() > key.length() ? rest.substring(key.length() + 1) : "";
+        }
+        return node;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object node) {
+        assertThat(node).isInstanceOf(Map.class);
+        return (Map<String, Object>) node;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> list(Object node) {
+        return node == null ? List.of() : (List<Map<String, Object>>) node;
+    }
+
+    private static List<String> strings(Object node) {
+        return ((List<?>) node).stream().map(String::valueOf).toList();
+    }
+
+    private static List<Map<String, Object>> env(Map<String, Object> container) {
+        return list(container.get("env"));
+    }
+
+    private static Map<String, Object> env(Map<String, Object> container, String name) {
+        return env(container).stream().filter(e -> name.equals(e.get("name"))).findFirst()
+                .orElseThrow(() -> new AssertionError("no env " + name + " in " + container.get("name")));
+    }
+
+    private static List<Object> mountPaths(Map<String, Object> container) {
+        return list(container.get("volumeMounts")).stream().map(v -> v.get("mountPath")).toList();
+    }
+
+    private static int containerPort(Map<String, Object> container, String name) {
+        return (Integer) list(container.get("ports")).stream().filter(p -> name.equals(p.get("name")))
+                .findFirst().orElseThrow().get("containerPort");
+    }
+
+    /** The documents of one {@code helm template} output. */
+    record Manifests(String text, List<Map<String, Object>> documents) {
+
+        @SuppressWarnings("unchecked")
+        Manifests(String text) {
+            this(text, parse(text));
+        }
+
+        @SuppressWarnings("unchecked")
+        private static List<Map<String, Object>> parse(String text) {
+            List<Map<String, Object>> docs = new ArrayList<>();
+            for (Object doc : new Yaml(new LoaderOptions()).loadAll(text)) {
+                if (doc != null) {
+                    docs.add((Map<String, Object>) doc);
+                }
+            }
+            return docs;
+        }
+
+        List<Map<String, Object>> ofKind(String kind) {
+            return documents.stream().filter(d -> kind.equals(d.get("kind"))).toList();
+        }
+
+        Map<String, Object> one(String kind, String name) {
+            List<Map<String, Object>> found = ofKind(kind).stream()
+                    .filter(d -> name.equals(path(d, "metadata.name"))).toList();
+            assertThat(found).as("%s %s", kind, name).hasSize(1);
+            return found.get(0);
+        }
+
+        Map<String, Object> deployment() {
+            return one("Deployment", fullname());
+        }
+
+        Map<String, Object> container() {
+            return list(path(deployment(), "spec.template.spec.containers")).stream()
+                    .filter(c -> "kvshare".equals(c.get("name"))).findFirst().orElseThrow();
+        }
+
+        /** The application.yml the ConfigMap carries. */
+        Map<String, Object> applicationConfig() {
+            String yaml = (String) path(one("ConfigMap", fullname()), "data.application.yml");
+            return Objects.requireNonNull(new Yaml().load(yaml));
+        }
+    }
+}
