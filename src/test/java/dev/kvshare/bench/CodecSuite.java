@@ -130,7 +130,8 @@ final class CodecSuite implements Suite {
                 double decodeRatio = medianRatio(results.get(decode), results.get(Op.ARRAYCOPY));
                 double encodeRatio = medianRatio(results.get(encode), results.get(Op.ARRAYCOPY));
                 rows.add(List.of(fixture.shape.name, Report.f(fixture.payload.length / MIB, 2), variant.label,
-                        Report.f(Report.median(results.get(encode)), 2), Report.f(Report.median(results.get(decode)), 2),
+                        Report.f(Report.median(results.get(encode)), 2),
+                        Report.f(Report.median(results.get(decode)), 2),
                         Report.f(memcpy, 2), Report.f(direct, 2), Report.f(encodeRatio, 3),
                         Report.f(decodeRatio, 3)));
                 if (i == 0) {
