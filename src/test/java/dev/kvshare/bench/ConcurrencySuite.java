@@ -103,8 +103,8 @@ final class ConcurrencySuite implements Suite {
                 to last stream finished). With few requests per level, p99 is close to the slowest request.
                 Errors: HTTP 429 (queue full) is counted apart from every other failure (other status, connection
                 error, an error event in the stream, a stream without `[DONE]` or usage). Acceptable: no errors at
-                all, or 429s only (load shedding); with these settings 16 clients fit (%d generating + %d queued), so 429s
-                are not expected either.
+                all, or 429s only (load shedding); with these settings 16 clients fit (%d generating + %d queued), so
+                429s are not expected either.
                 """.formatted(join(LEVELS), admission.maxConcurrent(), admission.maxQueued(),
                 admission.maxConcurrent(), maxTokens, ROUNDS, perClientPerRound, ROUNDS * perClientPerRound,
                 admission.maxConcurrent(), admission.maxQueued()));
