@@ -49,59 +49,104 @@ public final class Sampler {
     }
 
     private int sample(float[] logits) {
-        int[] candidates = topCandidates(logits);
-        double max = logits[candidates[0]];
-        double[] weights = new double[candidates.length];
-        double total = 0;
-        for (int i = 0; i < candidates.length; i++) {
-            weights[i] = Math.exp((logits[candidates[i]] - max) / params.temperature());
-            total += weights[i];
+        double[] weights = softmaxWeights(logits);
+        if (params.topK() == 0 && params.topP() >= 1) {
+            return draw(weights, null, weights.length, sum(weights, null, weights.length));
         }
-        int kept = nucleusSize(weights, total);
-        double keptTotal = 0;
-        for (int i = 0; i < kept; i++) {
-            keptTotal += weights[i];
-        }
-        double draw = random.nextDouble() * keptTotal;
-        for (int i = 0; i < kept - 1; i++) {
-            draw -= weights[i];
-            if (draw < 0) {
-                return candidates[i];
-            }
-        }
-        return candidates[kept - 1];
+        int[] candidates = topCandidates(weights);
+        int k = params.topK() > 0 ? Math.min(params.topK(), candidates.length) : candidates.length;
+        // top-p applies to the distribution top-k left, renormalized (as Hugging Face does).
+        double total = params.topK() > 0 ? sum(weights, candidates, k) : sum(weights, null, weights.length);
+        int kept = nucleusSize(weights, candidates, k, total);
+        return draw(weights, candidates, kept, sum(weights, candidates, kept));
     }
 
-    /** Token ids sorted by descending logit, cut to top-k when set. */
-    private int[] topCandidates(float[] logits) {
-        int k = params.topK() > 0 ? Math.min(params.topK(), logits.length) : logits.length;
-        // Sort (logit, id) pairs packed into longs: the float bits made order-preserving in the high half.
-        long[] packed = new long[logits.length];
+    /** Unnormalized probabilities {@code exp((logit - max) / temperature)}: the largest is 1. */
+    private double[] softmaxWeights(float[] logits) {
+        float max = logits[argmax(logits)];
+        double[] weights = new double[logits.length];
         for (int i = 0; i < logits.length; i++) {
-            int bits = Float.floatToIntBits(logits[i]);
-            int ordered = bits ^ ((bits >> 31) & 0x7fffffff);
-            packed[i] = ((long) ordered << 32) | (0xffffffffL & (logits.length - 1 - i));
+            weights[i] = Math.exp((logits[i] - max) / params.temperature());
+        }
+        return weights;
+    }
+
+    /**
+     * The most likely tokens by descending weight (lowest id first on a tie): enough of them to hold the
+     * top-k and the top-p nucleus. Sorting the whole vocabulary (150k entries on current models) at every
+     * token would cost milliseconds, so only tokens above a weight threshold are sorted, the threshold
+     * lowered until they are guaranteed to contain both sets.
+     */
+    private int[] topCandidates(double[] weights) {
+        double total = sum(weights, null, weights.length);
+        for (double threshold = 1e-3; ; threshold = threshold > 1e-12 ? threshold * 1e-3 : 0) {
+            int count = 0;
+            double mass = 0;
+            for (double weight : weights) {
+                if (weight >= threshold) {
+                    count++;
+                    mass += weight;
+                }
+            }
+            boolean holdsTopK = params.topK() == 0 || count >= Math.min(params.topK(), weights.length);
+            boolean holdsNucleus = params.topK() > 0 || params.topP() >= 1 || mass >= params.topP() * total;
+            if ((holdsTopK && holdsNucleus) || threshold == 0) {
+                return sortedAbove(weights, threshold, count);
+            }
+        }
+    }
+
+    private static int[] sortedAbove(double[] weights, double threshold, int count) {
+        // (weight, id) packed into longs: the weight's bits sort like the weight (it is positive), and the id
+        // is stored inverted so that, reading from the top, a tie yields the lower id first.
+        long[] packed = new long[count];
+        int n = 0;
+        for (int i = 0; i < weights.length; i++) {
+            if (weights[i] >= threshold) {
+                long bits = Float.floatToIntBits((float) weights[i]);
+                packed[n++] = (bits << 32) | (0xffffffffL & (weights.length - 1 - i));
+            }
         }
         Arrays.sort(packed);
-        int[] ids = new int[k];
-        for (int i = 0; i < k; i++) {
-            ids[i] = logits.length - 1 - (int) packed[packed.length - 1 - i];
+        int[] ids = new int[count];
+        for (int i = 0; i < count; i++) {
+            ids[i] = weights.length - 1 - (int) packed[count - 1 - i];
         }
         return ids;
     }
 
-    /** How many of the (descending) weights top-p keeps: at least one. */
-    private int nucleusSize(double[] weights, double total) {
+    /** How many of the first {@code k} candidates top-p keeps: at least one. */
+    private int nucleusSize(double[] weights, int[] candidates, int k, double total) {
         if (params.topP() >= 1) {
-            return weights.length;
+            return k;
         }
         double cumulative = 0;
-        for (int i = 0; i < weights.length; i++) {
-            cumulative += weights[i] / total;
+        for (int i = 0; i < k; i++) {
+            cumulative += weights[candidates[i]] / total;
             if (cumulative >= params.topP()) {
                 return i + 1;
             }
         }
-        return weights.length;
+        return k;
+    }
+
+    /** Draws among the first {@code n} tokens of {@code ids} (or ids 0..n-1 when null), by weight. */
+    private int draw(double[] weights, int[] ids, int n, double total) {
+        double draw = random.nextDouble() * total;
+        for (int i = 0; i < n - 1; i++) {
+            draw -= weights[ids == null ? i : ids[i]];
+            if (draw < 0) {
+                return ids == null ? i : ids[i];
+            }
+        }
+        return ids == null ? n - 1 : ids[n - 1];
+    }
+
+    private static double sum(double[] weights, int[] ids, int n) {
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            total += weights[ids == null ? i : ids[i]];
+        }
+        return total;
     }
 }

@@ -50,6 +50,16 @@ class SamplerTest {
     }
 
     @Test
+    void aNucleusReachingIntoALongFlatTailOfALargeVocabularyIsKept() {
+        // One token holds half the mass, 150,000 others share the rest: top_p 0.9 must reach into the tail.
+        float[] logits = new float[150_001];
+        logits[0] = (float) Math.log(150_000);
+        Sampler sampler = new Sampler(params(1.0, 0, 0.9, 17));
+        long tail = IntStream.range(0, 400).filter(i -> sampler.next(logits.clone()) != 0).count();
+        assertThat(tail / 400.0).isBetween(0.35, 0.55);
+    }
+
+    @Test
     void samplingFollowsTheSoftmaxDistribution() {
         float[] logits = {0f, (float) Math.log(3)};
         Sampler sampler = new Sampler(params(1.0, 0, 1.0, 42));
