@@ -1,0 +1,274 @@
+"""Byte-level BPE tokenizer trainer and encoder that writes a Hugging Face tokenizer.json.
+
+The pre-tokenizer is the GPT-2 / HF ByteLevel regex (add_prefix_space=false, use_regex=true),
+special tokens are HF added tokens ("special": true) that are split out before pre-tokenization,
+so encode() here produces exactly the ids the Rust `tokenizers` library produces for the same file.
+Requires the `regex` module (Debian: python3-regex) for \\p{L} / \\p{N}.
+"""
+import json
+import os
+from collections import Counter, defaultdict
+from typing import Dict, List, Tuple
+
+import regex
+
+# the exact pattern of tokenizers' ByteLevel pre-tokenizer
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+PAT = regex.compile(GPT2_PATTERN)
+
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+DEFAULT_SYSTEM = "You are a helpful customer support assistant."
+
+# Qwen2/ChatML-style template (same shape as Qwen2-Instruct's), with a support-assistant default
+CHAT_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{%- if loop.first and messages[0]['role'] != 'system' %}"
+    "{{- '<|im_start|>system\\n" + DEFAULT_SYSTEM + "<|im_end|>\\n' }}"
+    "{%- endif %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}"
+    "{{- '<|im_start|>assistant\\n' }}"
+    "{%- endif %}"
+)
+
+
+def apply_chat_template(messages: List[dict], add_generation_prompt: bool = False) -> str:
+    """Python rendering of CHAT_TEMPLATE (kept identical; checked against jinja2 when available)."""
+    out = []
+    for i, m in enumerate(messages):
+        if i == 0 and messages[0]["role"] != "system":
+            out.append("<|im_start|>system\n" + DEFAULT_SYSTEM + "<|im_end|>\n")
+        out.append("<|im_start|>" + m["role"] + "\n" + m["content"] + "<|im_end|>\n")
+    if add_generation_prompt:
+        out.append("<|im_start|>assistant\n")
+    return "".join(out)
+
+
+def bytes_to_unicode() -> Dict[int, str]:
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
+        list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
+BYTE_ENC = bytes_to_unicode()
+BYTE_DEC = {v: k for k, v in BYTE_ENC.items()}
+SPECIAL_SPLIT = regex.compile("(" + "|".join(regex.escape(t) for t in SPECIAL_TOKENS) + ")")
+
+
+def pretokenize(text: str) -> List[str]:
+    return ["".join(BYTE_ENC[b] for b in w.encode("utf-8")) for w in PAT.findall(text)]
+
+
+def split_special(text: str) -> List[str]:
+    return [p for p in SPECIAL_SPLIT.split(text) if p]
+
+
+def train_bpe(texts, vocab_size: int) -> Tuple[Dict[str, int], List[Tuple[str, str]]]:
+    """Train merges until len(vocab) == vocab_size (specials + 256 bytes + merges)."""
+    words = Counter()
+    for t in texts:
+        for part in split_special(t):
+            if part in SPECIAL_TOKENS:
+                continue
+            words.update(pretokenize(part))
+    vocab: Dict[str, int] = {}
+    for t in SPECIAL_TOKENS:
+        vocab[t] = len(vocab)
+    for b in range(256):
+        vocab[BYTE_ENC[b]] = len(vocab)
+    wl = list(words.items())
+    syms = [list(w) for w, _ in wl]
+    freq = [c for _, c in wl]
+    pairs = Counter()
+    where = defaultdict(set)
+    for i, s in enumerate(syms):
+        for a, b in zip(s, s[1:]):
+            pairs[(a, b)] += freq[i]
+            where[(a, b)].add(i)
+    merges: List[Tuple[str, str]] = []
+    while len(vocab) < vocab_size and pairs:
+        # deterministic: highest count, ties broken by the pair itself
+        best = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        if pairs[best] <= 0:
+            break
+        a, b = best
+        new = a + b
+        merges.append(best)
+        vocab[new] = len(vocab)
+        for i in sorted(where.pop(best, ())):
+            s = syms[i]
+            f = freq[i]
+            # remove old pair counts of this word
+            for p in zip(s, s[1:]):
+                pairs[p] -= f
+                if pairs[p] <= 0:
+                    del pairs[p]
+            j, ns = 0, []
+            while j < len(s):
+                if j < len(s) - 1 and s[j] == a and s[j + 1] == b:
+                    ns.append(new)
+                    j += 2
+                else:
+                    ns.append(s[j])
+                    j += 1
+            syms[i] = ns
+            for p in zip(ns, ns[1:]):
+                pairs[p] += f
+                where[p].add(i)
+        pairs.pop(best, None)
+    return vocab, merges
+
+
+class BPETokenizer:
+    def __init__(self, vocab: Dict[str, int], merges: List[Tuple[str, str]]):
+        self.vocab = vocab
+        self.inv = {v: k for k, v in vocab.items()}
+        self.ranks = {m: i for i, m in enumerate(merges)}
+        self.merges = merges
+        self.cache: Dict[str, List[int]] = {}
+
+    @staticmethod
+    def load(path: str) -> "BPETokenizer":
+        with open(path, encoding="utf-8") as f:
+            tj = json.load(f)
+        vocab = tj["model"]["vocab"]
+        merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in tj["model"]["merges"]]
+        return BPETokenizer(vocab, merges)
+
+    def _bpe(self, word: str) -> List[int]:
+        if word in self.cache:
+            return self.cache[word]
+        s = list(word)
+        while len(s) > 1:
+            best, rank = None, None
+            for p in zip(s, s[1:]):
+                r = self.ranks.get(p)
+                if r is not None and (rank is None or r < rank):
+                    best, rank = p, r
+            if best is None:
+                break
+            j, ns = 0, []
+            while j < len(s):
+                if j < len(s) - 1 and s[j] == best[0] and s[j + 1] == best[1]:
+                    ns.append(best[0] + best[1])
+                    j += 2
+                else:
+                    ns.append(s[j])
+                    j += 1
+            s = ns
+        ids = [self.vocab[t] for t in s]
+        self.cache[word] = ids
+        return ids
+
+    def encode(self, text: str) -> List[int]:
+        ids: List[int] = []
+        for part in split_special(text):
+            if part in SPECIAL_TOKENS:
+                ids.append(self.vocab[part])
+                continue
+            for w in pretokenize(part):
+                ids.extend(self._bpe(w))
+        return ids
+
+    def decode(self, ids: List[int], skip_special: bool = True) -> str:
+        out, buf = [], []
+        for i in ids:
+            t = self.inv[i]
+            if t in SPECIAL_TOKENS:
+                if buf:
+                    out.append(bytes(buf).decode("utf-8", errors="replace"))
+                    buf = []
+                if not skip_special:
+                    out.append(t)
+                continue
+            buf.extend(BYTE_DEC[c] for c in t)
+        if buf:
+            out.append(bytes(buf).decode("utf-8", errors="replace"))
+        return "".join(out)
+
+    def token_id(self, tok: str) -> int:
+        return self.vocab[tok]
+
+    def save(self, out_dir: str, model_max_length: int = 1024):
+        os.makedirs(out_dir, exist_ok=True)
+        added = [{"id": self.vocab[t], "content": t, "single_word": False, "lstrip": False,
+                  "rstrip": False, "normalized": False, "special": True} for t in SPECIAL_TOKENS]
+        tj = {
+            "version": "1.0",
+            "truncation": None,
+            "padding": None,
+            "added_tokens": added,
+            "normalizer": None,
+            "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+                              "use_regex": True},
+            "post_processor": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
+                               "use_regex": False},
+            "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
+                        "use_regex": True},
+            "model": {
+                "type": "BPE",
+                "dropout": None,
+                "unk_token": None,
+                "continuing_subword_prefix": None,
+                "end_of_word_suffix": None,
+                "fuse_unk": False,
+                "byte_fallback": False,
+                "vocab": self.vocab,
+                "merges": [a + " " + b for a, b in self.merges],
+            },
+        }
+        with open(os.path.join(out_dir, "tokenizer.json"), "w", encoding="utf-8") as f:
+            json.dump(tj, f, ensure_ascii=False, indent=None)
+        tc = {
+            "add_bos_token": False,
+            "add_prefix_space": False,
+            "added_tokens_decoder": {
+                str(self.vocab[t]): {"content": t, "lstrip": False, "normalized": False, "rstrip": False,
+                                     "single_word": False, "special": True} for t in SPECIAL_TOKENS},
+            "additional_special_tokens": ["<|im_start|>", "<|im_end|>"],
+            "bos_token": None,
+            "chat_template": CHAT_TEMPLATE,
+            "clean_up_tokenization_spaces": False,
+            "eos_token": "<|im_end|>",
+            "errors": "replace",
+            "model_max_length": model_max_length,
+            "pad_token": "<|endoftext|>",
+            "split_special_tokens": False,
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "unk_token": None,
+        }
+        with open(os.path.join(out_dir, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+            json.dump(tc, f, ensure_ascii=False, indent=2)
+
+
+def main():
+    import argparse
+    ap = argparse.ArgumentParser(description="train a byte-level BPE tokenizer (HF tokenizer.json)")
+    ap.add_argument("--corpus", required=True, help="JSONL with a 'text' field per line")
+    ap.add_argument("--vocab-size", type=int, default=3072)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--model-max-length", type=int, default=1024)
+    a = ap.parse_args()
+    texts = []
+    with open(a.corpus, encoding="utf-8") as f:
+        for line in f:
+            texts.append(json.loads(line)["text"])
+    vocab, merges = train_bpe(texts, a.vocab_size)
+    tok = BPETokenizer(vocab, merges)
+    tok.save(a.out, a.model_max_length)
+    # self-check: round trip
+    for t in texts[:200]:
+        assert tok.decode(tok.encode(t), skip_special=False) == t
+    print(f"vocab {len(vocab)} merges {len(merges)} -> {a.out}/tokenizer.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Export a trained checkpoint as a kvshare model directory and write the verifier's reference.
+
+Writes <out>/model.onnx, config.json, generation_config.json, tokenizer.json, tokenizer_config.json;
+<reference> (JSON read by verify/Verify.java: prompt ids, torch greedy ids, torch last logits);
+and prints greedy sample replies (also saved beside the checkpoint as samples.json).
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bpe_tokenizer import BPETokenizer, apply_chat_template  # noqa: E402
+from export_onnx import check_layout, export  # noqa: E402
+from llama import LlamaLM, ModelConfig, greedy_generate  # noqa: E402
+
+SAMPLE_QUESTIONS = [
+    "Where is my order 417263?",
+    "I was charged twice for order 582910.",
+    "My coffee maker arrived damaged.",
+    "How do I cancel my Premium subscription?",
+    "I forgot my password and can't log in.",
+    "I want to talk to a human.",
+]
+REFERENCE_PROMPTS = [
+    [{"role": "user", "content": "Where is my order 417263?"}],
+    [{"role": "user", "content": "How do I return the desk lamp?"}],
+    [{"role": "system", "content": "You are a helpful customer support assistant."},
+     {"role": "user", "content": "My package is late. Order 300512."}],
+]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checkpoint", help="from train.py; omit with --random-init")
+    ap.add_argument("--random-init", action="store_true", help="untrained weights (preliminary bundle)")
+    ap.add_argument("--config", default=None, help="ModelConfig overrides for --random-init (JSON)")
+    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--corpus", default=None)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--reference", default=None)
+    ap.add_argument("--max-new-tokens", type=int, default=120)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    tok = BPETokenizer.load(os.path.join(a.tokenizer, "tokenizer.json"))
+    if a.random_init:
+        torch.manual_seed(0)
+        over = json.loads(a.config) if a.config else {}
+        cfg = ModelConfig(vocab_size=len(tok.vocab), eos_token_id=tok.token_id("<|im_end|>"),
+                          pad_token_id=tok.token_id("<|endoftext|>"), **over)
+        model = LlamaLM(cfg)
+        model.init_weights()
+    else:
+        ck = torch.load(a.checkpoint, map_location="cpu")
+        cfg = ModelConfig.from_dict(ck["config"])
+        model = LlamaLM(cfg)
+        model.load_state_dict(ck["model"])
+    model.eval()
+    os.makedirs(a.out, exist_ok=True)
+    path = os.path.join(a.out, "model.onnx")
+    export(model, path)
+    check_layout(path, cfg)
+    with open(os.path.join(a.out, "config.json"), "w") as f:
+        json.dump(cfg.hf_config(), f, indent=2)
+    eos = [tok.token_id("<|im_end|>"), tok.token_id("<|endoftext|>")]
+    gen = {
+        "_from_model_config": True,
+        "bos_token_id": cfg.bos_token_id,
+        "eos_token_id": eos,
+        "pad_token_id": tok.token_id("<|endoftext|>"),
+        "do_sample": False,
+        "max_new_tokens": 256,
+        "repetition_penalty": 1.0,
+        "transformers_version": "4.44.0",
+    }
+    with open(os.path.join(a.out, "generation_config.json"), "w") as f:
+        json.dump(gen, f, indent=2)
+    for fn in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copyfile(os.path.join(a.tokenizer, fn), os.path.join(a.out, fn))
+    print("wrote", a.out, {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))})
+
+    if a.reference:
+        ref = {"model": cfg.name, "num_cases": len(REFERENCE_PROMPTS)}
+        for i, msgs in enumerate(REFERENCE_PROMPTS):
+            ids = tok.encode(apply_chat_template(msgs, add_generation_prompt=True))
+            with torch.no_grad():
+                n = len(ids)
+                logits, _ = model(torch.tensor([ids]), torch.ones(1, n, dtype=torch.long),
+                                  torch.arange(n).unsqueeze(0), None)
+            full = greedy_generate(model, ids, 20, eos_ids=(), use_cache=False)
+            cached = greedy_generate(model, ids, 20, eos_ids=(), use_cache=True)
+            assert full == cached, (full, cached)
+            ref[f"prompt_text_{i}"] = apply_chat_template(msgs, add_generation_prompt=True)
+            ref[f"prompt_ids_{i}"] = ids
+            ref[f"greedy_ids_{i}"] = full
+            ref[f"greedy_text_{i}"] = tok.decode(full, skip_special=False)
+            ref[f"last_logits_{i}"] = [round(float(x), 6) for x in logits[0, -1]]
+        os.makedirs(os.path.dirname(os.path.abspath(a.reference)), exist_ok=True)
+        with open(a.reference, "w") as f:
+            json.dump(ref, f)
+        print("reference ->", a.reference)
+
+    samples = []
+    for q in SAMPLE_QUESTIONS:
+        prompt = apply_chat_template([{"role": "user", "content": q}], add_generation_prompt=True)
+        out = greedy_generate(model, tok.encode(prompt), a.max_new_tokens, eos_ids=eos)
+        reply = tok.decode(out)
+        samples.append({"user": q, "assistant": reply})
+        print(f"USER: {q}\nASSISTANT: {reply}\n")
+    if a.checkpoint:
+        with open(os.path.join(os.path.dirname(os.path.abspath(a.checkpoint)), "samples.json"), "w") as f:
+            json.dump(samples, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
