@@ -1,9 +1,7 @@
 package dev.kvshare.api;
 
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.GenerationResult;
@@ -50,21 +48,16 @@ class ChatCompletionController {
         GenerationRequest generationRequest = GenerationRequests.of(request, prompt,
                 generation.maxTokensFor(prompt, requestedMax, maxParam),
                 namespace.saltFor(authorization, request.cacheSalt()));
-        boolean tokenIds = Boolean.TRUE.equals(request.returnTokenIds());
-        String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
-        long created = Instant.now().getEpochSecond();
-
+        Reply reply = Reply.of("chatcmpl", model, prompt, request);
         if (Boolean.TRUE.equals(request.stream())) {
-            boolean includeUsage = request.streamOptions() != null
-                    && Boolean.TRUE.equals(request.streamOptions().includeUsage());
-            return events.stream(generationRequest, new ChunkFormat(id, created, model, prompt, tokenIds, includeUsage));
+            return events.stream(generationRequest, new ChunkFormat(reply));
         }
         GenerationResult result = generation.submit(generationRequest, TokenSink.NONE).join();
         var choice = new ChatCompletionResponse.Choice(0,
                 new ChatCompletionResponse.Message("assistant", result.text()), result.finishReason().openAiName(),
-                null, tokenIds ? result.tokenIds() : null);
-        return EventStream.json(new ChatCompletionResponse(id, "chat.completion", created, model, List.of(choice),
-                Usage.of(result), tokenIds ? prompt : null));
+                null, reply.ids(result.tokenIds()));
+        return EventStream.json(new ChatCompletionResponse(reply.id(), "chat.completion", reply.created(), model,
+                List.of(choice), Usage.of(result), reply.promptIds()));
     }
 
     private static List<ChatTurn> turns(List<ChatCompletionRequest.Message> messages) {
@@ -104,35 +97,34 @@ class ChatCompletionController {
     }
 
     /** The chunks of a streamed chat completion. */
-    private record ChunkFormat(String id, long created, String model, int[] prompt, boolean tokenIds,
-                               boolean includeUsage) implements EventStream.Format {
+    private record ChunkFormat(Reply reply) implements EventStream.Format {
 
         @Override
         public List<Object> opening() {
             var delta = new ChatCompletionChunk.Delta("assistant", "");
-            return List.of(chunk(new ChatCompletionChunk.Choice(0, delta, null, null, null), null,
-                    tokenIds ? prompt : null));
+            return List.of(chunk(new ChatCompletionChunk.Choice(0, delta, null, null, null), reply.promptIds()));
         }
 
         @Override
         public Object text(TextChunk text) {
             var delta = new ChatCompletionChunk.Delta(null, text.text());
-            return chunk(new ChatCompletionChunk.Choice(0, delta, null, null, tokenIds ? text.tokenIds() : null),
-                    null, null);
+            return chunk(new ChatCompletionChunk.Choice(0, delta, null, null, reply.ids(text.tokenIds())), null);
         }
 
         @Override
         public List<Object> closing(GenerationResult result) {
             var last = chunk(new ChatCompletionChunk.Choice(0, new ChatCompletionChunk.Delta(null, null),
-                    result.finishReason().openAiName(), null, null), null, null);
-            if (!includeUsage) {
+                    result.finishReason().openAiName(), null, null), null);
+            if (!reply.includeUsage()) {
                 return List.of(last);
             }
-            return List.of(last, new ChatCompletionChunk(id, CHUNK, created, model, List.of(), Usage.of(result), null));
+            return List.of(last, new ChatCompletionChunk(reply.id(), CHUNK, reply.created(), reply.model(), List.of(),
+                    Usage.of(result), null));
         }
 
-        private ChatCompletionChunk chunk(ChatCompletionChunk.Choice choice, Usage usage, int[] promptIds) {
-            return new ChatCompletionChunk(id, CHUNK, created, model, List.of(choice), usage, promptIds);
+        private ChatCompletionChunk chunk(ChatCompletionChunk.Choice choice, int[] promptIds) {
+            return new ChatCompletionChunk(reply.id(), CHUNK, reply.created(), reply.model(), List.of(choice), null,
+                    promptIds);
         }
     }
 }

@@ -1,8 +1,6 @@
 package dev.kvshare.api;
 
-import java.time.Instant;
 import java.util.List;
-import java.util.UUID;
 
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.GenerationResult;
@@ -48,20 +46,15 @@ class CompletionController {
         GenerationRequest generationRequest = GenerationRequests.of(request, prompt,
                 generation.maxTokensFor(prompt, request.maxTokens(), "max_tokens"),
                 namespace.saltFor(authorization, request.cacheSalt()));
-        boolean tokenIds = Boolean.TRUE.equals(request.returnTokenIds());
-        String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
-        long created = Instant.now().getEpochSecond();
-
+        Reply reply = Reply.of("cmpl", model, prompt, request);
         if (Boolean.TRUE.equals(request.stream())) {
-            boolean includeUsage = request.streamOptions() != null
-                    && Boolean.TRUE.equals(request.streamOptions().includeUsage());
-            return events.stream(generationRequest, new ChunkFormat(id, created, model, prompt, tokenIds, includeUsage));
+            return events.stream(generationRequest, new ChunkFormat(reply));
         }
         GenerationResult result = generation.submit(generationRequest, TokenSink.NONE).join();
         var choice = new CompletionResponse.Choice(0, result.text(), result.finishReason().openAiName(), null,
-                tokenIds ? result.tokenIds() : null);
-        return EventStream.json(new CompletionResponse(id, OBJECT, created, model, List.of(choice), Usage.of(result),
-                tokenIds ? prompt : null));
+                reply.ids(result.tokenIds()));
+        return EventStream.json(new CompletionResponse(reply.id(), OBJECT, reply.created(), model, List.of(choice),
+                Usage.of(result), reply.promptIds()));
     }
 
     /** A string, an array of token ids, or a one-element array of either (batches are not supported). */
@@ -83,33 +76,33 @@ class CompletionController {
     }
 
     /** The pieces of a streamed text completion. */
-    private record ChunkFormat(String id, long created, String model, int[] prompt, boolean tokenIds,
-                               boolean includeUsage) implements EventStream.Format {
+    private record ChunkFormat(Reply reply) implements EventStream.Format {
 
         @Override
         public List<Object> opening() {
-            return tokenIds ? List.of(piece(new CompletionResponse.Choice(0, "", null, null, null), null, prompt))
+            return reply.tokenIds()
+                    ? List.of(piece(new CompletionResponse.Choice(0, "", null, null, null), reply.promptIds()))
                     : List.of();
         }
 
         @Override
         public Object text(TextChunk text) {
-            return piece(new CompletionResponse.Choice(0, text.text(), null, null, tokenIds ? text.tokenIds() : null),
-                    null, null);
+            return piece(new CompletionResponse.Choice(0, text.text(), null, null, reply.ids(text.tokenIds())), null);
         }
 
         @Override
         public List<Object> closing(GenerationResult result) {
-            var last = piece(new CompletionResponse.Choice(0, "", result.finishReason().openAiName(), null, null),
-                    null, null);
-            if (!includeUsage) {
+            var last = piece(new CompletionResponse.Choice(0, "", result.finishReason().openAiName(), null, null), null);
+            if (!reply.includeUsage()) {
                 return List.of(last);
             }
-            return List.of(last, new CompletionResponse(id, OBJECT, created, model, List.of(), Usage.of(result), null));
+            return List.of(last, new CompletionResponse(reply.id(), OBJECT, reply.created(), reply.model(), List.of(),
+                    Usage.of(result), null));
         }
 
-        private CompletionResponse piece(CompletionResponse.Choice choice, Usage usage, int[] promptIds) {
-            return new CompletionResponse(id, OBJECT, created, model, List.of(choice), usage, promptIds);
+        private CompletionResponse piece(CompletionResponse.Choice choice, int[] promptIds) {
+            return new CompletionResponse(reply.id(), OBJECT, reply.created(), reply.model(), List.of(choice), null,
+                    promptIds);
         }
     }
 }

@@ -59,9 +59,9 @@ class ClusterMgetBenchmark {
                 System.out.printf("%nRedis Cluster (3 masters, loopback), MGET of %d values of %d KiB, %d repetitions%n",
                         blocks, valueBytes / 1024, repetitions);
                 System.out.printf("%-28s %10s%n", "keys", "median ms");
-                System.out.printf("%-28s %10.2f%n", "spread over slots (split)", median(spreadMillis));
-                System.out.printf("%-28s %10.2f%n", "one hash tag (one master)", median(taggedMillis));
-                System.out.printf("one tag / spread = %.2fx%n", median(taggedMillis) / median(spreadMillis));
+                System.out.printf("%-28s %10.2f%n", "spread over slots (split)", Report.median(spreadMillis));
+                System.out.printf("%-28s %10.2f%n", "one hash tag (one master)", Report.median(taggedMillis));
+                System.out.printf("one tag / spread = %.2fx%n", Report.median(taggedMillis) / Report.median(spreadMillis));
             } finally {
                 client.shutdown();
             }
@@ -72,10 +72,5 @@ class ClusterMgetBenchmark {
         long start = System.nanoTime();
         action.run();
         return (System.nanoTime() - start) / 1e6;
-    }
-
-    private static double median(List<Double> values) {
-        double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return sorted[sorted.length / 2];
     }
 }

@@ -62,12 +62,12 @@ class PromptCacheTtftBenchmark {
                     }
                     cachedOnHit = lastCached;
                 }
-                double coldMedian = median(millis.get("cold"));
+                double coldMedian = Report.median(millis.get("cold"));
                 System.out.printf("%nTime to first token, prompt of %d tokens, %d repetitions, model %s%n",
                         lastPromptTokens, REPETITIONS, model == null ? "bundled" : model.getFileName());
                 System.out.printf("%-10s %12s %10s%n", "variant", "median ms", "vs cold");
                 millis.forEach((variant, values) -> System.out.printf("%-10s %12.1f %9.1fx%n", variant,
-                        median(values), coldMedian / median(values)));
+                        Report.median(values), coldMedian / Report.median(values)));
                 System.out.printf("cached_tokens on a hit: %d (block size %d)%n", cachedOnHit,
                         writer.bean(PromptCache.class).blockSize());
             }
@@ -109,11 +109,5 @@ class PromptCacheTtftBenchmark {
     private static int tokens(Http http, String text) {
         return http.post("/v1/completions", "{\"prompt\": " + Http.JSON.writeValueAsString(text)
                 + ", \"max_tokens\": 1}").json().path("usage").path("prompt_tokens").asInt();
-    }
-
-    private static double median(List<Double> values) {
-        double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
-                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
     }
 }
