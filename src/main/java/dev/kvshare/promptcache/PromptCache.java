@@ -78,16 +78,20 @@ public final class PromptCache {
         BlockHash seed = hasher.seed(salt);
         List<KvBlock> found = new ArrayList<>();
         int localHits = findLocal(chain, found);
+        Lookup lookup = new Lookup(prompt, chain, seed);
         if (found.size() < chain.size()) {
-            CompletableFuture<Void> leader = inFlight.get(chain.get(found.size()));
+            // Claiming and checking are one atomic step, so two requests never both become the leader.
+            CompletableFuture<Void> leader = lookup.claim(chain.get(found.size()));
             if (leader != null && awaitLeader(leader)) {
                 localHits += findLocal(chain, found);
+                if (found.size() < chain.size()) {
+                    lookup.claim(chain.get(found.size()));
+                }
             }
         }
         int redisHits = found.size() < chain.size() ? findRemote(prompt, chain, seed, found) : 0;
         metrics.lookup("local", localHits > 0 ? "hit" : "miss");
-        Lookup lookup = new Lookup(prompt, chain, seed, found, localHits, redisHits);
-        lookup.claimMissing();
+        lookup.found(found, localHits, redisHits);
         return lookup;
     }
 
@@ -151,20 +155,36 @@ public final class PromptCache {
         private final int[] prompt;
         private final List<BlockHash> chain;
         private final BlockHash seed;
-        private final List<KvBlock> found;
-        private final int localBlocks;
-        private final int redisBlocks;
+        private List<KvBlock> found = List.of();
+        private int localBlocks;
+        private int redisBlocks;
         private BlockHash claimed;
         private CompletableFuture<Void> claim;
 
-        private Lookup(int[] prompt, List<BlockHash> chain, BlockHash seed, List<KvBlock> found, int localBlocks,
-                       int redisBlocks) {
+        private Lookup(int[] prompt, List<BlockHash> chain, BlockHash seed) {
             this.prompt = prompt;
             this.chain = chain;
             this.seed = seed;
-            this.found = List.copyOf(found);
-            this.localBlocks = localBlocks;
-            this.redisBlocks = redisBlocks;
+        }
+
+        private void found(List<KvBlock> blocks, int local, int remote) {
+            this.found = List.copyOf(blocks);
+            this.localBlocks = local;
+            this.redisBlocks = remote;
+        }
+
+        /**
+         * Becomes the single-flight leader for {@code first}, the first missing block, unless another
+         * request already is: then returns that leader's future to wait on.
+         */
+        private CompletableFuture<Void> claim(BlockHash first) {
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            CompletableFuture<Void> leader = inFlight.putIfAbsent(first, mine);
+            if (leader == null) {
+                claimed = first;
+                claim = mine;
+            }
+            return leader;
         }
 
         /** Prompt tokens whose KV was found. */
@@ -212,18 +232,6 @@ public final class PromptCache {
                 redis.ifPresent(tier -> background.execute(() -> tier.store(blocks)));
             } finally {
                 release();
-            }
-        }
-
-        /** Becomes the single-flight leader for the first missing block, unless another request is. */
-        private void claimMissing() {
-            if (found.size() < chain.size()) {
-                CompletableFuture<Void> mine = new CompletableFuture<>();
-                BlockHash first = chain.get(found.size());
-                if (inFlight.putIfAbsent(first, mine) == null) {
-                    claimed = first;
-                    claim = mine;
-                }
             }
         }
 

@@ -38,7 +38,7 @@ class GracefulShutdownTest {
 
         CompletableFuture<Void> shutdown = CompletableFuture.runAsync(instance::close);
         ReadinessState readiness = ReadinessState.ACCEPTING_TRAFFIC;
-        for (int i = 0; i < 500 && readiness == ReadinessState.ACCEPTING_TRAFFIC && !stream.isDone(); i++) {
+        for (int i = 0; i < 2500 && readiness == ReadinessState.ACCEPTING_TRAFFIC && !stream.isDone(); i++) {
             Thread.sleep(2);
             readiness = availability.getReadinessState();
         }
