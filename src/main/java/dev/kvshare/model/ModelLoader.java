@@ -44,8 +44,11 @@ public final class ModelLoader {
             log.info("Loaded model '{}' from {} on {}: {} layout, {} layers, {} KV heads, head dim {}, KV {}, "
                             + "context {}", name, files.onnxFile(), opened.executionProvider(), io.kv().layout(),
                     io.kv().layers(), io.kv().kvHeads(), io.kv().headDim(), io.kv().dtype(), config.contextLength());
-            return new ServedModel(name, files, config, decoder, tokenizer, ChatTemplate.of(tokenizerConfig),
-                    tokenizerConfig, opened.executionProvider());
+            ChatTemplate chatTemplate = ChatTemplate.of(tokenizerConfig);
+            if (chatTemplate.isFallback()) {
+                log.info("{} has no chat template in tokenizer_config.json; chats are rendered as ChatML", name);
+            }
+            return new ServedModel(name, files, config, decoder, tokenizer, chatTemplate, opened.executionProvider());
         } catch (OrtException | RuntimeException e) {
             tokenizer.close();
             if (e instanceof UnsupportedModelException unsupported) {

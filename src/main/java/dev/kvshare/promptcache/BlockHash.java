@@ -20,10 +20,6 @@ public record BlockHash(byte[] bytes) {
         bytes = bytes.clone();
     }
 
-    public static BlockHash fromHex(String hex) {
-        return new BlockHash(HexFormat.of().parseHex(hex));
-    }
-
     @Override
     public byte[] bytes() {
         return bytes.clone();

@@ -42,10 +42,6 @@ public final class LocalKvStore {
         cache.put(block.hash(), block);
     }
 
-    public void invalidate(BlockHash hash) {
-        cache.invalidate(hash);
-    }
-
     public void invalidateAll() {
         cache.invalidateAll();
     }
