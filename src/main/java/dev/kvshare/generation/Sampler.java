@@ -15,6 +15,7 @@ public final class Sampler {
     private final SamplingParams params;
     private final SplittableRandom random;
     private final Map<Integer, Integer> counts = new HashMap<>();
+    private int[] allIds;
 
     public Sampler(SamplingParams params) {
         this.params = params;
@@ -50,15 +51,16 @@ public final class Sampler {
 
     private int sample(float[] logits) {
         double[] weights = softmaxWeights(logits);
-        if (params.topK() == 0 && params.topP() >= 1) {
-            return draw(weights, null, weights.length, sum(weights, null, weights.length));
+        int[] candidates = allIds(weights.length);
+        if (params.topK() > 0) {
+            candidates = TopSelection.byCount(weights, candidates, params.topK());
         }
-        int[] candidates = topCandidates(weights);
-        int k = params.topK() > 0 ? Math.min(params.topK(), candidates.length) : candidates.length;
-        // top-p applies to the distribution top-k left, renormalized (as Hugging Face does).
-        double total = params.topK() > 0 ? sum(weights, candidates, k) : sum(weights, null, weights.length);
-        int kept = nucleusSize(weights, candidates, k, total);
-        return draw(weights, candidates, kept, sum(weights, candidates, kept));
+        if (params.topP() < 1) {
+            // top-p applies to the distribution top-k left, renormalized (as Hugging Face does).
+            double mass = sum(weights, candidates, candidates.length);
+            candidates = TopSelection.byMass(weights, candidates, params.topP() * mass);
+        }
+        return draw(weights, candidates, candidates.length, sum(weights, candidates, candidates.length));
     }
 
     /** Unnormalized probabilities {@code exp((logit - max) / temperature)}: the largest is 1. */
@@ -71,81 +73,31 @@ public final class Sampler {
         return weights;
     }
 
-    /**
-     * The most likely tokens by descending weight (lowest id first on a tie): enough of them to hold the
-     * top-k and the top-p nucleus. Sorting the whole vocabulary (150k entries on current models) at every
-     * token would cost milliseconds, so only tokens above a weight threshold are sorted, the threshold
-     * lowered until they are guaranteed to contain both sets.
-     */
-    private int[] topCandidates(double[] weights) {
-        double total = sum(weights, null, weights.length);
-        for (double threshold = 1e-3; ; threshold = threshold > 1e-12 ? threshold * 1e-3 : 0) {
-            int count = 0;
-            double mass = 0;
-            for (double weight : weights) {
-                if (weight >= threshold) {
-                    count++;
-                    mass += weight;
-                }
-            }
-            boolean holdsTopK = params.topK() == 0 || count >= Math.min(params.topK(), weights.length);
-            boolean holdsNucleus = params.topK() > 0 || params.topP() >= 1 || mass >= params.topP() * total;
-            if ((holdsTopK && holdsNucleus) || threshold == 0) {
-                return sortedAbove(weights, threshold, count);
-            }
+    /** Every token id, made once per sequence (the vocabulary does not change). */
+    private int[] allIds(int vocabSize) {
+        if (allIds == null || allIds.length != vocabSize) {
+            allIds = new int[vocabSize];
+            Arrays.setAll(allIds, i -> i);
         }
+        return allIds;
     }
 
-    private static int[] sortedAbove(double[] weights, double threshold, int count) {
-        // (weight, id) packed into longs: the weight's bits sort like the weight (it is positive), and the id
-        // is stored inverted so that, reading from the top, a tie yields the lower id first.
-        long[] packed = new long[count];
-        int n = 0;
-        for (int i = 0; i < weights.length; i++) {
-            if (weights[i] >= threshold) {
-                long bits = Float.floatToIntBits((float) weights[i]);
-                packed[n++] = (bits << 32) | (0xffffffffL & (weights.length - 1 - i));
-            }
-        }
-        Arrays.sort(packed);
-        int[] ids = new int[count];
-        for (int i = 0; i < count; i++) {
-            ids[i] = weights.length - 1 - (int) packed[count - 1 - i];
-        }
-        return ids;
-    }
-
-    /** How many of the first {@code k} candidates top-p keeps: at least one. */
-    private int nucleusSize(double[] weights, int[] candidates, int k, double total) {
-        if (params.topP() >= 1) {
-            return k;
-        }
-        double cumulative = 0;
-        for (int i = 0; i < k; i++) {
-            cumulative += weights[candidates[i]] / total;
-            if (cumulative >= params.topP()) {
-                return i + 1;
-            }
-        }
-        return k;
-    }
-
-    /** Draws among the first {@code n} tokens of {@code ids} (or ids 0..n-1 when null), by weight. */
+    /** Draws one of the first {@code n} of {@code ids}, each with probability proportional to its weight. */
     private int draw(double[] weights, int[] ids, int n, double total) {
         double draw = random.nextDouble() * total;
         for (int i = 0; i < n - 1; i++) {
-            draw -= weights[ids == null ? i : ids[i]];
+            draw -= weights[ids[i]];
             if (draw < 0) {
-                return ids == null ? i : ids[i];
+                return ids[i];
             }
         }
-        return ids == null ? n - 1 : ids[n - 1];
+        return ids[n - 1];
     }
 
     private static double sum(double[] weights, int[] ids, int n) {
         double total = 0;
         for (int i = 0; i < n; i++) {
-            total += weights[ids == null ? i : ids[i]];
+            total += weights[ids[i]];
         }
         return total;
     }
