@@ -99,8 +99,7 @@ class PromptCacheFaultTest {
             throws Exception {
         String system = "Corruption " + corruption + ". " + PromptCacheReplicaTest.SYSTEM;
         JsonNode stored = chat(writer, system, "hello");
-        RedisKeys.awaitSome(redis, "kvshare:v1:*");
-        String firstBlock = firstBlockKey(ids(stored.path("prompt_token_ids")));
+        String firstBlock = chainKeys(stored).get(0);
         try (RedisKeys keys = new RedisKeys(redis)) {
             byte[] original = awaitValue(keys, firstBlock);
             keys.set(firstBlock, corruption.damage.apply(original.clone()));
@@ -122,11 +121,10 @@ class PromptCacheFaultTest {
     void aFrameOfAnotherBlockUnderThisBlocksKeyIsRefused() throws Exception {
         String system = "Swapped frames. " + PromptCacheReplicaTest.SYSTEM;
         JsonNode stored = chat(writer, system, "hello");
-        List<Integer> prompt = ids(stored.path("prompt_token_ids"));
-        List<BlockHash> chain = chain(prompt);
+        List<String> chain = chainKeys(stored);
         try (RedisKeys keys = new RedisKeys(redis)) {
-            byte[] second = awaitValue(keys, key(chain.get(1)));
-            keys.set(key(chain.get(0)), second);
+            byte[] second = awaitValue(keys, chain.get(1));
+            keys.set(chain.get(0), second);
             JsonNode answer = chat(reader, system, "hello");
             assertThat(cached(answer)).isZero();
             assertThat(reader.metric("kvshare_prompt_cache_rejects_total", "reason=\"hash\"")).isGreaterThanOrEqualTo(1);
@@ -161,8 +159,7 @@ class PromptCacheFaultTest {
                     .path("status").asString();
         }
         assertThat(status).isEqualTo("UP");
-        chat(writer, "After recovery. " + system, "hello");
-        RedisKeys.awaitSome(redis, "kvshare:v1:*");
+        RedisKeys.awaitAll(redis, chainKeys(chat(writer, "After recovery. " + system, "hello")));
     }
 
     @Test
@@ -195,18 +192,9 @@ class PromptCacheFaultTest {
         return ids(response.path("choices").path(0).path("token_ids"));
     }
 
-    private List<BlockHash> chain(List<Integer> prompt) {
-        int[] ids = prompt.stream().mapToInt(Integer::intValue).toArray();
-        return new PrefixHasher(fingerprint, BLOCK).chain(Arrays.copyOf(ids, ids.length - 1),
+    private List<String> chainKeys(JsonNode response) {
+        return RedisKeys.chainKeys(fingerprint, BLOCK, ids(response.path("prompt_token_ids")),
                 CacheNamespace.salt(CacheNamespace.ANONYMOUS, null));
-    }
-
-    private String firstBlockKey(List<Integer> prompt) {
-        return key(chain(prompt).get(0));
-    }
-
-    private String key(BlockHash hash) {
-        return "kvshare:v1:" + new ModelFingerprint(fingerprint).hex() + ":" + hash.hex();
     }
 
     private static byte[] awaitValue(RedisKeys keys, String key) throws InterruptedException {

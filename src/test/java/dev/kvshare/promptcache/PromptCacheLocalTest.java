@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 
+import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.testsupport.Instance;
 import dev.kvshare.testsupport.TestModels;
 import dev.kvshare.testsupport.TestRedis;
@@ -97,8 +98,9 @@ class PromptCacheLocalTest {
                     "spring.data.redis.port", redis.port());
             int[] prompt = IntStream.range(0, 40).toArray();
             try (Instance first = Instance.start(with(shared, original))) {
-                complete(first, prompt);
-                RedisKeys.awaitSome(redis, "kvshare:v1:*");
+                JsonNode stored = complete(first, prompt);
+                RedisKeys.awaitAll(redis, RedisKeys.chainKeys(ModelFingerprint.of(original).digest(), BLOCK,
+                        ids(stored.path("prompt_token_ids")), CacheNamespace.salt(CacheNamespace.ANONYMOUS, null)));
             }
             try (Instance other = Instance.start(with(shared, copy))) {
                 assertThat(cached(complete(other, prompt))).isZero();

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.StreamSupport;
 
+import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.testsupport.Instance;
 import dev.kvshare.testsupport.TestModels;
 import dev.kvshare.testsupport.TestRedis;
@@ -28,6 +29,7 @@ class PromptCacheReplicaTest {
             .repeat(6);
 
     private TestRedis redis;
+    private byte[] fingerprint;
     private Instance a;
     private Instance b;
     private Instance c;
@@ -35,6 +37,7 @@ class PromptCacheReplicaTest {
     @BeforeAll
     void start() {
         redis = new TestRedis().start();
+        fingerprint = ModelFingerprint.of(TestModels.shared(TestModels.LLAMA)).digest();
         String model = TestModels.shared(TestModels.LLAMA).toString();
         Map<String, Object> shared = Map.of("kvshare.model.path", model, "kvshare.prompt-cache.block-size", BLOCK,
                 "kvshare.prompt-cache.redis.enabled", true, "spring.data.redis.host", redis.host(),
@@ -55,7 +58,7 @@ class PromptCacheReplicaTest {
     void aReplicaThatNeverSawTheSystemPromptRestoresItFromRedisAndAnswersIdentically() throws Exception {
         JsonNode first = chat(a, "Where is my refund?");
         assertThat(cached(first)).isZero();
-        RedisKeys.awaitSome(redis, "kvshare:v1:*");
+        awaitStored(first, CacheNamespace.ANONYMOUS, null);
 
         JsonNode second = chat(b, "My parcel arrived damaged.");
         JsonNode reference = chat(c, "My parcel arrived damaged.");
@@ -77,8 +80,7 @@ class PromptCacheReplicaTest {
     @Test
     void differentCacheSaltsAndTenantsNeverShareEntries() throws Exception {
         String system = "Tenant isolation check. " + SYSTEM;
-        chatAs(a, system, "first", "salt-one", null);
-        RedisKeys.awaitSome(redis, "kvshare:v1:*");
+        awaitStored(chatAs(a, system, "first", "salt-one", null), CacheNamespace.ANONYMOUS, "salt-one");
         assertThat(cached(chatAs(b, system, "second", "salt-two", null))).isZero();
         assertThat(cached(chatAs(b, system, "third", "salt-one", "Bearer unknown-key"))).isPositive();
     }
@@ -86,11 +88,16 @@ class PromptCacheReplicaTest {
     @Test
     void aClientChosenSaltNeverReachesAnotherTenantsEntries() throws Exception {
         String system = "Per-tenant prompt. " + SYSTEM;
-        chatAs(a, system, "first", "shared-salt", "Bearer key-acme");
-        RedisKeys.awaitSome(redis, "kvshare:v1:*");
+        awaitStored(chatAs(a, system, "first", "shared-salt", "Bearer key-acme"), "acme", "shared-salt");
         assertThat(cached(chatAs(b, system, "second", "shared-salt", "Bearer key-globex"))).isZero();
         assertThat(cached(chatAs(b, system, "second", "shared-salt", null))).isZero();
         assertThat(cached(chatAs(b, system, "third", "shared-salt", "Bearer key-acme"))).isPositive();
+    }
+
+    /** Waits until Redis holds every full block of {@code response}'s prompt, stored in the background. */
+    private void awaitStored(JsonNode response, String tenant, String salt) throws InterruptedException {
+        RedisKeys.awaitAll(redis, RedisKeys.chainKeys(fingerprint, BLOCK, ids(response.path("prompt_token_ids")),
+                CacheNamespace.salt(tenant, salt)));
     }
 
     private JsonNode chat(Instance instance, String user) {

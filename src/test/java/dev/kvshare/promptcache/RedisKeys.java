@@ -1,8 +1,11 @@
 package dev.kvshare.promptcache;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
+import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.testsupport.TestRedis;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.core.RedisCallback;
@@ -34,14 +37,22 @@ final class RedisKeys implements AutoCloseable {
         redis.execute((RedisCallback<Boolean>) c -> c.stringCommands().set(key.getBytes(StandardCharsets.UTF_8), value));
     }
 
-    /** Stores happen in the background after a request: wait (bounded) until some key exists. */
-    static void awaitSome(TestRedis server, String pattern) throws InterruptedException {
+    /** The Redis keys of a prompt's full blocks (its last token never counts), as a replica stores them. */
+    static List<String> chainKeys(byte[] fingerprint, int blockSize, List<Integer> prompt, String salt) {
+        int[] ids = prompt.stream().mapToInt(Integer::intValue).toArray();
+        String prefix = "kvshare:v" + KvCodec.FORMAT_VERSION + ":" + new ModelFingerprint(fingerprint).hex() + ":";
+        return new PrefixHasher(fingerprint, blockSize).chain(Arrays.copyOf(ids, ids.length - 1), salt).stream()
+                .map(hash -> prefix + hash.hex()).toList();
+    }
+
+    /** Stores happen in the background after a request: wait (bounded) until all these keys exist. */
+    static void awaitAll(TestRedis server, List<String> expected) throws InterruptedException {
         try (RedisKeys keys = new RedisKeys(server)) {
-            for (int i = 0; i < 100 && keys.keys(pattern).isEmpty(); i++) {
-                Thread.sleep(50);
+            for (int i = 0; i < 200 && keys.redis.countExistingKeys(expected) < expected.size(); i++) {
+                Thread.sleep(25);
             }
-            if (keys.keys(pattern).isEmpty()) {
-                throw new AssertionError("Nothing was stored in Redis under " + pattern);
+            if (expected.isEmpty() || keys.redis.countExistingKeys(expected) < expected.size()) {
+                throw new AssertionError("Redis does not hold the " + expected.size() + " expected blocks");
             }
         }
     }
