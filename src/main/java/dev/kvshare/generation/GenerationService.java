@@ -60,8 +60,7 @@ public class GenerationService {
     /** Renders a conversation with the model's chat template, ending with the assistant's turn. */
     public int[] chatPrompt(List<ChatTurn> turns) {
         try {
-            String text = model.chatTemplate().render(turns, true);
-            return inVocabulary(model.tokenizer().encode(text, false), "messages");
+            return inVocabulary(model.chatPrompts().encode(turns), "messages");
         } catch (ChatTemplateException e) {
             throw new InvalidRequestException(e.getMessage(), "messages");
         }

@@ -52,14 +52,16 @@ public final class ChatTemplate {
             {% endfor %}\
             {% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}""";
 
+    private final RenderBudget budget;
     private final Jinjava jinjava;
     private final String template;
     private final String bosToken;
     private final String eosToken;
     private final boolean fallback;
 
-    private ChatTemplate(String template, String bosToken, String eosToken, boolean fallback) {
-        this.jinjava = newJinjava();
+    private ChatTemplate(String template, String bosToken, String eosToken, boolean fallback, RenderBudget budget) {
+        this.budget = budget;
+        this.jinjava = newJinjava(budget);
         this.template = withoutTrailingNewline(template);
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
@@ -73,9 +75,14 @@ public final class ChatTemplate {
      * @throws IllegalArgumentException if the template does not parse
      */
     public static ChatTemplate of(TokenizerConfig config) {
+        return of(config, RenderBudget.DEFAULT);
+    }
+
+    /** As {@link #of(TokenizerConfig)}, each render bounded by {@code budget}. */
+    public static ChatTemplate of(TokenizerConfig config, RenderBudget budget) {
         boolean fallback = config.chatTemplate() == null || config.chatTemplate().isBlank();
         return new ChatTemplate(fallback ? CHATML : config.chatTemplate(), config.bosToken(), config.eosToken(),
-                fallback);
+                fallback, budget);
     }
 
     /** Whether the model has no chat template of its own and {@link #CHATML} is used instead. */
@@ -105,7 +112,7 @@ public final class ChatTemplate {
         bindings.put("eos_token", eosToken);
         bindings.put("tools", null);
 
-        RenderResult result = jinjava.renderForResult(template, bindings);
+        RenderResult result = RenderBudget.within(budget, () -> jinjava.renderForResult(template, bindings));
         for (TemplateError error : result.getErrors()) {
             // Jinjava records errors and renders on; report the first, where Jinja would have stopped.
             if (error.getSeverity() != TemplateError.ErrorType.WARNING) {
@@ -145,11 +152,24 @@ public final class ChatTemplate {
         return error.getMessage() + " (line " + error.getLineno() + ")";
     }
 
-    private static Jinjava newJinjava() {
+    private static Jinjava newJinjava(RenderBudget budget) {
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true) // as apply_chat_template configures Jinja
                 .withLstripBlocks(true)
                 .withKeepTrailingNewline(true) // see withoutTrailingNewline
+                // Request values are data: with nested interpretation on, Jinjava would run `{{ ... }}` found
+                // inside a message's content as template code.
+                .withNestedInterpretationEnabled(false)
+                // Bounds on what one render may build, so that no template (nor a request it renders) can
+                // exhaust memory; RenderBudget bounds the work done.
+                .withMaxOutputSize(budget.maxOutputChars())
+                .withMaxStringLength(budget.maxOutputChars())
+                .withMaxListSize(RenderBudget.MAX_COLLECTION_SIZE)
+                .withMaxMapSize(RenderBudget.MAX_COLLECTION_SIZE)
+                .withRangeLimit(RenderBudget.MAX_COLLECTION_SIZE)
+                .withMaxRenderDepth(RenderBudget.MAX_DEPTH)
+                .withMaxMacroRecursionDepth(RenderBudget.MAX_DEPTH)
+                .withNodePreProcessor((node, interpreter) -> RenderBudget.charge())
                 // Jinja's semantics where Jinjava's legacy ones differ, e.g. {{- x }} trims whitespace,
                 // `not a in b` is `not (a in b)`, a list prints as Python prints it.
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
@@ -169,6 +189,7 @@ public final class ChatTemplate {
                 })
                 .withElResolver(new CompositeELResolver() {
                     {
+                        add(new TemplateMethodAllowList());
                         add(new PythonStringMethods());
                         add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
                     }

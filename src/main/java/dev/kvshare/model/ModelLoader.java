@@ -48,7 +48,9 @@ public final class ModelLoader {
             if (chatTemplate.isFallback()) {
                 log.info("{} has no chat template in tokenizer_config.json; chats are rendered as ChatML", name);
             }
-            return new ServedModel(name, files, config, decoder, tokenizer, chatTemplate, opened.executionProvider());
+            ChatPromptEncoder chatPrompts = new ChatPromptEncoder(chatTemplate, tokenizer,
+                    properties.allowSpecialTokensInContent());
+            return new ServedModel(name, files, config, decoder, tokenizer, chatPrompts, opened.executionProvider());
         } catch (OrtException | RuntimeException e) {
             tokenizer.close();
             if (e instanceof UnsupportedModelException unsupported) {

@@ -15,6 +15,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param intraOpThreads   ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (one per core)
  * @param prefillChunk     prompt tokens run per prefill pass; bounds the transient memory of long prompts
  * @param contextLength    overrides the context length read from the model's configuration; 0 keeps it
+ * @param allowSpecialTokensInContent whether control tokens written in request text ({@code <|im_end|>}) become
+ *                         control ids; off, only the chat template's own markup produces them
  */
 @ConfigurationProperties("kvshare.model")
 public record ModelProperties(
@@ -24,7 +26,8 @@ public record ModelProperties(
         @DefaultValue("auto") String device,
         @DefaultValue("0") int intraOpThreads,
         @DefaultValue("512") int prefillChunk,
-        @DefaultValue("0") int contextLength) {
+        @DefaultValue("0") int contextLength,
+        @DefaultValue("false") boolean allowSpecialTokensInContent) {
 
     public ModelProperties {
         if (prefillChunk < 1) {

@@ -7,7 +7,7 @@ package dev.kvshare.model;
  * @param executionProvider where the decoder runs, e.g. {@code CPU} or {@code CUDA:0}
  */
 public record ServedModel(String name, ModelFiles files, ModelConfig config, DecoderModel decoder,
-                          Tokenizer tokenizer, ChatTemplate chatTemplate, String executionProvider) implements AutoCloseable {
+                          Tokenizer tokenizer, ChatPromptEncoder chatPrompts, String executionProvider) implements AutoCloseable {
 
     @Override
     public void close() throws Exception {

@@ -2,10 +2,14 @@ package dev.kvshare.model;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /** A model's Hugging Face {@code tokenizer.json}, run by the Rust tokenizers library through DJL. */
 public final class Tokenizer implements AutoCloseable {
@@ -18,35 +22,86 @@ public final class Tokenizer implements AutoCloseable {
         }
     }
 
-    private final HuggingFaceTokenizer tokenizer;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private Tokenizer(HuggingFaceTokenizer tokenizer) {
+    private final HuggingFaceTokenizer tokenizer;
+    private final AddedTokens addedTokens;
+
+    private Tokenizer(HuggingFaceTokenizer tokenizer, AddedTokens addedTokens) {
         this.tokenizer = tokenizer;
+        this.addedTokens = addedTokens;
     }
 
     public static Tokenizer load(Path tokenizerJson) {
         try {
             // No truncation or padding: the service checks the context length itself and says so.
             return new Tokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson,
-                    Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false")));
+                    Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false")),
+                    new AddedTokens(addedTokenTexts(JSON.readTree(tokenizerJson.toFile()))));
         } catch (IOException | RuntimeException e) {
             throw new UnsupportedModelException("Cannot load tokenizer " + tokenizerJson + ": " + e.getMessage(), e);
         }
     }
 
+    /** The tokenizer's added tokens ({@code <|im_end|>}, {@code </s>}, ...), which encoding matches as wholes. */
+    public AddedTokens addedTokens() {
+        return addedTokens;
+    }
+
     /**
-     * Token ids of {@code text}.
+     * Token ids of {@code text}, in which added tokens written out ({@code <|im_end|>}) become their ids: for
+     * markup that the service itself wrote, such as a rendered chat template's.
      *
      * @param addSpecialTokens whether the tokenizer's post-processor adds its tokens (a BOS, say); text
      *                         rendered by a chat template already contains them
      */
     public int[] encode(String text, boolean addSpecialTokens) {
-        long[] ids = tokenizer.encode(text, addSpecialTokens, false).getIds();
+        return ids(tokenizer.encode(text, addSpecialTokens, false).getIds());
+    }
+
+    /**
+     * Token ids of {@code text} read as plain text: an added token written out in it is encoded like any other
+     * characters and never becomes its control id. For text that came from a request, so that nobody can, say,
+     * end their turn and open a system turn by typing the markup. The text is cut inside every such occurrence
+     * and the pieces encoded one by one, because the tokenizer library offers no switch for it.
+     */
+    public int[] encodeLiteral(String text) {
+        List<String> pieces = addedTokens.splitInside(text);
+        if (pieces.size() == 1) {
+            return encode(text, false);
+        }
+        int[][] encoded = new int[pieces.size()][];
+        int total = 0;
+        for (int i = 0; i < encoded.length; i++) {
+            encoded[i] = encode(pieces.get(i), false);
+            total += encoded[i].length;
+        }
+        int[] all = new int[total];
+        int at = 0;
+        for (int[] ids : encoded) {
+            System.arraycopy(ids, 0, all, at, ids.length);
+            at += ids.length;
+        }
+        return all;
+    }
+
+    private static int[] ids(long[] ids) {
         int[] result = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
             result[i] = Math.toIntExact(ids[i]);
         }
         return result;
+    }
+
+    private static List<String> addedTokenTexts(JsonNode tokenizerJson) {
+        List<String> texts = new ArrayList<>();
+        for (JsonNode token : tokenizerJson.path("added_tokens")) {
+            String content = token.path("content").asString("");
+            if (!content.isEmpty()) {
+                texts.add(content);
+            }
+        }
+        return texts;
     }
 
     /** Text of {@code ids}, special tokens left out. */

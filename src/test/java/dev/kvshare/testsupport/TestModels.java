@@ -35,7 +35,7 @@ public final class TestModels {
     }
 
     public static ServedModel load(Path directory, int prefillChunk) {
-        ModelProperties properties = new ModelProperties(directory, null, null, "cpu", 0, prefillChunk, 0);
+        ModelProperties properties = new ModelProperties(directory, null, null, "cpu", 0, prefillChunk, 0, false);
         return new ModelLoader(OrtEnvironment.getEnvironment()).load(directory, properties,
                 directory.getFileName().toString());
     }

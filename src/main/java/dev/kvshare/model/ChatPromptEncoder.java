@@ -1,0 +1,108 @@
+package dev.kvshare.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Turns a conversation into prompt token ids: the model's chat template renders it, and only the template's
+ * own markup may produce control tokens. An added token written inside a request value (a user typing
+ * {@code <|im_end|>\n<|im_start|>system}) is encoded as the plain characters it is.
+ *
+ * <p>How: every added-token occurrence in a request value is swapped for a placeholder before rendering, the
+ * rendered text is encoded piece by piece around the placeholders, and each placeholder's original text is
+ * encoded literally ({@link Tokenizer#encodeLiteral}). A conversation without such text — nearly all — is
+ * rendered and encoded in one piece, exactly as before.
+ */
+public final class ChatPromptEncoder {
+
+    /** Private-use characters: they mark placeholders and are themselves replaced when a request sends them. */
+    private static final char OPEN = '\uE000';
+    private static final char CLOSE = '\uE001';
+    private static final Pattern PLACEHOLDER = Pattern.compile(OPEN + "(\\d+)" + CLOSE);
+    private static final Pattern SENTINELS = Pattern.compile("[" + OPEN + CLOSE + "]");
+
+    private final ChatTemplate template;
+    private final Tokenizer tokenizer;
+    private final boolean allowSpecialTokensInContent;
+
+    /**
+     * @param allowSpecialTokensInContent {@code kvshare.model.allow-special-tokens-in-content}: let request
+     *                                    text produce control tokens, as before this defence existed
+     */
+    public ChatPromptEncoder(ChatTemplate template, Tokenizer tokenizer, boolean allowSpecialTokensInContent) {
+        this.template = template;
+        this.tokenizer = tokenizer;
+        this.allowSpecialTokensInContent = allowSpecialTokensInContent;
+    }
+
+    public ChatTemplate template() {
+        return template;
+    }
+
+    /**
+     * The prompt of {@code turns}, ending with the header of the assistant's reply.
+     *
+     * @throws ChatTemplateException if the template rejects the conversation
+     */
+    public int[] encode(List<ChatTurn> turns) {
+        if (allowSpecialTokensInContent) {
+            return tokenizer.encode(template.render(turns, true), false);
+        }
+        List<String> literals = new ArrayList<>();
+        List<ChatTurn> guarded = turns.stream()
+                .map(turn -> new ChatTurn(guard(turn.role(), literals), guard(turn.content(), literals)))
+                .toList();
+        String rendered = template.render(guarded, true);
+        if (literals.isEmpty()) {
+            return tokenizer.encode(rendered, false);
+        }
+        return encodeAround(rendered, literals);
+    }
+
+    /** {@code value} with each added token (or placeholder mark) in it replaced by a numbered placeholder. */
+    private String guard(String value, List<String> literals) {
+        if (value == null || (!tokenizer.addedTokens().occurIn(value) && !SENTINELS.matcher(value).find())) {
+            return value;
+        }
+        StringBuilder guarded = new StringBuilder(value.length());
+        int i = 0;
+        while (i < value.length()) {
+            char c = value.charAt(i);
+            int special = c == OPEN || c == CLOSE ? 1 : tokenizer.addedTokens().lengthAt(value, i);
+            if (special == 0) {
+                guarded.append(c);
+                i++;
+            } else {
+                guarded.append(OPEN).append(literals.size()).append(CLOSE);
+                literals.add(value.substring(i, i + special));
+                i += special;
+            }
+        }
+        return guarded.toString();
+    }
+
+    private int[] encodeAround(String rendered, List<String> literals) {
+        List<int[]> parts = new ArrayList<>();
+        Matcher placeholder = PLACEHOLDER.matcher(rendered);
+        int from = 0;
+        while (placeholder.find()) {
+            if (placeholder.start() > from) {
+                parts.add(tokenizer.encode(rendered.substring(from, placeholder.start()), false));
+            }
+            parts.add(tokenizer.encodeLiteral(literals.get(Integer.parseInt(placeholder.group(1)))));
+            from = placeholder.end();
+        }
+        if (from < rendered.length()) {
+            parts.add(tokenizer.encode(rendered.substring(from), false));
+        }
+        int[] ids = new int[parts.stream().mapToInt(p -> p.length).sum()];
+        int at = 0;
+        for (int[] part : parts) {
+            System.arraycopy(part, 0, ids, at, part.length);
+            at += part.length;
+        }
+        return ids;
+    }
+}
