@@ -24,15 +24,20 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter
 class ChatCompletionController {
 
     private static final String CHUNK = "chat.completion.chunk";
+    /** OpenAI's roles; chat templates know these and treat others unpredictably. */
+    private static final List<String> ROLES = List.of("system", "developer", "user", "assistant", "tool");
 
     private final GenerationService generation;
     private final EventStream events;
     private final CacheNamespace namespace;
+    private final RequestLimits limits;
 
-    ChatCompletionController(GenerationService generation, EventStream events, CacheNamespace namespace) {
+    ChatCompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
+                             RequestLimits limits) {
         this.generation = generation;
         this.events = events;
         this.namespace = namespace;
+        this.limits = limits;
     }
 
     @PostMapping("/v1/chat/completions")
@@ -41,12 +46,15 @@ class ChatCompletionController {
             @RequestBody ChatCompletionRequest request) {
         String model = generation.model().name();
         GenerationRequests.checkModel(request, model);
-        int[] prompt = generation.chatPrompt(turns(request.messages()));
+        List<ChatTurn> turns = turns(request.messages());
+        limits.checkChat(turns);
+        List<String> stops = limits.stops(request.stop());
+        int[] prompt = generation.chatPrompt(turns);
         Integer requestedMax = request.maxCompletionTokens() != null ? request.maxCompletionTokens()
                 : request.maxTokens();
         String maxParam = request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
         GenerationRequest generationRequest = GenerationRequests.of(request, prompt,
-                generation.maxTokensFor(prompt, requestedMax, maxParam),
+                generation.maxTokensFor(prompt, requestedMax, maxParam, "messages"), stops,
                 namespace.saltFor(authorization, request.cacheSalt()));
         Reply reply = Reply.of("chatcmpl", model, prompt, request);
         if (Boolean.TRUE.equals(request.stream())) {
@@ -70,6 +78,9 @@ class ChatCompletionController {
     private static ChatTurn turn(ChatCompletionRequest.Message message) {
         if (message == null || message.role() == null || message.role().isBlank()) {
             throw new InvalidRequestException("Every message needs a role", "messages");
+        }
+        if (!ROLES.contains(message.role())) {
+            throw new InvalidRequestException("A message's role must be one of " + ROLES, "messages");
         }
         return new ChatTurn(message.role(), text(message.content()));
     }

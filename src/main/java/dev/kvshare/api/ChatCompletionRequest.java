@@ -1,10 +1,16 @@
 package dev.kvshare.api;
 
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 
-/** {@code POST /v1/chat/completions}; unknown fields are ignored, as OpenAI clients send many. */
+/**
+ * {@code POST /v1/chat/completions}. Unknown fields are ignored, as OpenAI clients send metadata this service
+ * has no use for ({@code user}, {@code store}, ...); the OpenAI fields it does not implement are declared so
+ * that a request relying on one is refused rather than silently answered differently (docs/api.md).
+ */
 public record ChatCompletionRequest(
         String model,
         List<Message> messages,
@@ -22,7 +28,33 @@ public record ChatCompletionRequest(
         Boolean stream,
         @JsonProperty("stream_options") StreamOptions streamOptions,
         @JsonProperty("return_token_ids") Boolean returnTokenIds,
-        @JsonProperty("cache_salt") String cacheSalt) implements SamplingFields {
+        @JsonProperty("cache_salt") String cacheSalt,
+        Boolean logprobs,
+        @JsonProperty("top_logprobs") Integer topLogprobs,
+        @JsonProperty("logit_bias") Map<String, Object> logitBias,
+        Object tools,
+        @JsonProperty("tool_choice") Object toolChoice,
+        Object functions,
+        @JsonProperty("function_call") Object functionCall,
+        @JsonProperty("response_format") Map<String, Object> responseFormat,
+        Object audio,
+        Object prediction) implements SamplingFields {
+
+    @Override
+    public Optional<String> unsupportedParameter() {
+        return UnsupportedParameters.first(
+                UnsupportedParameters.when("logprobs", Boolean.TRUE.equals(logprobs)),
+                UnsupportedParameters.when("top_logprobs", topLogprobs != null && topLogprobs != 0),
+                UnsupportedParameters.when("logit_bias", logitBias != null && !logitBias.isEmpty()),
+                UnsupportedParameters.when("tools", UnsupportedParameters.present(tools)),
+                UnsupportedParameters.when("tool_choice", !UnsupportedParameters.noneOrAuto(toolChoice)),
+                UnsupportedParameters.when("functions", UnsupportedParameters.present(functions)),
+                UnsupportedParameters.when("function_call", !UnsupportedParameters.noneOrAuto(functionCall)),
+                UnsupportedParameters.when("response_format", responseFormat != null
+                        && !"text".equals(responseFormat.get("type"))),
+                UnsupportedParameters.when("audio", UnsupportedParameters.present(audio)),
+                UnsupportedParameters.when("prediction", UnsupportedParameters.present(prediction)));
+    }
 
     /**
      * One chat message; {@code content} is a string or an array of {@code {"type": "text", "text"}} parts.

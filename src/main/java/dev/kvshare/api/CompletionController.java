@@ -26,11 +26,14 @@ class CompletionController {
     private final GenerationService generation;
     private final EventStream events;
     private final CacheNamespace namespace;
+    private final RequestLimits limits;
 
-    CompletionController(GenerationService generation, EventStream events, CacheNamespace namespace) {
+    CompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
+                         RequestLimits limits) {
         this.generation = generation;
         this.events = events;
         this.namespace = namespace;
+        this.limits = limits;
     }
 
     @PostMapping("/v1/completions")
@@ -39,12 +42,10 @@ class CompletionController {
             @RequestBody CompletionRequest request) {
         String model = generation.model().name();
         GenerationRequests.checkModel(request, model);
-        if (Boolean.TRUE.equals(request.echo())) {
-            throw new InvalidRequestException("echo is not supported", "echo");
-        }
+        List<String> stops = limits.stops(request.stop());
         int[] prompt = prompt(request.prompt());
         GenerationRequest generationRequest = GenerationRequests.of(request, prompt,
-                generation.maxTokensFor(prompt, request.maxTokens(), "max_tokens"),
+                generation.maxTokensFor(prompt, request.maxTokens(), "max_tokens", "prompt"), stops,
                 namespace.saltFor(authorization, request.cacheSalt()));
         Reply reply = Reply.of("cmpl", model, prompt, request);
         if (Boolean.TRUE.equals(request.stream())) {
@@ -60,11 +61,12 @@ class CompletionController {
     /** A string, an array of token ids, or a one-element array of either (batches are not supported). */
     private int[] prompt(Object prompt) {
         if (prompt instanceof String text) {
+            limits.checkPrompt(text);
             return generation.textPrompt(text);
         }
         if (prompt instanceof List<?> list && !list.isEmpty()) {
-            if (list.stream().allMatch(Integer.class::isInstance)) {
-                return generation.tokenPrompt(list.stream().map(Integer.class::cast).toList());
+            if (list.stream().allMatch(Number.class::isInstance)) {
+                return generation.tokenPrompt(tokenIds(list));
             }
             if (list.size() == 1 && (list.get(0) instanceof String || list.get(0) instanceof List<?>)) {
                 return prompt(list.get(0));
@@ -73,6 +75,17 @@ class CompletionController {
                     "prompt");
         }
         throw new InvalidRequestException("prompt must be a string or a non-empty array of token ids", "prompt");
+    }
+
+    /** Numbers that must each be a whole token id; a fraction or a value beyond int is named, not truncated. */
+    private static List<Integer> tokenIds(List<?> numbers) {
+        for (int i = 0; i < numbers.size(); i++) {
+            if (!(numbers.get(i) instanceof Integer)) {
+                throw new InvalidRequestException("Token ids must be integers in the model's vocabulary; element "
+                        + i + " of prompt is " + numbers.get(i), "prompt");
+            }
+        }
+        return numbers.stream().map(Integer.class::cast).toList();
     }
 
     /** The pieces of a streamed text completion. */

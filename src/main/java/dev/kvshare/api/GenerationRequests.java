@@ -10,14 +10,16 @@ import dev.kvshare.generation.SamplingParams;
 /** Checks the fields both completion endpoints share and turns them into a {@link GenerationRequest}. */
 final class GenerationRequests {
 
-    private static final int MAX_STOP_STRINGS = 4;
-
     private GenerationRequests() {
     }
 
-    /** @param salt the request's prompt-cache salt (see CacheNamespace) */
-    static GenerationRequest of(SamplingFields fields, int[] prompt, int maxTokens, String salt) {
-        return new GenerationRequest(prompt, maxTokens, sampling(fields), stops(fields.stop()),
+    /**
+     * @param stops the request's checked stop strings (see RequestLimits)
+     * @param salt  the request's prompt-cache salt (see CacheNamespace)
+     */
+    static GenerationRequest of(SamplingFields fields, int[] prompt, int maxTokens, List<String> stops,
+                                String salt) {
+        return new GenerationRequest(prompt, maxTokens, sampling(fields), stops,
                 Boolean.TRUE.equals(fields.ignoreEos()), salt);
     }
 
@@ -29,6 +31,10 @@ final class GenerationRequests {
         if (fields.n() != null && fields.n() != 1) {
             throw new InvalidRequestException("Only n=1 is supported", "n");
         }
+        fields.unsupportedParameter().ifPresent(param -> {
+            throw new InvalidRequestException(param + " is not supported by this server; see docs/api.md for "
+                    + "what each parameter does here", param);
+        });
     }
 
     static SamplingParams sampling(SamplingFields fields) {
@@ -45,21 +51,6 @@ final class GenerationRequests {
         double frequency = within(fields.frequencyPenalty(), 0, -2, 2, "frequency_penalty");
         OptionalLong seed = fields.seed() == null ? OptionalLong.empty() : OptionalLong.of(fields.seed());
         return new SamplingParams(temperature, topK, topP, presence, frequency, seed);
-    }
-
-    static List<String> stops(Object stop) {
-        if (stop == null) {
-            return List.of();
-        }
-        if (stop instanceof String single) {
-            return List.of(single);
-        }
-        if (stop instanceof List<?> list && list.size() <= MAX_STOP_STRINGS
-                && list.stream().allMatch(String.class::isInstance)) {
-            return list.stream().map(String.class::cast).toList();
-        }
-        throw new InvalidRequestException("stop must be a string or an array of at most " + MAX_STOP_STRINGS
-                + " strings", "stop");
     }
 
     private static double within(Double value, double fallback, double min, double max, String param) {

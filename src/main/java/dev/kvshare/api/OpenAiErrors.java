@@ -11,6 +11,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.ErrorResponse;
+import tools.jackson.core.JacksonException;
 
 /**
  * Maps what went wrong to an HTTP status and an OpenAI error body, for plain responses and for errors
@@ -29,6 +30,12 @@ final class OpenAiErrors {
 
     static Mapped map(Throwable failure) {
         Throwable e = unwrap(failure);
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RequestTooLargeException tooLarge) {
+                return client(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage(), "invalid_request_error", null,
+                        "request_too_large");
+            }
+        }
         if (e instanceof InvalidRequestException invalid) {
             return client(HttpStatus.BAD_REQUEST, invalid.getMessage(), "invalid_request_error", invalid.param(), null);
         }
@@ -38,7 +45,7 @@ final class OpenAiErrors {
         }
         if (e instanceof HttpMessageNotReadableException unreadable) {
             return client(HttpStatus.BAD_REQUEST, "The request body is not valid JSON of the expected shape: "
-                    + conciseCause(unreadable), "invalid_request_error", null, null);
+                    + conciseCause(unreadable), "invalid_request_error", jsonPath(unreadable), null);
         }
         if (e instanceof ServiceOverloadedException overloaded) {
             return client(HttpStatus.TOO_MANY_REQUESTS, overloaded.getMessage(), "requests", null,
@@ -65,6 +72,24 @@ final class OpenAiErrors {
             e = e.getCause();
         }
         return e;
+    }
+
+    /** The field a JSON mapping error is about, as {@code messages[0].role}; null when it has no path. */
+    private static String jsonPath(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof JacksonException jackson && !jackson.getPath().isEmpty()) {
+                StringBuilder path = new StringBuilder();
+                for (JacksonException.Reference reference : jackson.getPath()) {
+                    if (reference.getPropertyName() != null) {
+                        path.append(path.isEmpty() ? "" : ".").append(reference.getPropertyName());
+                    } else if (reference.getIndex() >= 0) {
+                        path.append('[').append(reference.getIndex()).append(']');
+                    }
+                }
+                return path.isEmpty() ? null : path.toString();
+            }
+        }
+        return null;
     }
 
     /** The innermost parser message, without the stack of wrappers Spring and Jackson add. */

@@ -1,5 +1,7 @@
 package dev.kvshare.api;
 
+import java.util.Optional;
+
 /** The generation fields that chat and text completion requests share. */
 interface SamplingFields {
 
@@ -31,4 +33,7 @@ interface SamplingFields {
     Boolean returnTokenIds();
 
     String cacheSalt();
+
+    /** The first OpenAI parameter set in a way this service does not implement, if any. */
+    Optional<String> unsupportedParameter();
 }

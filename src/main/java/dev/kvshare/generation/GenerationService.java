@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import dev.kvshare.model.ChatTemplateException;
 import dev.kvshare.model.ChatTurn;
 import dev.kvshare.model.KvCache;
+import dev.kvshare.model.PromptTooLongException;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.GenerationMetrics;
 import dev.kvshare.promptcache.PromptCache;
@@ -60,14 +61,19 @@ public class GenerationService {
     /** Renders a conversation with the model's chat template, ending with the assistant's turn. */
     public int[] chatPrompt(List<ChatTurn> turns) {
         try {
-            return inVocabulary(model.chatPrompts().encode(turns), "messages");
-        } catch (ChatTemplateException e) {
+            return inVocabulary(model.chatPrompts().encode(turns, model.config().contextLength()), "messages");
+        } catch (ChatTemplateException | PromptTooLongException e) {
             throw new InvalidRequestException(e.getMessage(), "messages");
         }
     }
 
     /** Tokenizes a plain prompt, with the special tokens (a BOS, say) the tokenizer adds. */
     public int[] textPrompt(String text) {
+        long minTokens = model.tokenizer().minTokens(text);
+        if (minTokens > model.config().contextLength()) {
+            throw new InvalidRequestException(new PromptTooLongException(minTokens, model.config().contextLength())
+                    .getMessage(), "prompt");
+        }
         return inVocabulary(model.tokenizer().encode(text, true), "prompt");
     }
 
@@ -94,15 +100,18 @@ public class GenerationService {
     /**
      * The number of tokens to generate: the request's {@code max_tokens}, or the configured default, within
      * the context that the prompt leaves.
+     *
+     * @param param       the request field that set {@code requested}
+     * @param promptParam the request field that holds the prompt ({@code messages} or {@code prompt})
      */
-    public int maxTokensFor(int[] prompt, Integer requested, String param) {
+    public int maxTokensFor(int[] prompt, Integer requested, String param, String promptParam) {
         int context = model.config().contextLength();
         if (prompt.length == 0) {
-            throw new InvalidRequestException("The prompt is empty", "prompt".equals(param) ? param : "messages");
+            throw new InvalidRequestException("The prompt is empty", promptParam);
         }
         if (prompt.length >= context) {
             throw new InvalidRequestException("This model's maximum context length is " + context
-                    + " tokens. However, your prompt has " + prompt.length + " tokens.", "messages");
+                    + " tokens. However, your prompt has " + prompt.length + " tokens.", promptParam);
         }
         if (requested == null) {
             return Math.min(properties.defaultMaxTokens(), context - prompt.length);
@@ -110,9 +119,9 @@ public class GenerationService {
         if (requested < 1) {
             throw new InvalidRequestException(param + " must be at least 1, not " + requested, param);
         }
-        if (prompt.length + requested > context) {
+        if (requested > context - prompt.length) { // not prompt + requested: that overflows for huge values
             throw new InvalidRequestException("This model's maximum context length is " + context
-                    + " tokens. However, you requested " + (prompt.length + requested) + " tokens ("
+                    + " tokens. However, you requested " + ((long) prompt.length + requested) + " tokens ("
                     + prompt.length + " in the prompt, " + requested + " for the completion).", param);
         }
         return requested;

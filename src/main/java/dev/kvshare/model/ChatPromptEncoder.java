@@ -44,17 +44,20 @@ public final class ChatPromptEncoder {
     /**
      * The prompt of {@code turns}, ending with the header of the assistant's reply.
      *
-     * @throws ChatTemplateException if the template rejects the conversation
+     * @param contextLength the model's context: a rendered prompt that certainly exceeds it is not tokenized
+     * @throws ChatTemplateException  if the template rejects the conversation
+     * @throws PromptTooLongException if the prompt cannot fit {@code contextLength}
      */
-    public int[] encode(List<ChatTurn> turns) {
-        if (allowSpecialTokensInContent) {
-            return tokenizer.encode(template.render(turns, true), false);
-        }
+    public int[] encode(List<ChatTurn> turns, int contextLength) {
         List<String> literals = new ArrayList<>();
-        List<ChatTurn> guarded = turns.stream()
+        List<ChatTurn> guarded = allowSpecialTokensInContent ? turns : turns.stream()
                 .map(turn -> new ChatTurn(guard(turn.role(), literals), guard(turn.content(), literals)))
                 .toList();
         String rendered = template.render(guarded, true);
+        long minTokens = tokenizer.minTokens(rendered);
+        if (minTokens > contextLength) {
+            throw new PromptTooLongException(minTokens, contextLength);
+        }
         if (literals.isEmpty()) {
             return tokenizer.encode(rendered, false);
         }

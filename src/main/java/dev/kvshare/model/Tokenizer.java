@@ -26,18 +26,22 @@ public final class Tokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer tokenizer;
     private final AddedTokens addedTokens;
+    private final int maxTokenChars;
 
-    private Tokenizer(HuggingFaceTokenizer tokenizer, AddedTokens addedTokens) {
+    private Tokenizer(HuggingFaceTokenizer tokenizer, AddedTokens addedTokens, int maxTokenChars) {
         this.tokenizer = tokenizer;
         this.addedTokens = addedTokens;
+        this.maxTokenChars = maxTokenChars;
     }
 
     public static Tokenizer load(Path tokenizerJson) {
         try {
             // No truncation or padding: the service checks the context length itself and says so.
+            JsonNode json = JSON.readTree(tokenizerJson.toFile());
+            List<String> added = addedTokenTexts(json);
             return new Tokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false")),
-                    new AddedTokens(addedTokenTexts(JSON.readTree(tokenizerJson.toFile()))));
+                    new AddedTokens(added), maxTokenChars(json.path("model").path("vocab"), added));
         } catch (IOException | RuntimeException e) {
             throw new UnsupportedModelException("Cannot load tokenizer " + tokenizerJson + ": " + e.getMessage(), e);
         }
@@ -91,6 +95,34 @@ public final class Tokenizer implements AutoCloseable {
             result[i] = Math.toIntExact(ids[i]);
         }
         return result;
+    }
+
+    /**
+     * A lower bound on the tokens of {@code text}: no token covers more characters than the longest entry of
+     * the vocabulary is written with. Lets the service refuse a prompt that cannot fit the context without
+     * tokenizing megabytes first.
+     */
+    public long minTokens(String text) {
+        return (text.length() + maxTokenChars - 1) / maxTokenChars;
+    }
+
+    /**
+     * The longest vocabulary entry in characters. Vocabularies write an entry with at least as many characters
+     * as the text it covers (byte-level BPE one per byte, SentencePiece {@code ▁} per space, byte fallbacks as
+     * {@code <0x0A>}).
+     */
+    private static int maxTokenChars(JsonNode vocab, List<String> added) {
+        int longest = added.stream().mapToInt(String::length).max().orElse(1);
+        if (vocab.isObject()) {
+            for (String entry : vocab.propertyNames()) {
+                longest = Math.max(longest, entry.length());
+            }
+        } else {
+            for (JsonNode entry : vocab) { // Unigram: [piece, score]
+                longest = Math.max(longest, entry.path(0).asString("").length());
+            }
+        }
+        return Math.max(1, longest);
     }
 
     private static List<String> addedTokenTexts(JsonNode tokenizerJson) {
