@@ -127,8 +127,9 @@ app.kubernetes.io/component: redis
 {{- if .Values.redis.existingSecret }}{{ .Values.redis.existingSecretPasswordKey }}{{ else }}redis-password{{ end }}
 {{- end }}
 
+{{/* Frames in Redis are always signed: with the given key, an existing Secret's, or one the chart generates. */}}
 {{- define "kvshare.hmacKey.set" -}}
-{{- if or .Values.promptCache.hmacKey .Values.promptCache.existingSecret }}true{{- end }}
+{{- if or .Values.promptCache.hmacKey .Values.promptCache.existingSecret (include "kvshare.redis.enabled" .) }}true{{- end }}
 {{- end }}
 
 {{- define "kvshare.redisPassword.set" -}}

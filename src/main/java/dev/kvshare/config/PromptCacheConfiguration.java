@@ -27,6 +27,8 @@ import dev.kvshare.promptcache.RedisTier;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.SocketOptions;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.data.redis.autoconfigure.LettuceClientConfigurationBuilderCustomizer;
@@ -37,6 +39,8 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 /** Wires the prompt cache for the served model: present unless {@code kvshare.prompt-cache.enabled=false}. */
 @Configuration(proxyBeanMethods = false)
 public class PromptCacheConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(PromptCacheConfiguration.class);
 
     @Bean
     CacheNamespace cacheNamespace(PromptCacheProperties properties) {
@@ -73,12 +77,19 @@ public class PromptCacheConfiguration {
         LocalKvStore local = new LocalKvStore(properties.local().maxBytes());
         Optional<RedisTier> redis = Optional.empty();
         if (properties.redis().enabled()) {
-            Optional<byte[]> hmacKey = Optional.ofNullable(properties.hmacKey()).filter(k -> !k.isBlank())
-                    .map(k -> k.getBytes(StandardCharsets.UTF_8));
+            Optional<byte[]> hmacKey = Optional.of(properties).filter(PromptCacheProperties::signsFrames)
+                    .map(p -> p.hmacKey().getBytes(StandardCharsets.UTF_8));
+            if (hmacKey.isEmpty()) {
+                log.warn("The prompt cache shares KV through Redis in UNSIGNED frames: anyone who can write to this "
+                        + "Redis can plant KV that changes other users' answers. Set kvshare.prompt-cache.hmac-key "
+                        + "(env KVSHARE_PROMPTCACHE_HMACKEY, the same on every replica) and "
+                        + "kvshare.prompt-cache.require-hmac=true; see docs/security.md.");
+            }
             KvCodec codec = new KvCodec(fingerprint, kv, blockSize, hmacKey);
             CircuitBreaker breaker = new CircuitBreaker(properties.redis().failureThreshold(),
                     properties.redis().openDuration(), Clock.systemUTC());
-            redis = Optional.of(new RedisTier(new RedisKvStore(redisConnections.getObject(), fingerprint), codec,
+            redis = Optional.of(new RedisTier(new RedisKvStore(redisConnections.getObject(), fingerprint,
+                    codec.maxFrameLength()), codec,
                     breaker, properties.redis().ttl(), metrics));
         }
         FetchOrCompute fetchOrCompute = new FetchOrCompute();
@@ -95,7 +106,7 @@ public class PromptCacheConfiguration {
 
     @Bean
     @ConditionalOnProperty(name = "kvshare.prompt-cache.enabled", havingValue = "true", matchIfMissing = true)
-    PromptCacheHealthIndicator promptCacheHealthIndicator(PromptCache promptCache) {
-        return new PromptCacheHealthIndicator(promptCache);
+    PromptCacheHealthIndicator promptCacheHealthIndicator(PromptCache promptCache, PromptCacheProperties properties) {
+        return new PromptCacheHealthIndicator(promptCache, properties.signsFrames());
     }
 }

@@ -18,9 +18,12 @@ public class PromptCacheHealthIndicator implements HealthIndicator {
     public static final Status DEGRADED = new Status("DEGRADED", "Redis is unreachable: prefixes are computed");
 
     private final PromptCache cache;
+    private final boolean signedFrames;
 
-    public PromptCacheHealthIndicator(PromptCache cache) {
+    /** @param signedFrames whether Redis frames carry an HMAC (shown as {@code frames: signed|unsigned}) */
+    public PromptCacheHealthIndicator(PromptCache cache, boolean signedFrames) {
         this.cache = cache;
+        this.signedFrames = signedFrames;
     }
 
     @Override
@@ -36,7 +39,8 @@ public class PromptCacheHealthIndicator implements HealthIndicator {
         RedisTier redis = cache.redisTier().get();
         CircuitBreaker.State circuit = redis.circuitState();
         boolean reachable = redis.ping();
-        health.withDetail("redis", reachable ? "reachable" : "unreachable").withDetail("circuit", circuit.name());
+        health.withDetail("redis", reachable ? "reachable" : "unreachable").withDetail("circuit", circuit.name())
+                .withDetail("frames", signedFrames ? "signed" : "unsigned");
         return (reachable && circuit != CircuitBreaker.State.OPEN ? health : health.status(DEGRADED)).build();
     }
 }

@@ -96,6 +96,11 @@ public final class KvCodec {
         this.unsignedLength = (int) frame - HMAC_LENGTH;
     }
 
+    /** The longest frame any replica of this model may write: a signed one. Longer values are never read. */
+    public int maxFrameLength() {
+        return unsignedLength + HMAC_LENGTH;
+    }
+
     /** Frames this codec writes and accepts are exactly this long. */
     public int frameLength() {
         return unsignedLength + (hmacKey.isPresent() ? HMAC_LENGTH : 0);

@@ -13,6 +13,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param enabled          reuse the KV of cached prompt prefixes
  * @param blockSize        tokens per cached block; 0 chooses one from the model's KV bytes per token
  * @param hmacKey          when set, frames are signed and unsigned or forged frames are refused
+ * @param requireHmac      refuse to start with the Redis tier on and no {@code hmac-key}: unsigned frames let
+ *                         anyone who can write to Redis plant KV that changes other users' answers
  * @param singleFlightWait how long a request waits for another request computing the same prefix
  * @param tenants          API key (the bearer token a client sends) → tenant; a tenant's entries are
  *                         never shared with another tenant, whatever {@code cache_salt} a client sends
@@ -25,6 +27,7 @@ public record PromptCacheProperties(
         @DefaultValue Local local,
         @DefaultValue Redis redis,
         String hmacKey,
+        @DefaultValue("false") boolean requireHmac,
         @DefaultValue("30s") Duration singleFlightWait,
         Map<String, String> tenants,
         List<Warmup> warmup) {
@@ -33,8 +36,18 @@ public record PromptCacheProperties(
         if (blockSize < 0) {
             throw new IllegalArgumentException("kvshare.prompt-cache.block-size must not be negative");
         }
+        if (requireHmac && redis.enabled() && (hmacKey == null || hmacKey.isBlank())) {
+            throw new IllegalArgumentException("kvshare.prompt-cache.require-hmac is set but no "
+                    + "kvshare.prompt-cache.hmac-key (env KVSHARE_PROMPTCACHE_HMACKEY) is configured: refusing to "
+                    + "share unsigned KV frames through Redis");
+        }
         tenants = tenants == null ? Map.of() : Map.copyOf(tenants);
         warmup = warmup == null ? List.of() : List.copyOf(warmup);
+    }
+
+    /** Whether frames in Redis are signed (an HMAC key is configured). */
+    public boolean signsFrames() {
+        return hmacKey != null && !hmacKey.isBlank();
     }
 
     /** @param maxBytes bound of the in-process tier, in bytes of KV */

@@ -2,15 +2,20 @@ package dev.kvshare.promptcache;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
-import io.lettuce.core.KeyValue;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -25,12 +30,34 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  */
 public final class RedisKvStore {
 
+    /**
+     * Per key: the value when it is at most {@code ARGV[1]} bytes long, else its length (an integer reply), or
+     * false (a nil reply) when the key is missing. The length is checked on the server in the same round trip,
+     * so an oversized value planted under a block key is never sent, let alone read.
+     */
+    private static final byte[] GET_BOUNDED = """
+            local values = {}
+            for i, key in ipairs(KEYS) do
+              local length = redis.call('STRLEN', key)
+              if length > tonumber(ARGV[1]) then
+                values[i] = length
+              else
+                values[i] = redis.call('GET', key)
+              end
+            end
+            return values""".getBytes(StandardCharsets.US_ASCII);
+
     private final RedisConnectionFactory connections;
     private final String keyPrefix;
+    private final byte[] maxValueBytes;
 
-    public RedisKvStore(RedisConnectionFactory connections, byte[] modelFingerprint) {
+    /**
+     * @param maxValueBytes the largest value a lookup reads: the longest frame this model's blocks can have
+     */
+    public RedisKvStore(RedisConnectionFactory connections, byte[] modelFingerprint, int maxValueBytes) {
         this.connections = Objects.requireNonNull(connections, "connections");
         this.keyPrefix = "kvshare:v" + KvCodec.FORMAT_VERSION + ":" + HexFormat.of().formatHex(modelFingerprint) + ":";
+        this.maxValueBytes = Integer.toString(maxValueBytes).getBytes(StandardCharsets.US_ASCII);
     }
 
     public byte[] key(BlockHash hash) {
@@ -38,22 +65,65 @@ public final class RedisKvStore {
     }
 
     /**
-     * One MGET for the whole list; the result has the same order, with null for each miss. On a Redis
-     * Cluster, Lettuce splits the MGET by hash slot and sends the parts to their masters in parallel, so
-     * the keys keep their contract form (no hash tags) and a chain's blocks spread over the cluster.
+     * The values under {@code hashes}, in order, each read only if it is at most the maximum length: one
+     * script call (one round trip). On a Redis Cluster the keys keep their contract form (no hash tags), so a
+     * chain's blocks spread over the masters: there it is one call per hash slot, all sent before any reply
+     * is awaited and run by their masters in parallel.
      */
-    public List<byte[]> getAll(List<BlockHash> hashes) {
+    public List<Stored> getAll(List<BlockHash> hashes) {
         if (hashes.isEmpty()) {
             return List.of();
         }
         byte[][] keys = hashes.stream().map(this::key).toArray(byte[][]::new);
-        List<KeyValue<byte[], byte[]>> values = execute("MGET",
-                connection -> lettuce(connection).mget(keys).toCompletableFuture().join());
-        if (values == null || values.size() != keys.length) {
-            throw new RedisTierException("MGET answered " + (values == null ? "nothing" : values.size() + " values")
-                    + " for " + keys.length + " keys", null);
+        Stored[] values = new Stored[keys.length];
+        execute("GET", connection -> {
+            RedisClusterAsyncCommands<byte[], byte[]> async = lettuce(connection);
+            List<CompletableFuture<Void>> replies = new ArrayList<>();
+            for (List<Integer> slotKeys : groups(keys, async instanceof RedisAdvancedClusterAsyncCommands)) {
+                byte[][] slotKeyBytes = slotKeys.stream().map(i -> keys[i]).toArray(byte[][]::new);
+                replies.add(async.<List<Object>>eval(GET_BOUNDED, ScriptOutputType.MULTI, slotKeyBytes, maxValueBytes)
+                        .toCompletableFuture().thenAccept(reply -> {
+                            for (int j = 0; j < slotKeys.size(); j++) {
+                                values[slotKeys.get(j)] = Stored.of(reply.get(j));
+                            }
+                        }));
+            }
+            return CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new)).join();
+        });
+        return Arrays.asList(values);
+    }
+
+    /** Key indexes per script call: all in one, or on a cluster one call per hash slot (a script's keys must share one). */
+    private static Iterable<List<Integer>> groups(byte[][] keys, boolean cluster) {
+        Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < keys.length; i++) {
+            groups.computeIfAbsent(cluster ? SlotHash.getSlot(keys[i]) : 0, slot -> new ArrayList<>()).add(i);
         }
-        return values.stream().map(value -> value.getValueOrElse(null)).toList();
+        return groups.values();
+    }
+
+    /**
+     * What a key holds, as a lookup sees it.
+     *
+     * @param bytes         the value, or null when the key is missing or its value too long to read
+     * @param refusedLength the length of a value too long to read, else 0
+     */
+    public record Stored(byte[] bytes, long refusedLength) {
+
+        static Stored of(Object reply) {
+            if (reply instanceof byte[] value) {
+                return new Stored(value, 0);
+            }
+            return new Stored(null, reply instanceof Long length ? length : 0);
+        }
+
+        public boolean isMissing() {
+            return bytes == null && refusedLength == 0;
+        }
+
+        public boolean isRefused() {
+            return refusedLength > 0;
+        }
     }
 
     /**

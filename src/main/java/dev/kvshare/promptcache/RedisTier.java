@@ -39,7 +39,7 @@ public final class RedisTier {
      * frame; stops at the first miss or bad frame.
      */
     List<KvBlock> fetch(List<Wanted> wanted) {
-        List<byte[]> frames;
+        List<RedisKvStore.Stored> frames;
         long start = System.nanoTime();
         try {
             frames = breaker.call(() -> store.getAll(wanted.stream().map(Wanted::hash).toList()));
@@ -51,9 +51,14 @@ public final class RedisTier {
             metrics.redisCall("get", Duration.ofNanos(System.nanoTime() - start));
         }
         List<KvBlock> blocks = new ArrayList<>();
-        for (int i = 0; i < wanted.size() && frames.get(i) != null; i++) {
+        for (int i = 0; i < wanted.size() && !frames.get(i).isMissing(); i++) {
             Wanted block = wanted.get(i);
-            KvCodec.Decoded decoded = codec.decode(frames.get(i), block.hash(), block.parent(), block.tokenIds());
+            if (frames.get(i).isRefused()) {
+                reject(block.hash(), RejectReason.OVERSIZE);
+                break;
+            }
+            KvCodec.Decoded decoded = codec.decode(frames.get(i).bytes(), block.hash(), block.parent(),
+                    block.tokenIds());
             if (decoded instanceof KvCodec.Decoded.Rejected rejected) {
                 reject(block.hash(), rejected.reason());
                 break;

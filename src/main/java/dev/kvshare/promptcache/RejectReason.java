@@ -4,7 +4,7 @@ package dev.kvshare.promptcache;
 public enum RejectReason {
     /** Shorter than its header says it must be. */
     TRUNCATED,
-    /** Longer than its header says it may be. */
+    /** Longer than its header says it may be, or than any frame of this model: not even read from Redis. */
     OVERSIZE,
     /** Not a kvshare frame. */
     MAGIC,

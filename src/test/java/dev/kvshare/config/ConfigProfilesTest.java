@@ -38,10 +38,34 @@ class ConfigProfilesTest {
         try (TestRedis redis = new TestRedis().start();
              Instance instance = Instance.start(Map.of("spring.config.additional-location",
                      config("replicas-redis.yml"), "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
-                     "REDIS_HOST", redis.host(), "REDIS_PORT", redis.port()))) {
+                     "REDIS_HOST", redis.host(), "REDIS_PORT", redis.port(),
+                     "kvshare.prompt-cache.hmac-key", "a-shared-secret"))) {
             assertThat(instance.http().post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+            var details = instance.http().get("/actuator/health").json().path("components").path("promptCache")
+                    .path("details");
+            assertThat(details.path("redis").asString()).isEqualTo("reachable");
+            assertThat(details.path("frames").asString()).isEqualTo("signed");
+        }
+    }
+
+    @Test
+    void replicasProfileRefusesToStartWithoutAnHmacKey() {
+        try (TestRedis redis = new TestRedis().start()) {
+            assertThatThrownBy(() -> Instance.start(Map.of("spring.config.additional-location",
+                    config("replicas-redis.yml"), "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                    "REDIS_HOST", redis.host(), "REDIS_PORT", redis.port())).close())
+                    .hasStackTraceContaining("require-hmac");
+        }
+    }
+
+    @Test
+    void unsignedFramesAreNamedInHealth() {
+        try (TestRedis redis = new TestRedis().start();
+             Instance instance = Instance.start(Map.of("kvshare.prompt-cache.redis.enabled", true,
+                     "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                     "spring.data.redis.host", redis.host(), "spring.data.redis.port", redis.port()))) {
             assertThat(instance.http().get("/actuator/health").json().path("components").path("promptCache")
-                    .path("details").path("redis").asString()).isEqualTo("reachable");
+                    .path("details").path("frames").asString()).isEqualTo("unsigned");
         }
     }
 

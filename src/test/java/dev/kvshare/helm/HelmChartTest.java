@@ -258,12 +258,25 @@ class HelmChartTest {
                 }
             }
         }
-        assertThat(configMap).doesNotContainIgnoringCase("hmac").doesNotContainIgnoringCase("password");
+        assertThat(configMap).doesNotContainIgnoringCase("hmac-key").doesNotContainIgnoringCase("password");
         // The trial Redis takes its password from the same Secret.
         Map<String, Object> redisContainer = list(path(m.one("Deployment", fullname() + "-redis"),
                 "spec.template.spec.containers")).get(0);
         assertThat(path(env(redisContainer, "REDIS_PASSWORD"), "valueFrom.secretKeyRef"))
                 .isEqualTo(Map.of("name", secretName, "key", "redis-password"));
+    }
+
+    @Test
+    void withRedisAndNoKeyGivenTheChartGeneratesOneAndTheServiceRequiresIt() {
+        Manifests m = new Manifests(template().set("redis.host", "redis.internal").call());
+
+        Map<String, Object> secret = m.one("Secret", fullname());
+        String key = new String(java.util.Base64.getDecoder().decode((String) map(secret.get("data")).get("hmac-key")),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(key).hasSize(48).isAlphanumeric();
+        assertThat(path(env(m.container(), "KVSHARE_PROMPTCACHE_HMACKEY"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", fullname(), "key", "hmac-key"));
+        assertThat(path(m.applicationConfig(), "kvshare.prompt-cache.require-hmac")).isEqualTo(true);
     }
 
     @Test

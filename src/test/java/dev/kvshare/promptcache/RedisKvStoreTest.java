@@ -30,6 +30,8 @@ class RedisKvStoreTest {
 
     private static TestRedis redis;
     private static LettuceConnectionFactory connections;
+    private static final int MAX_VALUE_BYTES = 8 << 20;
+
     private static RedisKvStore store;
 
     private final Random random = new Random(7);
@@ -38,7 +40,7 @@ class RedisKvStoreTest {
     static void startRedis() {
         redis = new TestRedis().start();
         connections = connectTo(redis);
-        store = new RedisKvStore(connections, FINGERPRINT);
+        store = new RedisKvStore(connections, FINGERPRINT, MAX_VALUE_BYTES);
     }
 
     @AfterAll
@@ -63,11 +65,10 @@ class RedisKvStoreTest {
         BlockHash missing = TestBlocks.hash(random);
 
         Map<String, Long> callsBefore = commandCalls();
-        List<byte[]> values = store.getAll(List.of(stored3.get(0), missing, stored3.get(1), stored3.get(2)));
+        List<byte[]> values = bytes(store.getAll(List.of(stored3.get(0), missing, stored3.get(1), stored3.get(2))));
         Map<String, Long> callsAfter = commandCalls();
 
-        assertThat(callsAfter.get("mget") - callsBefore.getOrDefault("mget", 0L)).isOne();
-        assertThat(callsAfter.getOrDefault("get", 0L)).isEqualTo(callsBefore.getOrDefault("get", 0L));
+        assertThat(callsAfter.get("eval") - callsBefore.getOrDefault("eval", 0L)).isOne();
         assertThat(values).hasSize(4);
         assertThat(values.get(0)).isEqualTo(stored.get(stored3.get(0)));
         assertThat(values.get(1)).isNull();
@@ -83,7 +84,35 @@ class RedisKvStoreTest {
         random.nextBytes(fourMegabytes);
         stored.put(TestBlocks.hash(random), fourMegabytes);
         store.putAll(stored, Duration.ofMinutes(1));
-        assertThat(store.getAll(List.copyOf(stored.keySet())).get(0)).isEqualTo(fourMegabytes);
+        assertThat(store.getAll(List.copyOf(stored.keySet())).get(0).bytes()).isEqualTo(fourMegabytes);
+    }
+
+    @Test
+    void aValueLongerThanAnyFrameIsRefusedWithoutBeingRead() {
+        BlockHash planted = TestBlocks.hash(random);
+        LettuceConnectionFactory patient = connectTo(redis, Duration.ofSeconds(60)); // allocating 512 MB takes a while
+        try (RedisConnection connection = patient.getConnection()) {
+            // 512 MB made on the server itself (SETRANGE pads with zeros), as a hostile writer could.
+            connection.stringCommands().setRange(store.key(planted), new byte[] {1}, (512L << 20) - 1);
+            long sentBefore = netOutputBytes(connection);
+
+            RedisKvStore.Stored value = store.getAll(List.of(planted)).get(0);
+
+            assertThat(value.isRefused()).isTrue();
+            assertThat(value.refusedLength()).isEqualTo(512L << 20);
+            assertThat(netOutputBytes(connection) - sentBefore).as("bytes Redis sent").isLessThan(64 << 10);
+            connection.keyCommands().del(store.key(planted));
+        } finally {
+            patient.destroy();
+        }
+    }
+
+    private static long netOutputBytes(RedisConnection connection) {
+        return Long.parseLong(connection.serverCommands().info("stats").getProperty("total_net_output_bytes"));
+    }
+
+    private static List<byte[]> bytes(List<RedisKvStore.Stored> values) {
+        return values.stream().map(RedisKvStore.Stored::bytes).toList();
     }
 
     @Test
@@ -119,7 +148,7 @@ class RedisKvStoreTest {
 
         store.delete(hashes.get(0));
 
-        List<byte[]> values = store.getAll(hashes);
+        List<byte[]> values = bytes(store.getAll(hashes));
         assertThat(values.get(0)).isNull();
         assertThat(values.get(1)).isEqualTo(stored.get(hashes.get(1)));
     }
@@ -129,7 +158,7 @@ class RedisKvStoreTest {
         try (TestRedis faulty = new TestRedis().start()) {
             LettuceConnectionFactory faultyConnections = connectTo(faulty);
             try {
-                RedisKvStore faultyStore = new RedisKvStore(faultyConnections, FINGERPRINT);
+                RedisKvStore faultyStore = new RedisKvStore(faultyConnections, FINGERPRINT, MAX_VALUE_BYTES);
                 Map<BlockHash, byte[]> stored = frames(2);
                 faultyStore.putAll(stored, Duration.ofMinutes(1));
                 List<BlockHash> hashes = List.copyOf(stored.keySet());
@@ -151,9 +180,9 @@ class RedisKvStoreTest {
                     sleep(100);
                 }
                 // Redis restarted without persistence: the entries are gone, the tier works again.
-                assertThat(faultyStore.getAll(hashes)).containsOnlyNulls();
+                assertThat(bytes(faultyStore.getAll(hashes))).containsOnlyNulls();
                 faultyStore.putAll(stored, Duration.ofMinutes(1));
-                assertThat(faultyStore.getAll(hashes)).doesNotContainNull();
+                assertThat(bytes(faultyStore.getAll(hashes))).doesNotContainNull();
             } finally {
                 faultyConnections.destroy();
             }
@@ -193,9 +222,13 @@ class RedisKvStoreTest {
     }
 
     private static LettuceConnectionFactory connectTo(TestRedis redis) {
+        return connectTo(redis, TIMEOUT);
+    }
+
+    private static LettuceConnectionFactory connectTo(TestRedis redis, Duration timeout) {
         LettuceConnectionFactory factory = new LettuceConnectionFactory(
                 new RedisStandaloneConfiguration(redis.host(), redis.port()),
-                LettuceClientConfiguration.builder().commandTimeout(TIMEOUT).build());
+                LettuceClientConfiguration.builder().commandTimeout(timeout).build());
         factory.afterPropertiesSet();
         factory.start();
         return factory;
