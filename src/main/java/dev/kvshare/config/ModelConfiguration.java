@@ -8,7 +8,9 @@ import dev.kvshare.model.ModelLoader;
 import dev.kvshare.model.ModelProperties;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.GenerationMetrics;
+import dev.kvshare.model.LiveTensors;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -31,6 +33,9 @@ public class ModelConfiguration {
     GenerationMetrics generationMetrics(MeterRegistry registry, ServedModel model) {
         FunctionCounter.builder("kvshare.model.run", model.decoder(), decoder -> decoder.sessionRunNanos() / 1e9)
                 .description("Time spent inside ONNX Runtime's session.run").baseUnit("seconds")
+                .tag("model", model.name()).register(registry);
+        Gauge.builder("kvshare.model.live.tensors", LiveTensors::count)
+                .description("Native tensors held now (KV caches, pass inputs, logits buffers)")
                 .tag("model", model.name()).register(registry);
         return new GenerationMetrics(registry, model.name());
     }

@@ -242,8 +242,15 @@ public class GenerationService {
         return properties.retryAfterSeconds();
     }
 
+    /**
+     * Lets running sequences finish before the model (a bean this one depends on, so closed after it) frees
+     * the session their passes run in.
+     */
     @PreDestroy
-    void shutdown() {
+    void shutdown() throws InterruptedException {
         pool.shutdown();
+        if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
+            log.warn("Sequences still running 30 s into shutdown; the model is closed under them");
+        }
     }
 }

@@ -115,7 +115,7 @@ public final class DecoderModel implements AutoCloseable {
     }
 
     private KvCache forward(int[] ids, KvCache past, Logits logits) {
-        try (StepInputs inputs = new StepInputs(env, io, ids, past)) {
+        try (KvCache.Lease lease = past.lease(); StepInputs inputs = new StepInputs(env, io, ids, past)) {
             Map<String, OnnxValue> pinned = logits == null ? Map.of() : Map.of(DecoderIo.LOGITS, logits.tensor());
             long start = System.nanoTime();
             OrtSession.Result result = session.run(inputs.asMap(), presentOutputs, pinned);

@@ -9,17 +9,28 @@ import ai.onnxruntime.OnnxTensor;
  * {@link #length()} tokens. The tensors stay in native memory; a step's present outputs become the next
  * step's cache without a copy into the JVM. Closing releases whatever owns them (a step's result, or
  * tensors restored from the prompt cache); the shared empty cache owns nothing.
+ *
+ * <p>ONNX Runtime's Java API hands a closed tensor's stale native pointer to {@code OrtSession.run}, which
+ * then reads freed memory (a JVM crash, or worse, wrong output). So misuse fails here, in Java: a pass holds
+ * a {@link Lease} on its past for as long as it runs, using a cache after {@link #close()} throws, and a close
+ * that comes while a pass still runs is carried out when the pass ends. Closing twice does nothing.
  */
 public final class KvCache implements AutoCloseable {
 
     private final List<OnnxTensor> tensors;
     private final int length;
     private final AutoCloseable owner;
+    private int leases;
+    private boolean closed;
+    private boolean released;
 
     KvCache(List<OnnxTensor> tensors, int length, AutoCloseable owner) {
         this.tensors = List.copyOf(tensors);
         this.length = length;
         this.owner = owner;
+        if (owner != null) {
+            LiveTensors.opened(this.tensors.size());
+        }
     }
 
     /** Tokens this cache covers. */
@@ -27,19 +38,66 @@ public final class KvCache implements AutoCloseable {
         return length;
     }
 
-    List<OnnxTensor> tensors() {
+    /** The tensors, for code that must not outlive a {@link Lease} (a pass) or the caller's ownership. */
+    synchronized List<OnnxTensor> tensors() {
+        checkOpen();
         return tensors;
     }
 
+    /** Keeps the tensors alive until the lease is closed, even if the cache is closed meanwhile. */
+    synchronized Lease lease() {
+        checkOpen();
+        leases++;
+        return this::endLease;
+    }
+
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("This KV cache (" + length + " tokens) was closed: its tensors must "
+                    + "not reach ONNX Runtime");
+        }
+    }
+
+    private synchronized void endLease() {
+        leases--;
+        if (leases == 0 && closed) {
+            release();
+        }
+    }
+
     @Override
-    public void close() {
-        if (owner == null) {
+    public synchronized void close() {
+        if (closed || owner == null) {
+            return; // the shared empty cache owns nothing and stays usable
+        }
+        closed = true;
+        if (leases == 0) {
+            release();
+        }
+    }
+
+    private void release() {
+        if (released) {
             return;
         }
+        released = true;
+        LiveTensors.closed(tensors.size());
         try {
             owner.close();
         } catch (Exception e) {
             throw new IllegalStateException("Could not release KV tensors", e);
         }
+    }
+
+    /** A pass's hold on a cache's tensors. */
+    @FunctionalInterface
+    interface Lease extends AutoCloseable {
+
+        @Override
+        void close();
     }
 }

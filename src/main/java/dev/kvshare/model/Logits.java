@@ -26,6 +26,7 @@ public final class Logits implements AutoCloseable {
         this.buffer = ByteBuffer.allocateDirect(vocabSize * type.size).order(ByteOrder.nativeOrder());
         this.tensor = OnnxTensor.createTensor(env, buffer, new long[] {1, 1, vocabSize}, type);
         this.values = new float[vocabSize];
+        LiveTensors.opened(1);
     }
 
     OnnxTensor tensor() {
@@ -54,7 +55,10 @@ public final class Logits implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        tensor.close();
+    public synchronized void close() {
+        if (!tensor.isClosed()) {
+            tensor.close();
+            LiveTensors.closed(1);
+        }
     }
 }

@@ -57,6 +57,7 @@ final class StepInputs implements AutoCloseable {
 
     private void put(String name, OnnxTensor tensor) {
         owned.add(tensor);
+        LiveTensors.opened(1);
         inputs.put(name, tensor);
     }
 
@@ -85,5 +86,7 @@ final class StepInputs implements AutoCloseable {
     @Override
     public void close() {
         owned.forEach(OnnxTensor::close);
+        LiveTensors.closed(owned.size());
+        owned.clear();
     }
 }
