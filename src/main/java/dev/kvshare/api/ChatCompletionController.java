@@ -8,7 +8,6 @@ import dev.kvshare.generation.GenerationResult;
 import dev.kvshare.generation.GenerationService;
 import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.TextChunk;
-import dev.kvshare.generation.TokenSink;
 import dev.kvshare.model.ChatTurn;
 import dev.kvshare.promptcache.CacheNamespace;
 import org.springframework.http.HttpHeaders;
@@ -60,12 +59,13 @@ class ChatCompletionController {
         if (Boolean.TRUE.equals(request.stream())) {
             return events.stream(generationRequest, new ChunkFormat(reply));
         }
-        GenerationResult result = generation.submit(generationRequest, TokenSink.NONE).join();
-        var choice = new ChatCompletionResponse.Choice(0,
-                new ChatCompletionResponse.Message("assistant", result.text()), result.finishReason().openAiName(),
-                null, reply.ids(result.tokenIds()));
-        return EventStream.json(new ChatCompletionResponse(reply.id(), "chat.completion", reply.created(), model,
-                List.of(choice), Usage.of(result), reply.promptIds()));
+        return events.whole(generationRequest, result -> {
+            var choice = new ChatCompletionResponse.Choice(0,
+                    new ChatCompletionResponse.Message("assistant", result.text()),
+                    result.finishReason().openAiName(), null, reply.ids(result.tokenIds()));
+            return new ChatCompletionResponse(reply.id(), "chat.completion", reply.created(), model, List.of(choice),
+                    Usage.of(result), reply.promptIds());
+        });
     }
 
     private static List<ChatTurn> turns(List<ChatCompletionRequest.Message> messages) {

@@ -7,7 +7,6 @@ import dev.kvshare.generation.GenerationResult;
 import dev.kvshare.generation.GenerationService;
 import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.TextChunk;
-import dev.kvshare.generation.TokenSink;
 import dev.kvshare.promptcache.CacheNamespace;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
@@ -51,11 +50,9 @@ class CompletionController {
         if (Boolean.TRUE.equals(request.stream())) {
             return events.stream(generationRequest, new ChunkFormat(reply));
         }
-        GenerationResult result = generation.submit(generationRequest, TokenSink.NONE).join();
-        var choice = new CompletionResponse.Choice(0, result.text(), result.finishReason().openAiName(), null,
-                reply.ids(result.tokenIds()));
-        return EventStream.json(new CompletionResponse(reply.id(), OBJECT, reply.created(), model, List.of(choice),
-                Usage.of(result), reply.promptIds()));
+        return events.whole(generationRequest, result -> new CompletionResponse(reply.id(), OBJECT, reply.created(),
+                model, List.of(new CompletionResponse.Choice(0, result.text(), result.finishReason().openAiName(),
+                        null, reply.ids(result.tokenIds()))), Usage.of(result), reply.promptIds()));
     }
 
     /** A string, an array of token ids, or a one-element array of either (batches are not supported). */

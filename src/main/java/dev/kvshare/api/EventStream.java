@@ -3,11 +3,23 @@ package dev.kvshare.api;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
+import dev.kvshare.generation.GenerationCancelledException;
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.GenerationResult;
 import dev.kvshare.generation.GenerationService;
 import dev.kvshare.generation.TextChunk;
+import dev.kvshare.generation.TokenSink;
+import dev.kvshare.observability.GenerationMetrics;
+import jakarta.annotation.PreDestroy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Component;
@@ -15,12 +27,15 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Streams a generation as server-sent events the way OpenAI does: {@code data: {json}\n\n} per chunk,
- * {@code data: [DONE]\n\n} at the end, and an error that happens after the stream began as
- * {@code data: {"error": {...}}}.
+ * Answers a generation request, streamed as server-sent events the way OpenAI does ({@code data: {json}\n\n}
+ * per chunk, {@code data: [DONE]\n\n} at the end, an error after the stream began as
+ * {@code data: {"error": {...}}}) or as one JSON body once it is done. Either way a client that disconnects
+ * is noticed and its sequence cancelled: it stops at its next token, or never starts if it is still queued.
  */
 @Component
 class EventStream {
+
+    private static final Logger log = LoggerFactory.getLogger(EventStream.class);
 
     static final MediaType EVENT_STREAM = new MediaType("text", "event-stream", StandardCharsets.UTF_8);
 
@@ -34,12 +49,29 @@ class EventStream {
         List<Object> closing(GenerationResult result);
     }
 
-    private final GenerationService generation;
-    private final JsonMapper json;
+    /** An SSE comment: clients skip it. */
+    private static final String SSE_COMMENT = ": keep-alive\n\n";
+    private static final String JSON_WHITESPACE = " ";
+    private static final long HEARTBEAT_MILLIS = 1_000;
 
-    EventStream(GenerationService generation, JsonMapper json) {
+    private final GenerationService generation;
+    private final GenerationMetrics metrics;
+    private final JsonMapper json;
+    private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "response-heartbeats");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    EventStream(GenerationService generation, GenerationMetrics metrics, JsonMapper json) {
         this.generation = generation;
+        this.metrics = metrics;
         this.json = json;
+    }
+
+    @PreDestroy
+    void stopHeartbeats() {
+        heartbeats.shutdownNow();
     }
 
     /** Queues the generation (a full queue fails here, before any event) and streams its chunks. */
@@ -50,27 +82,70 @@ class EventStream {
         for (Object opening : format.opening()) {
             trySend(emitter, opening);
         }
-        generation.submit(request, chunk -> send(emitter, format.text(chunk)))
-                .whenComplete((result, failure) -> finish(emitter, format, result, failure));
+        CompletableFuture<GenerationResult> sequence = generation.submit(request, chunk -> {
+            try {
+                send(emitter, format.text(chunk));
+            } catch (IOException | IllegalStateException clientGone) {
+                throw new GenerationCancelledException();
+            }
+        });
+        watch(emitter, sequence, SSE_COMMENT, EVENT_STREAM);
+        sequence.whenComplete((result, failure) -> finish(emitter, format, result, failure));
         return ResponseEntity.ok().contentType(EVENT_STREAM).body(emitter);
     }
 
     /**
-     * A whole JSON response body. The completion endpoints answer either a stream or this, and Spring MVC
-     * picks the return value handler from the declared type, so both travel as an emitter.
+     * Queues the generation and answers {@code body(result)} as one JSON document when it is done. Until then
+     * a space goes out every second (JSON allows leading whitespace): Tomcat notices a client that left only
+     * when it writes, and an abandoned request must not keep its slot. A failure after admission is therefore
+     * sent as an OpenAI error body, like a streamed one.
      */
-    static ResponseEntity<ResponseBodyEmitter> json(Object body) {
-        ResponseBodyEmitter emitter = new ResponseBodyEmitter();
-        try {
-            emitter.send(body, MediaType.APPLICATION_JSON);
-        } catch (IOException e) {
-            throw new IllegalStateException("Buffered send cannot fail", e);
-        }
-        emitter.complete();
+    ResponseEntity<ResponseBodyEmitter> whole(GenerationRequest request, Function<GenerationResult, Object> body) {
+        ResponseBodyEmitter emitter = new ResponseBodyEmitter(0L);
+        CompletableFuture<GenerationResult> sequence = generation.submit(request, TokenSink.NONE);
+        watch(emitter, sequence, JSON_WHITESPACE, MediaType.APPLICATION_JSON);
+        sequence.whenComplete((result, failure) -> {
+            if (failure != null && ClientDisconnects.isDisconnect(failure)) {
+                emitter.complete();
+                return;
+            }
+            try {
+                emitter.send(failure == null ? body.apply(result) : OpenAiErrors.map(failure).body(),
+                        MediaType.APPLICATION_JSON);
+                emitter.complete();
+            } catch (IOException | IllegalStateException clientGone) {
+                log.debug("The client left before its answer was sent: {}", clientGone.toString());
+                metrics.cancelled("responding");
+                emitter.completeWithError(clientGone);
+            }
+        });
         return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(emitter);
     }
 
+    /**
+     * Cancels {@code sequence} when the connection fails: reported by the container, or found by writing
+     * {@code heartbeat} every second while the sequence runs (a queued or prefilling sequence writes nothing
+     * else, and a closed socket shows only on a write).
+     */
+    private void watch(ResponseBodyEmitter emitter, CompletableFuture<GenerationResult> sequence, String heartbeat,
+                       MediaType type) {
+        emitter.onError(failure -> sequence.cancel(false));
+        emitter.onTimeout(() -> sequence.cancel(false));
+        ScheduledFuture<?> beat = heartbeats.scheduleWithFixedDelay(() -> {
+            try {
+                emitter.send(heartbeat, type); // a String: written as it is, whatever the type
+            } catch (IOException | IllegalStateException clientGone) {
+                sequence.cancel(false);
+            }
+        }, HEARTBEAT_MILLIS, HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
+        sequence.whenComplete((result, failure) -> beat.cancel(false));
+    }
+
     private void finish(ResponseBodyEmitter emitter, Format format, GenerationResult result, Throwable failure) {
+        if (failure != null && ClientDisconnects.isDisconnect(failure)) {
+            emitter.complete();
+            return;
+        }
         try {
             if (failure != null) {
                 send(emitter, OpenAiErrors.map(failure).body());
@@ -82,6 +157,8 @@ class EventStream {
             emitter.send("data: [DONE]\n\n", EVENT_STREAM);
             emitter.complete();
         } catch (IOException | IllegalStateException clientGone) {
+            log.debug("The client left before the end of its stream: {}", clientGone.toString());
+            metrics.cancelled("responding");
             emitter.completeWithError(clientGone);
         }
     }

@@ -1,5 +1,7 @@
 package dev.kvshare.api;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -13,6 +15,8 @@ import dev.kvshare.generation.GenerationService;
 @RestControllerAdvice
 class OpenAiExceptionHandler {
 
+    private static final Logger log = LoggerFactory.getLogger(OpenAiExceptionHandler.class);
+
     private final GenerationService generation;
 
     OpenAiExceptionHandler(GenerationService generation) {
@@ -21,6 +25,11 @@ class OpenAiExceptionHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<OpenAiError> handle(Exception failure) {
+        if (ClientDisconnects.isDisconnect(failure)) {
+            // Nobody to answer: e.g. a scraper that read the first lines of /actuator/prometheus and left.
+            log.debug("The client disconnected: {}", failure.toString());
+            return null;
+        }
         OpenAiErrors.Mapped mapped = OpenAiErrors.map(failure);
         ResponseEntity.BodyBuilder response = ResponseEntity.status(mapped.status())
                 .contentType(MediaType.APPLICATION_JSON);

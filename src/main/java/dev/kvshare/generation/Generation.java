@@ -3,6 +3,7 @@ package dev.kvshare.generation;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 import dev.kvshare.model.Tokenizer;
 import dev.kvshare.observability.GenerationMetrics;
@@ -30,9 +31,10 @@ final class Generation {
      *
      * @param receivedNanos  when the request arrived ({@link System#nanoTime()}), for time to first token
      * @param cachedTokens   prompt tokens the decoder already holds the KV of
+     * @param cancelled      true once the client is gone: the loop stops at the next token
      */
-    GenerationResult run(SequenceDecoder decoder, int cachedTokens, TokenSink sink, long receivedNanos)
-            throws Exception {
+    GenerationResult run(SequenceDecoder decoder, int cachedTokens, TokenSink sink, long receivedNanos,
+                         BooleanSupplier cancelled) throws Exception {
         int[] prompt = request.promptIds();
         Sampler sampler = new Sampler(request.sampling());
         IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(tokenizer, prompt);
@@ -69,6 +71,9 @@ final class Generation {
             }
             if (count == generated.length) {
                 break;
+            }
+            if (cancelled.getAsBoolean()) {
+                throw new GenerationCancelledException();
             }
             logits = decoder.next(token);
             long now = System.nanoTime();

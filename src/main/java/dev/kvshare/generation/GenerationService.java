@@ -10,6 +10,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 import dev.kvshare.model.ChatTemplateException;
 import dev.kvshare.model.ChatTurn;
@@ -129,6 +130,8 @@ public class GenerationService {
 
     /**
      * Queues a sequence; the future completes when it is done. Text reaches {@code sink} as it is made.
+     * Cancelling the future (the client went away) stops the sequence at its next token, or keeps it from
+     * starting if it is still queued, and frees its slot.
      *
      * @throws ServiceOverloadedException when the queue is full
      */
@@ -137,9 +140,15 @@ public class GenerationService {
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         try {
             pool.execute(() -> {
+                if (result.isCancelled()) {
+                    metrics.cancelled("queued");
+                    return;
+                }
                 running.incrementAndGet();
                 try {
-                    result.complete(generate(request, sink, received));
+                    result.complete(generate(request, sink, received, result::isCancelled));
+                } catch (GenerationCancelledException e) {
+                    metrics.cancelled("generating");
                 } catch (Throwable e) {
                     result.completeExceptionally(e);
                 } finally {
@@ -154,12 +163,13 @@ public class GenerationService {
         return result;
     }
 
-    private GenerationResult generate(GenerationRequest request, TokenSink sink, long received) throws Exception {
+    private GenerationResult generate(GenerationRequest request, TokenSink sink, long received,
+                                      BooleanSupplier cancelled) throws Exception {
         Generation generation = new Generation(request, model.tokenizer(), model.config().eosTokenIds(),
                 model.config().contextLength(), metrics);
         try (PromptCache.Lookup lookup = lookup(request.promptIds(), request.cacheSalt());
              PrefixedDecoder decoder = decoderAfter(lookup)) {
-            return generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received);
+            return generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received, cancelled);
         }
     }
 

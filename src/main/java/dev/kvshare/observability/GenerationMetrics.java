@@ -37,7 +37,15 @@ public class GenerationMetrics {
         this.promptTokensComputed = promptTokens("computed");
         this.promptTokensLocal = promptTokens("local");
         this.promptTokensRedis = promptTokens("redis");
+        // Counters a dashboard divides by or alerts on exist from start-up, at zero.
+        rejectedCounter();
+        for (String stage : CANCEL_STAGES) {
+            cancelledCounter(stage);
+        }
     }
+
+    /** Where a request was when its client went away. */
+    private static final java.util.List<String> CANCEL_STAGES = java.util.List.of("queued", "generating", "responding");
 
     /** Prompt tokens by where their KV came from: {@code computed}, or a prompt-cache tier. */
     private Counter promptTokens(String source) {
@@ -74,8 +82,27 @@ public class GenerationMetrics {
     }
 
     public void rejected() {
-        Counter.builder("kvshare.requests.rejected").description("Requests refused with 429: queue full")
-                .tag("model", model).register(registry).increment();
+        rejectedCounter().increment();
+    }
+
+    private Counter rejectedCounter() {
+        return Counter.builder("kvshare.requests.rejected").description("Requests refused with 429: queue full")
+                .tag("model", model).register(registry);
+    }
+
+    /**
+     * A request whose client hung up: its sequence stopped (or never started), its slot is free.
+     *
+     * @param stage {@code queued}, {@code generating} or {@code responding} (the answer could not be sent)
+     */
+    public void cancelled(String stage) {
+        cancelledCounter(stage).increment();
+    }
+
+    private Counter cancelledCounter(String stage) {
+        return Counter.builder("kvshare.requests.cancelled")
+                .description("Requests stopped because the client disconnected, by where they were")
+                .tags("model", model, "reason", "client_disconnected", "stage", stage).register(registry);
     }
 
     /** Sequences generating now and waiting for a slot: the autoscaling signal. */
