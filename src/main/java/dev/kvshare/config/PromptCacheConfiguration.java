@@ -2,6 +2,7 @@ package dev.kvshare.config;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -101,6 +102,17 @@ public class PromptCacheConfiguration {
         metrics.gauge("kvshare.prompt.cache.fetch.tokens.per.second", "Measured Redis restore rate",
                 fetchOrCompute::fetchTokensPerSecond);
         metrics.gauge("kvshare.prefill.tokens.per.second", "Measured prefill rate", fetchOrCompute::prefillTokensPerSecond);
+        metrics.gauge("kvshare.prompt.cache.local.hit.ratio", "Share of local-tier block reads that hit",
+                () -> local.stats().hitRatio());
+        if (redis.isPresent()) {
+            RedisTier tier = redis.get();
+            metrics.gauge("kvshare.prompt.cache.fetch.gate", "1 while lookups ask Redis, 0 while fetch-or-compute "
+                    + "skips it as slower than prefill", () -> fetchOrCompute.state() == FetchOrCompute.State.FETCHING ? 1 : 0);
+            for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
+                metrics.gauge("kvshare.prompt.cache.redis.breaker", "1 for the circuit breaker's current state",
+                        () -> tier.circuitState() == state ? 1 : 0, "state", state.name().toLowerCase(Locale.ROOT));
+            }
+        }
         return cache;
     }
 

@@ -40,7 +40,8 @@ public class PromptCacheHealthIndicator implements HealthIndicator {
         CircuitBreaker.State circuit = redis.circuitState();
         boolean reachable = redis.ping();
         health.withDetail("redis", reachable ? "reachable" : "unreachable").withDetail("circuit", circuit.name())
-                .withDetail("frames", signedFrames ? "signed" : "unsigned");
+                .withDetail("frames", signedFrames ? "signed" : "unsigned")
+                .withDetail("fetchGate", cache.fetchGate().describe());
         return (reachable && circuit != CircuitBreaker.State.OPEN ? health : health.status(DEGRADED)).build();
     }
 }

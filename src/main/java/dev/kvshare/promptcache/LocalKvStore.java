@@ -63,5 +63,10 @@ public final class LocalKvStore {
      * @param evictions entries dropped for size (not invalidations)
      */
     public record Stats(long entries, long bytes, long hits, long misses, long evictions) {
+
+        /** Hits per read; 0 before any read. */
+        public double hitRatio() {
+            return hits + misses == 0 ? 0 : (double) hits / (hits + misses);
+        }
     }
 }

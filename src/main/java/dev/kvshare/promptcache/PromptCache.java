@@ -62,6 +62,11 @@ public final class PromptCache {
         return redis;
     }
 
+    /** Whether lookups ask Redis now, and why. */
+    public FetchOrCompute fetchGate() {
+        return fetchOrCompute;
+    }
+
     /** Drops every locally held block (Redis entries expire by their TTL). */
     public void evictLocal() {
         local.invalidateAll();

@@ -1,6 +1,8 @@
 package dev.kvshare.promptcache;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.Counter;
@@ -17,18 +19,35 @@ public class PromptCacheMetrics {
     public PromptCacheMetrics(MeterRegistry registry, String model) {
         this.registry = registry;
         this.model = model;
+        // Every series a dashboard or alert divides by exists from start-up, at zero.
+        for (String result : List.of("hit", "miss")) {
+            lookupCounter("local", result);
+        }
+        for (String result : List.of("hit", "miss", "skipped", "error")) {
+            lookupCounter("redis", result);
+        }
+        for (RejectReason reason : RejectReason.values()) {
+            rejectCounter(reason);
+        }
     }
 
     /** One lookup's outcome in one tier: {@code hit}, {@code miss}, {@code skipped} or {@code error}. */
     public void lookup(String tier, String result) {
-        Counter.builder("kvshare.prompt.cache.lookups").description("Prompt-cache lookups by tier and result")
-                .tags("model", model, "tier", tier, "result", result).register(registry).increment();
+        lookupCounter(tier, result).increment();
+    }
+
+    private Counter lookupCounter(String tier, String result) {
+        return Counter.builder("kvshare.prompt.cache.lookups").description("Prompt-cache lookups by tier and result")
+                .tags("model", model, "tier", tier, "result", result).register(registry);
     }
 
     public void rejected(RejectReason reason) {
-        Counter.builder("kvshare.prompt.cache.rejects").description("Cache frames refused by the codec, by reason")
-                .tags("model", model, "reason", reason.name().toLowerCase(java.util.Locale.ROOT))
-                .register(registry).increment();
+        rejectCounter(reason).increment();
+    }
+
+    private Counter rejectCounter(RejectReason reason) {
+        return Counter.builder("kvshare.prompt.cache.rejects").description("Cache frames refused, by reason")
+                .tags("model", model, "reason", reason.name().toLowerCase(Locale.ROOT)).register(registry);
     }
 
     public void redisCall(String operation, Duration duration) {
@@ -42,7 +61,7 @@ public class PromptCacheMetrics {
                 .baseUnit("bytes").tags("model", model, "tier", tier).register(registry).increment(bytes);
     }
 
-    public void gauge(String name, String description, Supplier<Number> value) {
-        Gauge.builder(name, value).description(description).tag("model", model).register(registry);
+    public void gauge(String name, String description, Supplier<Number> value, String... tags) {
+        Gauge.builder(name, value).description(description).tag("model", model).tags(tags).register(registry);
     }
 }
