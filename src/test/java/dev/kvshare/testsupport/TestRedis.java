@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import redis.embedded.RedisServer;
 import redis.embedded.core.ExecutableProvider;
@@ -18,6 +21,7 @@ import redis.embedded.core.ExecutableProvider;
 public final class TestRedis implements AutoCloseable {
 
     private static final String HOST = "127.0.0.1";
+    private static final int EMBEDDED_MAJOR_VERSION = 6;
 
     private final int port;
     private final List<String> settings;
@@ -44,6 +48,7 @@ public final class TestRedis implements AutoCloseable {
                     .port(port)
                     .setting("save \"\"")
                     .setting("appendonly no");
+            versionSettings().forEach(builder::setting);
             settings.forEach(builder::setting);
             server = builder.build();
             server.start();
@@ -81,6 +86,30 @@ public final class TestRedis implements AutoCloseable {
     @Override
     public void close() {
         stop();
+    }
+
+    /**
+     * What this server version needs for the tests: Redis 7 refuses DEBUG (the fault tests stall Redis with
+     * DEBUG SLEEP) unless enabled, and the setting does not exist before 7.
+     */
+    static List<String> versionSettings() {
+        return serverMajorVersion() >= 7 ? List.of("enable-debug-command yes") : List.of();
+    }
+
+    /** The major version of the redis-server on PATH; the embedded binary is 6.2. */
+    private static int serverMajorVersion() {
+        try {
+            Process process = new ProcessBuilder("redis-server", "--version").redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            process.waitFor();
+            Matcher version = Pattern.compile("v=(\\d+)\\.").matcher(output);
+            return version.find() ? Integer.parseInt(version.group(1)) : EMBEDDED_MAJOR_VERSION;
+        } catch (IOException e) {
+            return EMBEDDED_MAJOR_VERSION; // not on PATH: the embedded binary runs
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return EMBEDDED_MAJOR_VERSION;
+        }
     }
 
     static ExecutableProvider executable() {
