@@ -26,6 +26,8 @@ class PromptCacheTtftBenchmark {
 
     private static final int REPETITIONS = Integer.getInteger("bench.repetitions", 15);
     private static final int PROMPT_TOKENS = Integer.getInteger("bench.prompt-tokens", 1000);
+    /** Context left for the chat markup, the user's turn and the one generated token. */
+    private static final int CONTEXT_MARGIN = 64;
 
     @Test
     void coldVersusLocalVersusRedis() throws Exception {
@@ -48,6 +50,7 @@ class PromptCacheTtftBenchmark {
                 List.of("cold", "local hit", "redis hit").forEach(k -> millis.put(k, new ArrayList<>()));
                 int cachedOnHit = 0;
                 for (int rep = -2; rep < REPETITIONS; rep++) {
+                    System.out.printf("repetition %d of %d%n", rep + 3, REPETITIONS + 2);
                     // A fresh salt makes the prompt new to every tier: a cold prefill (which also stores it).
                     String salt = "rep-" + rep;
                     double cold = timed(writer.http(), system, salt);
@@ -87,27 +90,41 @@ class PromptCacheTtftBenchmark {
         Http.Response response = http.post("/v1/chat/completions", body);
         double ms = (System.nanoTime() - start) / 1e6;
         if (response.status() != 200) {
-            throw new IllegalStateException(response.body());
+            throw new IllegalStateException("HTTP " + response.status() + " " + response.body());
         }
         lastCached = response.json().path("usage").path("prompt_tokens_details").path("cached_tokens").asInt();
         lastPromptTokens = response.json().path("usage").path("prompt_tokens").asInt();
         return ms;
     }
 
-    /** A support-bot system prompt grown to about PROMPT_TOKENS tokens. */
+    /**
+     * A support-bot system prompt grown to about PROMPT_TOKENS tokens, or as far as the model's context allows
+     * with room for the chat markup, the user turn and the answer.
+     */
     private static String systemPrompt(Http http) {
+        int context = http.get("/v1/models").json().path("data").path(0).path("max_model_len").asInt();
+        int target = Math.min(PROMPT_TOKENS, context - CONTEXT_MARGIN);
+        if (target < PROMPT_TOKENS) {
+            System.out.printf("The model's context is %d tokens: the prompt is %d tokens, not %d%n", context,
+                    target, PROMPT_TOKENS);
+        }
         String policy = "Orders ship within two business days. Refunds are issued to the original payment method "
                 + "within five to seven business days after the return arrives. Damaged items are replaced free of "
                 + "charge. Never ask for full card numbers. Escalate billing disputes to a human agent. ";
-        StringBuilder prompt = new StringBuilder("You are the customer support assistant of Example Shop. ");
-        while (tokens(http, prompt.toString()) < PROMPT_TOKENS) {
-            prompt.append(policy);
+        String prompt = "You are the customer support assistant of Example Shop. ";
+        while (tokens(http, prompt + policy) < target) {
+            prompt += policy;
         }
-        return prompt.toString();
+        return prompt;
     }
 
     private static int tokens(Http http, String text) {
-        return http.post("/v1/completions", "{\"prompt\": " + Http.JSON.writeValueAsString(text)
-                + ", \"max_tokens\": 1}").json().path("usage").path("prompt_tokens").asInt();
+        Http.Response response = http.post("/v1/completions", "{\"prompt\": " + Http.JSON.writeValueAsString(text)
+                + ", \"max_tokens\": 1}");
+        if (response.status() != 200) {
+            throw new IllegalStateException("Counting the prompt's tokens failed: HTTP " + response.status() + " "
+                    + response.body());
+        }
+        return response.json().path("usage").path("prompt_tokens").asInt();
     }
 }
