@@ -24,11 +24,11 @@ public final class Http {
             return JSON.readTree(body);
         }
 
-        /** The JSON payloads of {@code data:} events, [DONE] excluded. */
+        /** The JSON payloads of {@code data:} events, [DONE] and comments (heartbeats) excluded. */
         public List<JsonNode> events() {
             List<JsonNode> events = new ArrayList<>();
             for (String block : body.split("\n\n")) {
-                if (block.isBlank()) {
+                if (block.isBlank() || block.startsWith(":")) {
                     continue;
                 }
                 if (!block.startsWith("data: ")) {

@@ -1,0 +1,138 @@
+package dev.kvshare.soak;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.kvshare.KvshareApplication;
+import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.TestRedis;
+
+/**
+ * A replica in a JVM of its own, as in production: if ONNX Runtime crashes it, the process dies and leaves an
+ * {@code hs_err} file, which a replica inside the test's JVM could not survive to report.
+ */
+final class ReplicaProcess implements AutoCloseable {
+
+    private final Process process;
+    private final int port;
+    private final Http http;
+
+    private ReplicaProcess(Process process, int port) {
+        this.process = process;
+        this.port = port;
+        this.http = new Http(port);
+    }
+
+    /**
+     * Starts {@code java -cp <this test's class path> KvshareApplication} with {@code properties}. The class
+     * path goes in an argument file: ONNX Runtime 1.29 crashes at start-up when the command line is longer
+     * than a few KB (docs/architecture.md).
+     *
+     * @param jvmOptions e.g. {@code -Xcheck:jni}
+     */
+    static ReplicaProcess start(Path workDir, Map<String, Object> properties, List<String> jvmOptions)
+            throws IOException {
+        int port = TestRedis.freePort();
+        Path argFile = workDir.resolve("classpath-" + port + ".args");
+        Files.writeString(argFile, "-cp \"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch", "-XX:ErrorFile=" + workDir.resolve("hs_err_pid%p.log")));
+        command.addAll(jvmOptions);
+        command.add("@" + argFile);
+        command.add(KvshareApplication.class.getName());
+        command.add("--server.port=" + port);
+        command.add("--logging.level.root=warn");
+        properties.forEach((key, value) -> command.add("--" + key + "=" + value));
+        Process process = new ProcessBuilder(command).directory(workDir.toFile())
+                .redirectErrorStream(true).redirectOutput(workDir.resolve("replica-" + port + ".log").toFile())
+                .start();
+        ReplicaProcess replica = new ReplicaProcess(process, port);
+        replica.awaitReady(Duration.ofMinutes(2));
+        return replica;
+    }
+
+    private void awaitReady(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Replica on port " + port + " exited with " + process.exitValue());
+            }
+            try {
+                if (http.get("/actuator/health/readiness").status() == 200) {
+                    return;
+                }
+            } catch (IllegalStateException notYetListening) {
+                // starting
+            }
+            sleep(250);
+        }
+        throw new IllegalStateException("Replica on port " + port + " not ready after " + timeout);
+    }
+
+    int port() {
+        return port;
+    }
+
+    Http http() {
+        return http;
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Resident set size in MB, from /proc. */
+    long rssMegabytes() {
+        try {
+            Matcher rss = Pattern.compile("VmRSS:\\s+(\\d+) kB")
+                    .matcher(Files.readString(Path.of("/proc", Long.toString(process.pid()), "status")));
+            return rss.find() ? Long.parseLong(rss.group(1)) / 1024 : -1;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The sum of a Prometheus series' values whose labels contain {@code label}. */
+    double metric(String name, String label) {
+        Pattern series = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)$");
+        Matcher matcher = series.matcher(http.get("/actuator/prometheus").body());
+        double total = 0;
+        while (matcher.find()) {
+            if (matcher.group(1).contains(label)) {
+                total += Double.parseDouble(matcher.group(2));
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
