@@ -35,8 +35,9 @@ class RequestBodyLimitFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         if (request.getContentLengthLong() > maxBytes) {
-            // Tomcat closes the connection rather than read a large unread body: nothing of it is buffered.
-            response.setHeader("Connection", "close");
+            // Nothing of the body is buffered: Tomcat discards what the client still sends (up to
+            // server.tomcat.max-swallow-size, so that clients which write the whole body before reading see
+            // this answer) and then closes the connection.
             response.setStatus(HttpStatus.CONTENT_TOO_LARGE.value());
             response.setContentType(MediaType.APPLICATION_JSON_VALUE);
             json.writeValue(response.getOutputStream(), tooLarge());

@@ -12,6 +12,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
 
 import dev.kvshare.testsupport.Http;
 import org.junit.jupiter.api.Test;
@@ -59,6 +62,20 @@ class HostileRequestHttpTest {
 
         assertThat(response.statusCode()).isEqualTo(413);
         assertThat(response.body()).contains("\"code\":\"request_too_large\"");
+    }
+
+    @Test
+    void sixConcurrentTenMegabyteBodiesAreAllRefusedAndNormalRequestsStillServed() throws Exception {
+        byte[] tenMegabytes = new byte[10 << 20];
+        HttpClient client = HttpClient.newHttpClient();
+        List<CompletableFuture<HttpResponse<Void>>> floods = IntStream.range(0, 6)
+                .mapToObj(i -> client.sendAsync(HttpRequest.newBuilder(URI.create(http().baseUrl()
+                                + "/v1/chat/completions")).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(tenMegabytes)).build(),
+                        HttpResponse.BodyHandlers.discarding())).toList();
+
+        assertThat(http().post("/v1/chat/completions", chat("")).status()).isEqualTo(200);
+        assertThat(floods).allSatisfy(flood -> assertThat(flood.get().statusCode()).isEqualTo(413));
     }
 
     @Test
