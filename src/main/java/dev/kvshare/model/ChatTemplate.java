@@ -1,10 +1,8 @@
 package dev.kvshare.model;
 
-import java.beans.FeatureDescriptor;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -26,7 +24,6 @@ import com.hubspot.jinjava.loader.ResourceNotFoundException;
 import jinjava.javax.el.CompositeELResolver;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELException;
-import jinjava.javax.el.ELResolver;
 
 /**
  * Renders a conversation into the model's prompt with the model's own Jinja chat template, the way
@@ -234,7 +231,7 @@ public final class ChatTemplate {
      * Python's {@code str} methods that chat templates call on strings ({@code content.strip()}), which
      * Java's {@link String} lacks or defines differently. Anything else falls through to Jinjava's resolvers.
      */
-    private static final class PythonStringMethods extends ELResolver {
+    private static final class PythonStringMethods extends MethodOnlyResolver {
 
         @Override
         public Object invoke(ELContext context, Object base, Object method, Class<?>[] paramTypes,
@@ -338,36 +335,6 @@ public final class ChatTemplate {
                 inWord = Character.isLetter(c);
             }
             return out.toString();
-        }
-
-        @Override
-        public Object getValue(ELContext context, Object base, Object property) {
-            return null;
-        }
-
-        @Override
-        public Class<?> getType(ELContext context, Object base, Object property) {
-            return null;
-        }
-
-        @Override
-        public void setValue(ELContext context, Object base, Object property, Object value) {
-            // read-only: never resolves a property
-        }
-
-        @Override
-        public boolean isReadOnly(ELContext context, Object base, Object property) {
-            return true;
-        }
-
-        @Override
-        public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
-            return null;
-        }
-
-        @Override
-        public Class<?> getCommonPropertyType(ELContext context, Object base) {
-            return null;
         }
     }
 }

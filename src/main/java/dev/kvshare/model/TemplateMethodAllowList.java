@@ -1,14 +1,11 @@
 package dev.kvshare.model;
 
-import java.beans.FeatureDescriptor;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 
 import com.hubspot.jinjava.util.ForLoop;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELException;
-import jinjava.javax.el.ELResolver;
 
 /**
  * The only methods a chat template may call, as Hugging Face's immutable Jinja sandbox allows them: Python's
@@ -16,7 +13,7 @@ import jinjava.javax.el.ELResolver;
  * Java method of any object a template can reach ({@code 'a'.getClass()} and onwards). Also charges the
  * {@link RenderBudget} for each expression, since evaluating expressions is where a template spends its time.
  */
-final class TemplateMethodAllowList extends ELResolver {
+final class TemplateMethodAllowList extends MethodOnlyResolver {
 
     private static final Set<String> STRING_METHODS = Set.of("strip", "lstrip", "rstrip", "startswith",
             "endswith", "split", "lower", "upper", "title", "replace");
@@ -56,30 +53,5 @@ final class TemplateMethodAllowList extends ELResolver {
 
     private static String kind(Object base) {
         return base instanceof Iterable<?> ? "list" : base instanceof Number ? "number" : "value";
-    }
-
-    @Override
-    public Class<?> getType(ELContext context, Object base, Object property) {
-        return null;
-    }
-
-    @Override
-    public void setValue(ELContext context, Object base, Object property, Object value) {
-        // never resolves: the next resolver decides
-    }
-
-    @Override
-    public boolean isReadOnly(ELContext context, Object base, Object property) {
-        return false;
-    }
-
-    @Override
-    public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
-        return null;
-    }
-
-    @Override
-    public Class<?> getCommonPropertyType(ELContext context, Object base) {
-        return null;
     }
 }
