@@ -11,6 +11,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.GenerationResult;
 import dev.kvshare.generation.GenerationService;
@@ -96,6 +101,35 @@ class ClientDisconnectHttpTest {
 
         assertThat(metric("kvshare_requests_cancelled_total", "stage=\"queued\"")).isEqualTo(before + 1);
         assertThat(output.getOut()).doesNotContain(" ERROR ");
+    }
+
+    @Test
+    void theOpenAiSdkReadsAnswersThatHeartbeatsPrecede() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        GenerationRequest holder = new GenerationRequest(new int[] {1, 2, 3}, 2, SamplingParams.GREEDY, List.of(),
+                true, "test");
+        CompletableFuture<GenerationResult> running = generation.submit(holder, chunk -> release.await());
+        OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + port + "/v1")
+                .apiKey("not-checked").maxRetries(0).build();
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("kvshare-support-tiny")
+                .addUserMessage("Where is my parcel?").maxCompletionTokens(5).temperature(0.0).build();
+
+        // Both wait for the held slot for 2.5 s, so heartbeats go out before their answers.
+        CompletableFuture<String> whole = CompletableFuture.supplyAsync(() -> client.chat().completions()
+                .create(params).choices().get(0).message().content().orElseThrow());
+        CompletableFuture<String> streamed = CompletableFuture.supplyAsync(() -> {
+            StringBuilder text = new StringBuilder();
+            try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+                stream.stream().forEach(chunk -> chunk.choices()
+                        .forEach(choice -> choice.delta().content().ifPresent(text::append)));
+            }
+            return text.toString();
+        });
+        Thread.sleep(2_500);
+        release.countDown();
+        running.get(30, TimeUnit.SECONDS);
+
+        assertThat(whole.get(60, TimeUnit.SECONDS)).isNotBlank().isEqualTo(streamed.get(60, TimeUnit.SECONDS));
     }
 
     @Test
