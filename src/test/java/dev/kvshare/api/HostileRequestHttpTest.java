@@ -186,6 +186,23 @@ class HostileRequestHttpTest {
     }
 
     @Test
+    void unknownPathsAndMethodsAnswerInTheOpenAiShape() {
+        assertThat(error(http().get("/v1/nothing-here"), 404).path("message").asString()).contains("v1/nothing-here");
+        assertThat(error(http().get("/v1/chat/completions"), 405).path("type").asString())
+                .isEqualTo("invalid_request_error");
+    }
+
+    @Test
+    void aMalformedUriGetsAJsonError() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.getOutputStream().write("GET /v1/%zz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(socket.getInputStream().readNBytes(400), StandardCharsets.UTF_8);
+
+            assertThat(answer).startsWith("HTTP/1.1 400").contains("\"error\"").doesNotContain("<html");
+        }
+    }
+
+    @Test
     void anOversizedHeaderGetsAJsonErrorWithoutAStackTrace() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout((int) Duration.ofSeconds(10).toMillis());
