@@ -3,11 +3,13 @@ package dev.kvshare.api;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 import dev.kvshare.generation.GenerationCancelledException;
@@ -82,14 +84,18 @@ class EventStream {
         for (Object opening : format.opening()) {
             trySend(emitter, opening);
         }
+        AtomicReference<ScheduledFuture<?>> heartbeat = new AtomicReference<>();
         CompletableFuture<GenerationResult> sequence = generation.submit(request, chunk -> {
+            // Text flows now, and each write of it finds a closed connection: heartbeats are done. (A client
+            // that stops reading must not hold the heartbeat thread on a full socket buffer.)
+            Optional.ofNullable(heartbeat.get()).ifPresent(beat -> beat.cancel(false));
             try {
                 send(emitter, format.text(chunk));
             } catch (IOException | IllegalStateException clientGone) {
                 throw new GenerationCancelledException();
             }
         });
-        watch(emitter, sequence, SSE_COMMENT, EVENT_STREAM);
+        heartbeat.set(watch(emitter, sequence, SSE_COMMENT, EVENT_STREAM));
         sequence.whenComplete((result, failure) -> finish(emitter, format, result, failure));
         return ResponseEntity.ok().contentType(EVENT_STREAM).body(emitter);
     }
@@ -124,11 +130,11 @@ class EventStream {
 
     /**
      * Cancels {@code sequence} when the connection fails: reported by the container, or found by writing
-     * {@code heartbeat} every second while the sequence runs (a queued or prefilling sequence writes nothing
-     * else, and a closed socket shows only on a write).
+     * {@code heartbeat} every second until the sequence ends or the caller cancels the returned heartbeat (a
+     * queued or prefilling sequence writes nothing else, and a closed socket shows only on a write).
      */
-    private void watch(ResponseBodyEmitter emitter, CompletableFuture<GenerationResult> sequence, String heartbeat,
-                       MediaType type) {
+    private ScheduledFuture<?> watch(ResponseBodyEmitter emitter, CompletableFuture<GenerationResult> sequence,
+                                     String heartbeat, MediaType type) {
         emitter.onError(failure -> sequence.cancel(false));
         emitter.onTimeout(() -> sequence.cancel(false));
         ScheduledFuture<?> beat = heartbeats.scheduleWithFixedDelay(() -> {
@@ -139,6 +145,7 @@ class EventStream {
             }
         }, HEARTBEAT_MILLIS, HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
         sequence.whenComplete((result, failure) -> beat.cancel(false));
+        return beat;
     }
 
     private void finish(ResponseBodyEmitter emitter, Format format, GenerationResult result, Throwable failure) {
