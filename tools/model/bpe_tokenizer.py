@@ -185,6 +185,8 @@ def train_bpe(texts, vocab_size: int) -> Tuple[Dict[str, int], List[Tuple[str, s
             pairs[(a, b)] += freq[i]
             where[(a, b)].add(i)
     merges: List[Tuple[str, str]] = []
+    for p in [p for p in pairs if any(ch.isdigit() for ch in p[0] + p[1])]:
+        del pairs[p]
     while len(vocab) < vocab_size and pairs:
         # deterministic: highest count, ties broken by the pair itself
         best = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))[0]
@@ -212,6 +214,8 @@ def train_bpe(texts, vocab_size: int) -> Tuple[Dict[str, int], List[Tuple[str, s
                     j += 1
             syms[i] = ns
             for p in zip(ns, ns[1:]):
+                if any(ch.isdigit() for ch in p[0] + p[1]):
+                    continue  # digits stay single tokens: copying a number is copying its digits
                 pairs[p] += f
                 where[p].add(i)
         pairs.pop(best, None)
