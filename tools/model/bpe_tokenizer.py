@@ -162,8 +162,13 @@ def split_special(text: str) -> List[str]:
     return [p for p in SPECIAL_SPLIT.split(text) if p]
 
 
-def train_bpe(texts, vocab_size: int) -> Tuple[Dict[str, int], List[Tuple[str, str]]]:
-    """Train merges until len(vocab) == vocab_size (specials + 256 bytes + merges)."""
+def train_bpe(texts, vocab_size: int, digit_merges: bool = True) -> Tuple[Dict[str, int], List[Tuple[str, str]]]:
+    """Train merges until len(vocab) == vocab_size (specials + 256 bytes + merges). Without digit_merges,
+    digits stay single tokens: a number is the same tokens wherever it stands, so copying it is copying them."""
+
+    def allowed(pair):
+        return digit_merges or not any(ch.isdigit() for ch in pair[0] + pair[1])
+
     words = Counter()
     for t in texts:
         for part in split_special(t):
@@ -185,7 +190,7 @@ def train_bpe(texts, vocab_size: int) -> Tuple[Dict[str, int], List[Tuple[str, s
             pairs[(a, b)] += freq[i]
             where[(a, b)].add(i)
     merges: List[Tuple[str, str]] = []
-    for p in [p for p in pairs if any(ch.isdigit() for ch in p[0] + p[1])]:
+    for p in [p for p in pairs if not allowed(p)]:
         del pairs[p]
     while len(vocab) < vocab_size and pairs:
         # deterministic: highest count, ties broken by the pair itself
@@ -214,8 +219,8 @@ def train_bpe(texts, vocab_size: int) -> Tuple[Dict[str, int], List[Tuple[str, s
                     j += 1
             syms[i] = ns
             for p in zip(ns, ns[1:]):
-                if any(ch.isdigit() for ch in p[0] + p[1]):
-                    continue  # digits stay single tokens: copying a number is copying its digits
+                if not allowed(p):
+                    continue
                 pairs[p] += f
                 where[p].add(i)
         pairs.pop(best, None)
@@ -351,12 +356,13 @@ def main():
     ap.add_argument("--vocab-size", type=int, default=3072)
     ap.add_argument("--out", required=True)
     ap.add_argument("--model-max-length", type=int, default=1024)
+    ap.add_argument("--no-digit-merges", action="store_true", help="keep digits single tokens")
     a = ap.parse_args()
     texts = []
     with open(a.corpus, encoding="utf-8") as f:
         for line in f:
             texts.append(json.loads(line)["text"])
-    vocab, merges = train_bpe(texts, a.vocab_size)
+    vocab, merges = train_bpe(texts, a.vocab_size, digit_merges=not a.no_digit_merges)
     tok = BPETokenizer(vocab, merges)
     tok.save(a.out, a.model_max_length)
     # self-check: round trip
