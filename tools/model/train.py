@@ -105,9 +105,11 @@ def load_groups(path, tok, max_len):
                 cur_key, cur = key, (tok.encode(prefix), [])
                 groups.append(cur)
             ids = tok.encode(rest)[:max(0, max_len - len(cur[0]))]
+            if len(ids) < 2:
+                continue  # nothing left after the prompt within max_len
             full_mask = assistant_mask(cur[0] + ids, tok)
             cur[1].append((ids, full_mask[len(cur[0]):]))
-    return groups
+    return [g for g in groups if g[1]]
 
 
 def group_loss(model, prefix, convs, pad_id):
@@ -180,7 +182,8 @@ def main():
     ap.add_argument("--assistant-only", action="store_true",
                     help="loss on assistant tokens only (the system prompt and user turns are context)")
     ap.add_argument("--checkpoint-every", type=int, default=100,
-                    help="save model, optimizer and position to <out>.resume every N steps; a rerun resumes")
+                    help="save model, optimizer and position to <out>.resume every N steps and at the end; "
+                         "a rerun resumes (and, given more minutes or steps, trains on)")
     ap.add_argument("--init-checkpoint", default=None,
                     help="continue from this checkpoint (its config wins over --config; fresh optimizer)")
     a = ap.parse_args()
@@ -252,6 +255,13 @@ def main():
         start, bi, epoch, seen, log, spent = st["step"], st["bi"], st["epoch"], st["seen"], st["log"], st["spent"]
         torch.set_rng_state(st["torch_rng"])
         print(f"resuming at step {start} from {resume_path}", flush=True)
+    def save_state(done_steps, spent_s=None):
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done_steps, "bi": bi,
+                    "epoch": epoch, "seen": seen, "log": log,
+                    "spent": time.time() - t_start if spent_s is None else spent_s,
+                    "torch_rng": torch.get_rng_state()}, resume_path + ".tmp")
+        os.replace(resume_path + ".tmp", resume_path)
+
     batches = epoch_batches(epoch)
     model.train()
     t_start = time.time() - spent
@@ -281,17 +291,14 @@ def main():
         seen += n_in
         run_loss += float(loss_sum)
         run_n += n
-        if (step + 1) % a.log_every == 0 or step == 0:
+        if ((step + 1) % a.log_every == 0 or step == 0) and run_n > 0:
             el = time.time() - t_start
             print(f"step {step + 1}/{a.steps} epoch {epoch} loss {run_loss / run_n:.4f} lr {lr_at(step):.2e} "
                   f"tokens {seen} elapsed {el:.0f}s ({seen / el:.0f} tok/s)", flush=True)
             log.append({"step": step + 1, "loss": run_loss / run_n, "elapsed_s": el})
             run_loss, run_n = 0.0, 0
-        if (step + 1) % a.checkpoint_every == 0 and step + 1 < a.steps:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1, "bi": bi,
-                        "epoch": epoch, "seen": seen, "log": log, "spent": time.time() - t_start,
-                        "torch_rng": torch.get_rng_state()}, resume_path + ".tmp")
-            os.replace(resume_path + ".tmp", resume_path)
+        if (step + 1) % a.checkpoint_every == 0:
+            save_state(step + 1)
     train_time = time.time() - t_start
     held_loss = (evaluate_groups(model, held_groups, pad_id) if a.group_prompts
                  else evaluate(model, held, pad_id, w_held))
@@ -308,8 +315,8 @@ def main():
     }
     with open(os.path.splitext(a.out)[0] + ".stats.json", "w") as f:
         json.dump(stats, f, indent=2)
-    if os.path.exists(resume_path):
-        os.remove(resume_path)
+    # kept: a rerun with a larger --max-minutes (or --steps) continues this run
+    save_state(a.steps, train_time)
 
 
 if __name__ == "__main__":
