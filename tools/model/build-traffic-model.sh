@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build of the traffic-shaped support model (issue 13), the candidate to replace the bundled one:
-#   traffic corpus -> tokenizer -> time-boxed, resumable training -> ONNX export -> --out (default work/traffic-model)
+#   traffic corpus -> tokenizer -> time-boxed, resumable training -> ONNX export -> --out (default work/traffic/model)
 # Evaluate it with tools/model/eval/run-eval.sh before copying it to src/main/resources/kvshare/bundled-model/.
 # Needs Debian's packages (PyPI is not used):
 #   apt-get install -y python3-torch python3-onnx python3-numpy python3-regex libopenblas0-pthread
@@ -10,7 +10,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PY="${PYTHON:-/usr/bin/python3}"
 MINUTES=45
-WORK="$HERE/work"
+WORK="$HERE/work/traffic"
 OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-OUT="${OUT:-$WORK/traffic-model}"
+OUT="${OUT:-$WORK/model}"
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 PYTHONHASHSEED=0
 mkdir -p "$WORK"
 cd "$HERE"
@@ -37,6 +37,6 @@ nice -n 10 "$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" 
   --config '{"num_hidden_layers": 4, "max_position_embeddings": 2048}'
 echo "== export"
 "$PY" bundle.py --checkpoint "$WORK/checkpoint.pt" --tokenizer "$WORK/tokenizer" --corpus "$WORK/corpus" \
-  --out "$OUT" --reference "$WORK/traffic-reference.json" --temperature 0.5 --top-p 0.9
+  --out "$OUT" --reference "$WORK/reference.json" --temperature 0.5 --top-p 0.9
 echo "== done: $OUT"
 ls -l "$OUT"

@@ -8,7 +8,7 @@ tool results) exactly. About half the dialogues offer tools (`lookup_order`, `st
 with arguments copied from the user, reads the result and answers from it. Off-topic and non-English messages
 get a short redirect; angry customers are calmed first.
 
-Held-out data (--split heldout) draws companies, products, names, e-mail domains, tool descriptions and
+Held-out data (heldout.jsonl) draws companies, products, names, e-mail domains, tool descriptions and
 policy phrasings from pools that training never uses.  Each line is
   {"messages": [...], "tools": [...] | null, "text": <rendered>, "checks": [...] one per assistant turn}
 with checks {"kind": "reply"|"tool", "intent", "copy": [strings the reply must contain], "tool": {...}}.
