@@ -70,20 +70,30 @@ public class GenerationService {
 
     /** Tokenizes a plain prompt, with the special tokens (a BOS, say) the tokenizer adds. */
     public int[] textPrompt(String text) {
+        return textPrompt(text, true);
+    }
+
+    /** Tokenizes a plain prompt, with or without the special tokens the tokenizer adds. */
+    public int[] textPrompt(String text, boolean addSpecialTokens) {
         long minTokens = model.tokenizer().minTokens(text);
         if (minTokens > model.config().contextLength()) {
             throw new InvalidRequestException(new PromptTooLongException(minTokens, model.config().contextLength())
                     .getMessage(), "prompt");
         }
-        return inVocabulary(model.tokenizer().encode(text, true), "prompt");
+        return inVocabulary(model.tokenizer().encode(text, addSpecialTokens), "prompt");
     }
 
     /** Token ids sent by the client. */
     public int[] tokenPrompt(List<Integer> ids) {
+        return tokenIds(ids, "prompt");
+    }
+
+    /** Token ids sent by the client in the request field {@code param}. */
+    public int[] tokenIds(List<Integer> ids, String param) {
         if (ids.contains(null)) {
-            throw new InvalidRequestException("Token ids must be integers", "prompt");
+            throw new InvalidRequestException("Token ids must be integers", param);
         }
-        return inVocabulary(ids.stream().mapToInt(Integer::intValue).toArray(), "prompt");
+        return inVocabulary(ids.stream().mapToInt(Integer::intValue).toArray(), param);
     }
 
     /** Every id must index the model's embeddings; a tokenizer that does not match its model fails here too. */

@@ -77,6 +77,44 @@ public final class PromptCache {
         fetchOrCompute.prefilled(computedTokens, nanos);
     }
 
+    /**
+     * Where the full blocks of {@code prefix} are held now, read without side effects: no recency, no hit
+     * statistics, nothing copied between tiers. For operators (the admin endpoint).
+     */
+    public Residency residency(int[] prefix, String salt) {
+        List<BlockHash> chain = hasher.chain(prefix, salt);
+        int localBlocks = 0;
+        while (localBlocks < chain.size() && local.contains(chain.get(localBlocks))) {
+            localBlocks++;
+        }
+        String redisState = redis.map(tier -> tier.circuitState().name()).orElse("DISABLED");
+        Integer redisBlocks = null;
+        if (redis.isPresent()) {
+            try {
+                redisBlocks = redis.get().leadingPresent(chain);
+            } catch (CircuitBreaker.CircuitOpenException e) {
+                // Not asked: the state already says OPEN.
+            } catch (RuntimeException e) {
+                redisState = "UNREACHABLE";
+            }
+        }
+        return new Residency(prefix.length, blockSize(), chain.size(), chain.size() * blockSize(), localBlocks,
+                redisBlocks, redisState);
+    }
+
+    /**
+     * Where a prefix's blocks are.
+     *
+     * @param blocks          its full blocks: the part that can be cached
+     * @param cacheableTokens the tokens of those blocks
+     * @param localBlocks     leading blocks held by this replica's local tier
+     * @param redisBlocks     leading blocks with an entry in Redis; null when Redis is off or did not answer
+     * @param redis           the Redis tier's circuit state, {@code DISABLED} or {@code UNREACHABLE}
+     */
+    public record Residency(int tokens, int blockSize, int blocks, int cacheableTokens, int localBlocks,
+                            Integer redisBlocks, String redis) {
+    }
+
     /** Finds the longest cached prefix of {@code prompt}; the caller must close the result. */
     public Lookup lookup(int[] prompt, String salt) {
         List<BlockHash> chain = hasher.chain(Arrays.copyOf(prompt, prompt.length - 1), salt);
@@ -94,8 +132,10 @@ public final class PromptCache {
                 }
             }
         }
+        boolean redisAsked = found.size() < chain.size() && redis.isPresent();
         int redisHits = found.size() < chain.size() ? findRemote(prompt, chain, seed, found) : 0;
         metrics.lookup("local", localHits > 0 ? "hit" : "miss");
+        metrics.looked(prompt.length, localHits * blockSize(), redisAsked, redisHits * blockSize());
         lookup.found(found, localHits, redisHits);
         return lookup;
     }
