@@ -13,6 +13,7 @@ import java.util.concurrent.TimeoutException;
 
 import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.KvCache;
+import dev.kvshare.observability.Spans;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,12 +35,13 @@ public final class PromptCache {
     private final FetchOrCompute fetchOrCompute;
     private final PromptCacheMetrics metrics;
     private final Executor background;
+    private final Spans spans;
     private final long singleFlightWaitMillis;
     private final ConcurrentHashMap<BlockHash, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
     public PromptCache(PrefixHasher hasher, LocalKvStore local, Optional<RedisTier> redis, KvBlocks kvBlocks,
                        FetchOrCompute fetchOrCompute, PromptCacheMetrics metrics, Executor background,
-                       java.time.Duration singleFlightWait) {
+                       Spans spans, java.time.Duration singleFlightWait) {
         this.hasher = hasher;
         this.local = local;
         this.redis = redis;
@@ -47,6 +49,7 @@ public final class PromptCache {
         this.fetchOrCompute = fetchOrCompute;
         this.metrics = metrics;
         this.background = background;
+        this.spans = spans;
         this.singleFlightWaitMillis = singleFlightWait.toMillis();
     }
 
@@ -120,7 +123,7 @@ public final class PromptCache {
         List<BlockHash> chain = hasher.chain(Arrays.copyOf(prompt, prompt.length - 1), salt);
         BlockHash seed = hasher.seed(salt);
         List<KvBlock> found = new ArrayList<>();
-        int localHits = findLocal(chain, found);
+        int localHits = spans.blocks("kvshare.prompt_cache.local", () -> findLocal(chain, found));
         Lookup lookup = new Lookup(prompt, chain, seed);
         if (found.size() < chain.size()) {
             // Claiming and checking are one atomic step, so two requests never both become the leader.
@@ -133,7 +136,8 @@ public final class PromptCache {
             }
         }
         boolean redisAsked = found.size() < chain.size() && redis.isPresent();
-        int redisHits = found.size() < chain.size() ? findRemote(prompt, chain, seed, found) : 0;
+        int redisHits = redisAsked
+                ? spans.blocks("kvshare.prompt_cache.redis", () -> findRemote(prompt, chain, seed, found)) : 0;
         metrics.lookup("local", localHits > 0 ? "hit" : "miss");
         metrics.looked(prompt.length, localHits * blockSize(), redisAsked, redisHits * blockSize());
         lookup.found(found, localHits, redisHits);
@@ -274,7 +278,8 @@ public final class PromptCache {
                 }
                 blocks.forEach(local::put);
                 metrics.stored("local", (long) count * kvBlocks.payloadBytes(blockSize()));
-                redis.ifPresent(tier -> background.execute(() -> tier.store(blocks)));
+                redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
+                        () -> tier.store(blocks))));
             } finally {
                 release();
             }
