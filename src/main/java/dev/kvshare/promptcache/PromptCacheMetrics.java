@@ -36,6 +36,9 @@ public class PromptCacheMetrics {
         for (String tier : List.of("local", "redis")) {
             storedCounter(tier);
         }
+        for (String operation : List.of("get", "set", "exists")) {
+            redisTimer(operation);
+        }
         this.vllmQueries = vllmCounter("vllm:prefix_cache_queries", "Prefix cache queries, in terms of number of "
                 + "queried tokens");
         this.vllmHits = vllmCounter("vllm:prefix_cache_hits", "Prefix cache hits, in terms of number of cached "
@@ -90,9 +93,12 @@ public class PromptCacheMetrics {
     }
 
     public void redisCall(String operation, Duration duration) {
-        Timer.builder("kvshare.prompt.cache.redis.latency").description("Redis round trips of the prompt cache")
-                .tags("model", model, "operation", operation).publishPercentileHistogram().register(registry)
-                .record(duration);
+        redisTimer(operation).record(duration);
+    }
+
+    private Timer redisTimer(String operation) {
+        return Timer.builder("kvshare.prompt.cache.redis.latency").description("Redis round trips of the prompt cache")
+                .tags("model", model, "operation", operation).publishPercentileHistogram().register(registry);
     }
 
     public void stored(String tier, long bytes) {
