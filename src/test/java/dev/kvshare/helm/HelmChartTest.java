@@ -388,6 +388,14 @@ class HelmChartTest {
     }
 
     @Test
+    void theConsoleIsOffUnlessEnabled() {
+        assertThat(path(new Manifests(template().call()).applicationConfig(), "kvshare.console.enabled"))
+                .isEqualTo(false);
+        assertThat(path(new Manifests(template().set("console.enabled", "true").call()).applicationConfig(),
+                "kvshare.console.enabled")).isEqualTo(true);
+    }
+
+    @Test
     void theGrafanaDashboardIsAConfigMapForTheSidecarWhenEnabled() throws IOException {
         String dashboard = fullname() + "-dashboard";
         assertThat(new Manifests(template().call()).ofKind("ConfigMap"))
