@@ -10,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -20,6 +21,7 @@ import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.testsupport.Http;
 import dev.kvshare.testsupport.TestModels;
 import dev.kvshare.testsupport.TestRedis;
+import dev.kvshare.testsupport.TraceWaterfall;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
@@ -38,7 +40,8 @@ import tools.jackson.databind.JsonNode;
  * A request whose prefix comes from Redis is traced as one span tree: HTTP request → sequence (GenAI
  * attributes, cached tokens, tier) → admission, lookup (local, Redis), restore, prefill, decode, and the
  * background store. Spans are read from the OpenTelemetry SDK (an in-memory exporter beside the OTLP one) and
- * the OTLP exporter is checked to send them, over HTTP, to an in-process receiver.
+ * the OTLP exporter is checked to send them, over HTTP, to an in-process receiver. The Redis hit's trace is
+ * drawn to {@code target/trace-redis-hit.svg} (the picture in docs/operations.md).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kvshare.prompt-cache.block-size=16", "kvshare.prompt-cache.redis.enabled=true",
@@ -127,6 +130,8 @@ class PromptCacheTracingTest {
         SpanData store = awaitTrace(firstSequence.getTraceId(), List.of("kvshare.prompt_cache.store")).stream()
                 .filter(span -> span.getName().equals("kvshare.prompt_cache.store")).findFirst().orElseThrow();
         assertThat(store.getParentSpanId()).isEqualTo(firstSequence.getSpanId());
+
+        TraceWaterfall.write(trace, sequence, Path.of("target", "trace-redis-hit.svg"));
 
         // The same spans went out over OTLP/HTTP (protobuf: the names are in it as plain strings).
         String received = OTLP.awaitBodyContaining("kvshare.prompt_cache.redis");
