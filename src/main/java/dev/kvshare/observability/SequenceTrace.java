@@ -4,6 +4,8 @@ import java.util.function.Supplier;
 
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The spans of one sequence: the sequence itself, with children for the wait for a slot, the steps run in
@@ -11,6 +13,8 @@ import io.micrometer.tracing.Tracer;
  * it moves on; {@link #end} closes whatever is still open, whichever way the sequence ended.
  */
 public final class SequenceTrace {
+
+    private static final Logger log = LoggerFactory.getLogger(SequenceTrace.class);
 
     private final Tracer tracer;
     private final Span sequence;
@@ -56,7 +60,9 @@ public final class SequenceTrace {
         nextPhase("kvshare.decode");
     }
 
+    /** The sequence is done; logged at DEBUG, with its trace id like every line written while it ran. */
     public void finished(int completionTokens, String finishReason) {
+        log.debug("Sequence finished: {} tokens generated, finish reason {}", completionTokens, finishReason);
         sequence.tag("gen_ai.response.model", model)
                 .tag("gen_ai.usage.output_tokens", completionTokens)
                 .tag("gen_ai.response.finish_reasons", finishReason);

@@ -27,9 +27,12 @@ import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -45,7 +48,9 @@ import tools.jackson.databind.JsonNode;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kvshare.prompt-cache.block-size=16", "kvshare.prompt-cache.redis.enabled=true",
-        "management.opentelemetry.tracing.export.schedule-delay=100ms"})
+        "management.opentelemetry.tracing.export.schedule-delay=100ms",
+        "logging.level.dev.kvshare.observability.SequenceTrace=debug"})
+@ExtendWith(OutputCaptureExtension.class)
 class PromptCacheTracingTest {
 
     static final TestRedis REDIS = new TestRedis().start();
@@ -81,7 +86,7 @@ class PromptCacheTracingTest {
     PromptCache promptCache;
 
     @Test
-    void aRedisHitIsOneSpanTreeWithEveryPhase() throws Exception {
+    void aRedisHitIsOneSpanTreeWithEveryPhase(CapturedOutput output) throws Exception {
         String model = TestModels.LLAMA;
         JsonNode first = chat("Where is my refund?");
         RedisKeys.awaitAll(REDIS, RedisKeys.chainKeys(ModelFingerprint.of(TestModels.shared(model)).digest(), 16,
@@ -130,6 +135,9 @@ class PromptCacheTracingTest {
         SpanData store = awaitTrace(firstSequence.getTraceId(), List.of("kvshare.prompt_cache.store")).stream()
                 .filter(span -> span.getName().equals("kvshare.prompt_cache.store")).findFirst().orElseThrow();
         assertThat(store.getParentSpanId()).isEqualTo(firstSequence.getSpanId());
+
+        // Log lines written while the sequence ran carry its trace id.
+        assertThat(output.getOut()).containsPattern("(?m)^.*" + sequence.getTraceId() + ".*Sequence finished: 6 tokens");
 
         TraceWaterfall.write(trace, sequence, Path.of("target", "trace-redis-hit.svg"));
 
