@@ -156,32 +156,24 @@ public class GenerationService {
         SequenceTrace trace = tracing.start(request.promptIds().length, request.maxTokens(), sampling.temperature(),
                 sampling.topP(), sampling.topK());
         try {
-            pool.execute(() -> {
-                try (var traced = trace.admitted()) {
-                    if (result.isCancelled()) {
-                        metrics.cancelled("queued");
-                        trace.cancelled("queued");
-                        return;
-                    }
-                    running.incrementAndGet();
-                    try {
-                        result.complete(generate(request, sink, received, result::isCancelled, trace));
-                    } catch (GenerationCancelledException e) {
-                        metrics.cancelled("generating");
-                        trace.cancelled("generating");
-                    } catch (Throwable e) {
-                        trace.failed(e);
-                        result.completeExceptionally(e);
-                    } finally {
-                        running.decrementAndGet();
-                    }
-                } finally {
-                    trace.end();
+            pool.execute(trace.around(result, () -> {
+                if (result.isCancelled()) {
+                    metrics.cancelled("queued");
+                    return;
                 }
-            });
+                running.incrementAndGet();
+                try {
+                    result.complete(generate(request, sink, received, result::isCancelled, trace));
+                } catch (GenerationCancelledException e) {
+                    metrics.cancelled("generating");
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                } finally {
+                    running.decrementAndGet();
+                }
+            }));
         } catch (RejectedExecutionException e) {
-            trace.failed(e);
-            trace.end();
+            trace.rejected(e);
             metrics.rejected();
             throw new ServiceOverloadedException("The server is at capacity: " + properties.maxConcurrent()
                     + " sequences are generating and " + properties.maxQueued() + " are waiting. Retry shortly.");

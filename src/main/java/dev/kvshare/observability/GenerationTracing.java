@@ -1,16 +1,15 @@
 package dev.kvshare.observability;
 
 import io.micrometer.tracing.Span;
-import io.micrometer.tracing.Tracer;
 
 /** Starts the span of each generated sequence, attributed in the OpenTelemetry GenAI conventions. */
 public class GenerationTracing {
 
-    private final Tracer tracer;
+    private final Spans spans;
     private final String model;
 
     public GenerationTracing(Spans spans, String model) {
-        this.tracer = spans.tracer();
+        this.spans = spans;
         this.model = model;
     }
 
@@ -19,7 +18,7 @@ public class GenerationTracing {
      * Called where the request arrives, on the thread that received it.
      */
     public SequenceTrace start(int promptTokens, int maxTokens, double temperature, double topP, int topK) {
-        Span sequence = tracer.nextSpan().name("generate " + model)
+        Span sequence = spans.tracer().nextSpan().name("generate " + model)
                 .tag("gen_ai.request.model", model)
                 .tag("gen_ai.request.max_tokens", maxTokens)
                 .tag("gen_ai.request.temperature", temperature)
@@ -27,6 +26,6 @@ public class GenerationTracing {
                 .tag("gen_ai.request.top_k", topK)
                 .tag("gen_ai.usage.input_tokens", promptTokens)
                 .start();
-        return new SequenceTrace(tracer, sequence, model);
+        return new SequenceTrace(spans, sequence, model);
     }
 }

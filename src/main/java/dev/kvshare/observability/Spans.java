@@ -1,5 +1,6 @@
 package dev.kvshare.observability;
 
+import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
@@ -26,22 +27,14 @@ public class Spans {
 
     /** Runs {@code work} in a child span named {@code name}, current while it runs. */
     public <T> T in(String name, Supplier<T> work) {
-        Span span = tracer.nextSpan().name(name).start();
-        try (Tracer.SpanInScope ignored = tracer.withSpan(span)) {
-            return work.get();
-        } catch (RuntimeException | Error e) {
-            span.error(e);
-            throw e;
-        } finally {
-            span.end();
-        }
+        return in(tracer.nextSpan().name(name), span -> work.get());
     }
 
     /** Runs a prompt-cache step in a child span tagged with the blocks it found. */
     public int blocks(String name, IntSupplier work) {
-        return in(name, () -> {
+        return in(tracer.nextSpan().name(name), span -> {
             int blocks = work.getAsInt();
-            tracer.currentSpan().tag("kvshare.blocks", blocks);
+            span.tag("kvshare.blocks", blocks);
             return blocks;
         });
     }
@@ -52,16 +45,21 @@ public class Spans {
      */
     public Runnable inBackground(String name, Runnable work) {
         Span parent = tracer.currentSpan();
-        return () -> {
-            Span span = (parent == null ? tracer.nextSpan() : tracer.nextSpan(parent)).name(name).start();
-            try (Tracer.SpanInScope ignored = tracer.withSpan(span)) {
-                work.run();
-            } catch (RuntimeException | Error e) {
-                span.error(e);
-                throw e;
-            } finally {
-                span.end();
-            }
-        };
+        return () -> in((parent == null ? tracer.nextSpan() : tracer.nextSpan(parent)).name(name), span -> {
+            work.run();
+            return null;
+        });
+    }
+
+    private <T> T in(Span span, Function<Span, T> work) {
+        span.start();
+        try (Tracer.SpanInScope ignored = tracer.withSpan(span)) {
+            return work.apply(span);
+        } catch (RuntimeException | Error e) {
+            span.error(e);
+            throw e;
+        } finally {
+            span.end();
+        }
     }
 }

@@ -16,7 +16,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The console over plain HTTP: its files and its prompt-cache view, bounded like the API, and absent when
- * {@code kvshare.console.enabled=false}. (Same context as {@link TokenizeHttpTest}, so Spring reuses it.)
+ * {@code kvshare.console.enabled=false} (that instance also runs with tracing off: spans become no-ops). (Same context as {@link TokenizeHttpTest}, so Spring reuses it.)
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"kvshare.limits.max-message-chars=64", "kvshare.limits.max-request-chars=100"})
@@ -57,14 +57,18 @@ class ConsoleHttpTest {
     }
 
     @Test
-    void switchedOffTheConsoleIsNotThere() {
+    void switchedOffTheConsoleIsNotThereAndWithoutTracingRequestsStillRun() {
         try (Instance off = Instance.start(Map.of("kvshare.model.path", TestModels.shared(TestModels.LLAMA).toString(),
-                "kvshare.console.enabled", false))) {
+                "kvshare.console.enabled", false, "management.tracing.enabled", false))) {
             for (Http.Response response : new Http.Response[] {off.http().get("/console/"),
                     off.http().get("/console/console.js"), off.http().post("/console/prompt-cache", "{}")}) {
                 assertThat(response.status()).isEqualTo(404);
                 assertThat(response.json().path("error").path("message").asString()).isNotBlank();
             }
+            String chat = """
+                    {"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 3, "stream": true}""";
+            assertThat(off.http().post("/v1/chat/completions", chat).status()).isEqualTo(200);
+            assertThat(off.http().post("/v1/chat/completions", chat).events()).isNotEmpty();
         }
     }
 }

@@ -110,6 +110,10 @@ class PromptCacheResidencyTest {
         assertThat(evicted.path("redisBlocks").asInt()).isEqualTo(blocks);
         // Reading the report moved nothing into the local tier.
         assertThat(residency(system, null).path("localBlocks").asInt()).isZero();
+
+        assertThat(instance.http().post("/actuator/promptcache/residency", "{}").status()).isEqualTo(400);
+        assertThat(instance.http().post("/actuator/promptcache/nonsense", "{\"system\": \"a\"}").status())
+                .isEqualTo(400);
     }
 
     private JsonNode residency(String system, String tenant) {
