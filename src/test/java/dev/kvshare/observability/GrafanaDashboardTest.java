@@ -85,7 +85,8 @@ class GrafanaDashboardTest {
         try (TestPrometheus prometheus = TestPrometheus.scraping(port, work)) {
             long from = System.currentTimeMillis() / 1000;
             traffic(40);
-            Thread.sleep(2_000); // two more scrapes, so the last requests are in Prometheus
+            prometheus.awaitValue("sum(kvshare_generation_tokens_total)",
+                    instance.metric("kvshare_generation_tokens_total"));
             long to = System.currentTimeMillis() / 1000;
             List<String> empty = dashboard.targets().stream()
                     .filter(target -> prometheus.query(DashboardJson.resolved(target.expr(), "1m"))

@@ -73,6 +73,18 @@ public final class TestPrometheus implements AutoCloseable {
         }
     }
 
+    /** Waits (bounded) until Prometheus has scraped {@code promql} at {@code value}: it has caught up. */
+    public void awaitValue(String promql, double value) throws InterruptedException {
+        for (int i = 0; i < 600; i++) {
+            JsonNode result = query(promql).path("data").path("result");
+            if (!result.isEmpty() && Double.parseDouble(result.path(0).path("value").path(1).asString()) == value) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("Prometheus never saw " + promql + " = " + value + "; targets: " + targets());
+    }
+
     /** The scrape targets' health, for messages when data is missing. */
     public String targets() {
         return get("/api/v1/targets").path("data").path("activeTargets").toString();
