@@ -68,7 +68,8 @@ class ChatCompletionController {
         });
     }
 
-    private static List<ChatTurn> turns(List<ChatCompletionRequest.Message> messages) {
+    /** The request's messages as turns for the chat template; {@code /tokenize} reads them the same way. */
+    static List<ChatTurn> turns(List<ChatCompletionRequest.Message> messages) {
         if (messages == null || messages.isEmpty()) {
             throw new InvalidRequestException("messages must be a non-empty array", "messages");
         }

@@ -18,6 +18,8 @@ import dev.kvshare.model.KvCache;
 import dev.kvshare.model.PromptTooLongException;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.GenerationMetrics;
+import dev.kvshare.observability.GenerationTracing;
+import dev.kvshare.observability.SequenceTrace;
 import dev.kvshare.promptcache.PromptCache;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
@@ -37,15 +39,17 @@ public class GenerationService {
     private final ServedModel model;
     private final GenerationProperties properties;
     private final GenerationMetrics metrics;
+    private final GenerationTracing tracing;
     private final Optional<PromptCache> promptCache;
     private final ThreadPoolExecutor pool;
     private final AtomicInteger running = new AtomicInteger();
 
     public GenerationService(ServedModel model, GenerationProperties properties, GenerationMetrics metrics,
-                             Optional<PromptCache> promptCache) {
+                             GenerationTracing tracing, Optional<PromptCache> promptCache) {
         this.model = model;
         this.properties = properties;
         this.metrics = metrics;
+        this.tracing = tracing;
         this.promptCache = promptCache;
         AtomicInteger threads = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(properties.maxConcurrent(), properties.maxConcurrent(), 0,
@@ -70,20 +74,30 @@ public class GenerationService {
 
     /** Tokenizes a plain prompt, with the special tokens (a BOS, say) the tokenizer adds. */
     public int[] textPrompt(String text) {
+        return textPrompt(text, true);
+    }
+
+    /** Tokenizes a plain prompt, with or without the special tokens the tokenizer adds. */
+    public int[] textPrompt(String text, boolean addSpecialTokens) {
         long minTokens = model.tokenizer().minTokens(text);
         if (minTokens > model.config().contextLength()) {
             throw new InvalidRequestException(new PromptTooLongException(minTokens, model.config().contextLength())
                     .getMessage(), "prompt");
         }
-        return inVocabulary(model.tokenizer().encode(text, true), "prompt");
+        return inVocabulary(model.tokenizer().encode(text, addSpecialTokens), "prompt");
     }
 
     /** Token ids sent by the client. */
     public int[] tokenPrompt(List<Integer> ids) {
+        return tokenIds(ids, "prompt");
+    }
+
+    /** Token ids sent by the client in the request field {@code param}. */
+    public int[] tokenIds(List<Integer> ids, String param) {
         if (ids.contains(null)) {
-            throw new InvalidRequestException("Token ids must be integers", "prompt");
+            throw new InvalidRequestException("Token ids must be integers", param);
         }
-        return inVocabulary(ids.stream().mapToInt(Integer::intValue).toArray(), "prompt");
+        return inVocabulary(ids.stream().mapToInt(Integer::intValue).toArray(), param);
     }
 
     /** Every id must index the model's embeddings; a tokenizer that does not match its model fails here too. */
@@ -138,15 +152,18 @@ public class GenerationService {
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenSink sink) {
         long received = System.nanoTime();
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        SamplingParams sampling = request.sampling();
+        SequenceTrace trace = tracing.start(request.promptIds().length, request.maxTokens(), sampling.temperature(),
+                sampling.topP(), sampling.topK());
         try {
-            pool.execute(() -> {
+            pool.execute(trace.around(result, () -> {
                 if (result.isCancelled()) {
                     metrics.cancelled("queued");
                     return;
                 }
                 running.incrementAndGet();
                 try {
-                    result.complete(generate(request, sink, received, result::isCancelled));
+                    result.complete(generate(request, sink, received, result::isCancelled, trace));
                 } catch (GenerationCancelledException e) {
                     metrics.cancelled("generating");
                 } catch (Throwable e) {
@@ -154,8 +171,9 @@ public class GenerationService {
                 } finally {
                     running.decrementAndGet();
                 }
-            });
+            }));
         } catch (RejectedExecutionException e) {
+            trace.rejected(e);
             metrics.rejected();
             throw new ServiceOverloadedException("The server is at capacity: " + properties.maxConcurrent()
                     + " sequences are generating and " + properties.maxQueued() + " are waiting. Retry shortly.");
@@ -164,12 +182,16 @@ public class GenerationService {
     }
 
     private GenerationResult generate(GenerationRequest request, TokenSink sink, long received,
-                                      BooleanSupplier cancelled) throws Exception {
+                                      BooleanSupplier cancelled, SequenceTrace trace) throws Exception {
         Generation generation = new Generation(request, model.tokenizer(), model.config().eosTokenIds(),
-                model.config().contextLength(), metrics);
-        try (PromptCache.Lookup lookup = lookup(request.promptIds(), request.cacheSalt());
-             PrefixedDecoder decoder = decoderAfter(lookup)) {
-            return generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received, cancelled);
+                model.config().contextLength(), metrics, trace);
+        try (PromptCache.Lookup lookup = trace.in("kvshare.prompt_cache.lookup",
+                () -> lookup(request.promptIds(), request.cacheSalt()));
+             PrefixedDecoder decoder = trace.in("kvshare.prompt_cache.restore", () -> decoderAfter(lookup, trace))) {
+            GenerationResult result = generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received,
+                    cancelled);
+            trace.finished(result.completionTokens(), result.finishReason().openAiName());
+            return result;
         }
     }
 
@@ -179,7 +201,8 @@ public class GenerationService {
      * @return the prompt tokens that were already cached
      */
     public int prefill(int[] prompt, String salt) {
-        try (PromptCache.Lookup lookup = lookup(prompt, salt); PrefixedDecoder decoder = decoderAfter(lookup)) {
+        try (PromptCache.Lookup lookup = lookup(prompt, salt);
+             PrefixedDecoder decoder = decoderAfter(lookup, null)) {
             decoder.decoder().start(prompt);
             return decoder.cachedTokens();
         }
@@ -201,8 +224,9 @@ public class GenerationService {
         }
     }
 
-    private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup) {
-        KvCache past = restore(lookup);
+    /** @param trace the request's trace, or null (warm-up) */
+    private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup, SequenceTrace trace) {
+        KvCache past = restore(lookup, trace);
         return new PrefixedDecoder(new CachedDecoder(model.decoder(), past, storeInto(lookup)), past.length());
     }
 
@@ -220,13 +244,16 @@ public class GenerationService {
         }
     }
 
-    private KvCache restore(PromptCache.Lookup lookup) {
+    private KvCache restore(PromptCache.Lookup lookup, SequenceTrace trace) {
         if (lookup == null) {
             return model.decoder().emptyCache();
         }
         try {
             KvCache restored = lookup.restore().orElse(model.decoder().emptyCache());
             metrics.promptRestored(lookup.localTokens(), lookup.redisTokens());
+            if (trace != null) {
+                trace.restored(lookup.localTokens(), lookup.redisTokens());
+            }
             return restored;
         } catch (RuntimeException e) {
             log.warn("Could not restore cached KV; computing the whole prompt", e);

@@ -16,6 +16,8 @@ import dev.kvshare.generation.GenerationService;
 import dev.kvshare.generation.SamplingParams;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.GenerationMetrics;
+import dev.kvshare.observability.GenerationTracing;
+import dev.kvshare.observability.Spans;
 import dev.kvshare.testsupport.TestModels;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import tools.jackson.databind.json.JsonMapper;
@@ -62,7 +64,8 @@ final class JavaOverheadSuite implements Suite {
                                         int tokens, int repetitions, Report report) throws Exception {
         try (ServedModel model = TestModels.load(name)) {
             GenerationService service = new GenerationService(model, new GenerationProperties(1, 1, 1, tokens),
-                    new GenerationMetrics(new SimpleMeterRegistry(), label), Optional.empty());
+                    new GenerationMetrics(new SimpleMeterRegistry(), label),
+                    new GenerationTracing(Spans.NONE, label), Optional.empty());
             int[] prompt = IntStream.range(0, 8).map(i -> i + 3).toArray();
             GenerationRequest request = new GenerationRequest(prompt, tokens, sampling, List.of("\n\n\n"), true, "");
             List<Double> wall = new ArrayList<>();
