@@ -52,7 +52,7 @@ final class PromptPrefill {
         long start = System.nanoTime();
         int from = position;
         if (position < prompt.length - 1) {
-            position = Math.min(prompt.length - 1, position + maxTokens);
+            position += Math.min(maxTokens, prompt.length - 1 - position);
             replace(model.extend(Arrays.copyOfRange(prompt, from, position), cache));
         } else {
             replace(model.step(prompt[position++], cache, logits));
