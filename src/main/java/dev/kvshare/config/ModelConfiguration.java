@@ -7,6 +7,7 @@ import dev.kvshare.model.BundledModel;
 import dev.kvshare.model.ModelLoader;
 import dev.kvshare.model.ModelProperties;
 import dev.kvshare.model.ServedModel;
+import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
 import dev.kvshare.model.LiveTensors;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -38,5 +39,10 @@ public class ModelConfiguration {
                 .description("Native tensors held now (KV caches, pass inputs, logits buffers)")
                 .tag("model", model.name()).register(registry);
         return new GenerationMetrics(registry, model.name());
+    }
+
+    @Bean
+    BatchMetrics batchMetrics(MeterRegistry registry, ServedModel model) {
+        return new BatchMetrics(registry, model.name());
     }
 }

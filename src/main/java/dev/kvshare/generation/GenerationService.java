@@ -17,6 +17,7 @@ import dev.kvshare.model.ChatTurn;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.PromptTooLongException;
 import dev.kvshare.model.ServedModel;
+import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
 import dev.kvshare.promptcache.PromptCache;
 import jakarta.annotation.PreDestroy;
@@ -27,7 +28,9 @@ import org.springframework.stereotype.Service;
 /**
  * Orchestrates requests: builds prompts, checks them against the context, and runs each sequence on a
  * bounded pool. At most {@code max-concurrent} sequences run and {@code max-queued} wait; past that a
- * request is refused at once (429) rather than piling up memory.
+ * request is refused at once (429) rather than piling up memory. With {@code max-batch-size} above 1 (and an
+ * export that batches), running sequences take their passes from the {@link BatchScheduler}; otherwise each
+ * runs its own passes through a {@link CachedDecoder}.
  */
 @Service
 public class GenerationService {
@@ -40,13 +43,17 @@ public class GenerationService {
     private final Optional<PromptCache> promptCache;
     private final ThreadPoolExecutor pool;
     private final AtomicInteger running = new AtomicInteger();
+    /** Null when sequences run their own passes. */
+    private final BatchScheduler scheduler;
 
     public GenerationService(ServedModel model, GenerationProperties properties, GenerationMetrics metrics,
-                             Optional<PromptCache> promptCache) {
+                             BatchMetrics batchMetrics, Optional<PromptCache> promptCache) {
         this.model = model;
         this.properties = properties;
         this.metrics = metrics;
         this.promptCache = promptCache;
+        this.scheduler = batching(model, properties) ? new BatchScheduler(model.decoder(),
+                properties.maxBatchSize(), properties.prefillTokensPerStep(), batchMetrics) : null;
         AtomicInteger threads = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(properties.maxConcurrent(), properties.maxConcurrent(), 0,
                 TimeUnit.MILLISECONDS, properties.maxQueued() == 0 ? new SynchronousQueue<>()
@@ -55,8 +62,25 @@ public class GenerationService {
         metrics.bindQueue(running::get, () -> pool.getQueue().size());
     }
 
+    private static boolean batching(ServedModel model, GenerationProperties properties) {
+        if (properties.maxBatchSize() == 1) {
+            return false;
+        }
+        if (!model.decoder().batchesRowsOfDifferentLengths()) {
+            log.info("kvshare.generation.max-batch-size is {}, but {} cannot batch sequences of different "
+                    + "lengths: each sequence runs its own passes", properties.maxBatchSize(), model.name());
+            return false;
+        }
+        return true;
+    }
+
     public ServedModel model() {
         return model;
+    }
+
+    /** Whether running sequences share batched passes. */
+    public boolean batching() {
+        return scheduler != null;
     }
 
     /** Renders a conversation with the model's chat template, ending with the assistant's turn. */
@@ -194,7 +218,7 @@ public class GenerationService {
     }
 
     /** A decoder starting from a restored prefix, and how many prompt tokens that prefix covers. */
-    private record PrefixedDecoder(CachedDecoder decoder, int cachedTokens) implements AutoCloseable {
+    private record PrefixedDecoder(SequenceDecoder decoder, int cachedTokens) implements AutoCloseable {
         @Override
         public void close() {
             decoder.close();
@@ -203,7 +227,10 @@ public class GenerationService {
 
     private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup) {
         KvCache past = restore(lookup);
-        return new PrefixedDecoder(new CachedDecoder(model.decoder(), past, storeInto(lookup)), past.length());
+        int cached = past.length();
+        SequenceDecoder decoder = scheduler != null ? scheduler.sequence(past, storeInto(lookup))
+                : new CachedDecoder(model.decoder(), past, storeInto(lookup));
+        return new PrefixedDecoder(decoder, cached);
     }
 
     /** The cached prefix of the prompt; null without a prompt cache, or when looking failed. */
@@ -261,6 +288,9 @@ public class GenerationService {
         pool.shutdown();
         if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
             log.warn("Sequences still running 30 s into shutdown; the model is closed under them");
+        }
+        if (scheduler != null) {
+            scheduler.close(5_000);
         }
     }
 }
