@@ -69,7 +69,8 @@ final class BatchScheduler {
         if (sequence.state != BatchedSequence.State.NEW || closing) {
             throw new IllegalStateException("This sequence cannot start: " + (closing ? "shutting down" : sequence.state));
         }
-        sequence.prompt = prompt;
+        // Made here, so that a prompt the past already covers fails its own request, not the scheduler.
+        sequence.prefill = new PromptPrefill(model, prompt, sequence.past, sequence.listener);
         sequence.state = BatchedSequence.State.WAITING;
         waiting.add(sequence);
         notifyAll();
@@ -157,7 +158,6 @@ final class BatchScheduler {
         while (!waiting.isEmpty() && admitted < maxBatchSize) {
             BatchedSequence sequence = waiting.poll();
             sequence.state = BatchedSequence.State.PREFILLING;
-            sequence.prefill = new PromptPrefill(model, sequence.prompt, sequence.past, sequence.listener);
             admitted++;
             prefilling.add(sequence);
         }

@@ -19,14 +19,14 @@ final class BatchedSequence implements SequenceDecoder {
     enum State { NEW, WAITING, PREFILLING, JOINING, RUNNING, GONE }
 
     State state = State.NEW;
-    int[] prompt;
+    /** Made by the sequence's thread in {@link #start}, then run by the scheduler thread alone. */
+    PromptPrefill prefill;
     int token = NO_TOKEN;
     boolean logitsReady;
     boolean left;
     RuntimeException failure;
 
-    // The scheduler thread's own.
-    PromptPrefill prefill;
+    /** The prompt's KV once prefilled, until the sequence joins the batch; the scheduler thread's own. */
     KvCache prefilled;
 
     static final int NO_TOKEN = -1;

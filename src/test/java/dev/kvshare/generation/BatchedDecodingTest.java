@@ -40,6 +40,8 @@ class BatchedDecodingTest {
 
     private static final int SEQUENCES = 8;
     private static final double TOLERANCE = 1e-4;
+    /** Smaller than most prompts here, so that prefills span several iterations. */
+    private static final int PREFILL_BUDGET = 7;
 
     private final Map<String, ServedModel> models = new HashMap<>();
 
@@ -74,7 +76,8 @@ class BatchedDecodingTest {
         }
         long liveBefore = LiveTensors.count();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        BatchScheduler scheduler = new BatchScheduler(model, maxBatchSize, 7, new BatchMetrics(registry, name));
+        BatchScheduler scheduler = new BatchScheduler(model, maxBatchSize, PREFILL_BUDGET,
+                new BatchMetrics(registry, name));
         List<Run> batched = new ArrayList<>();
         ExecutorService threads = Executors.newFixedThreadPool(SEQUENCES);
         try {
@@ -110,6 +113,8 @@ class BatchedDecodingTest {
         assertThat(worst).as("max |Δlogit|").isLessThanOrEqualTo(TOLERANCE);
         assertThat(registry.get("kvshare.batch.size").summary().max()).as("rows of the largest pass")
                 .isGreaterThan(1).isLessThanOrEqualTo(maxBatchSize);
+        assertThat(registry.get("kvshare.batch.prefill.tokens").summary().max())
+                .as("prompt tokens prefilled between two passes").isLessThanOrEqualTo(PREFILL_BUDGET);
         assertThat(LiveTensors.count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
     }
 
