@@ -94,9 +94,9 @@ public final class DecoderModel implements AutoCloseable {
 
     /**
      * Whether one pass over a left-padded batch gives each row the logits it gets alone (within
-     * {@link #BATCH_PROBE_TOLERANCE}). Exports whose attention takes the past's length
-     * from the mask and assumes every row is full (ONNX Runtime GenAI builder's GroupQueryAttention) fail
-     * this; the scheduler then runs one sequence per pass.
+     * {@link #BATCH_PROBE_TOLERANCE}). An export whose attention does not honour padding in the mask (one
+     * that derives positions or the causal mask from the past's width alone, say) fails this, and then each
+     * sequence runs its own passes. The bundled model and both reference exports pass.
      */
     public boolean batchesRowsOfDifferentLengths() {
         return batchesRowsOfDifferentLengths;
