@@ -31,11 +31,6 @@ public final class BatchedKv implements AutoCloseable {
         return cache.length();
     }
 
-    /** Tokens row {@code row} holds (the rest of its columns are padding). */
-    public int length(int row) {
-        return lengths[row];
-    }
-
     int[] lengths() {
         return lengths.clone();
     }
@@ -49,10 +44,6 @@ public final class BatchedKv implements AutoCloseable {
     /** Row {@code row} as a source for {@link DecoderModel#pack}. */
     public KvRow row(int row) {
         return new KvRow(cache, rows(), row, lengths[row]);
-    }
-
-    public boolean isClosed() {
-        return cache.isClosed();
     }
 
     @Override
