@@ -2,7 +2,8 @@
 # Runs every benchmark suite and regenerates docs/benchmarks.md (tables, plots in docs/benchmarks/,
 # raw CSV and PNG in target/benchmarks/).
 # Usage: tools/bench/run.sh [--quick] [--suites kv,overhead,prompt-cache,codec,concurrency,batch-pass]
-#   full: about 45 minutes on 2 cores; --quick: under 5. With --suites, only those run and their report goes to
+#   full: 20-40 minutes on 2 cores (the Qwen-shape concurrency levels at max-batch-size 1 take the longest);
+#   --quick: under 5. With --suites, only those run and their report goes to
 #   target/benchmarks/benchmarks-<suites>.md instead of replacing docs/benchmarks.md.
 # Makes the Qwen2.5-0.5B-shape benchmark model first when models/bench/ lacks it (needs Debian's
 # python3-torch and python3-onnx; installed with apt-get when missing and running as root).

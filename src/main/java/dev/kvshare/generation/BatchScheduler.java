@@ -67,7 +67,8 @@ final class BatchScheduler {
 
     synchronized float[] start(BatchedSequence sequence, int[] prompt) {
         if (sequence.state != BatchedSequence.State.NEW || closing) {
-            throw new IllegalStateException("This sequence cannot start: " + (closing ? "shutting down" : sequence.state));
+            throw new IllegalStateException("This sequence cannot start: "
+                    + (closing ? "shutting down" : sequence.state));
         }
         // Made here, so that a prompt the past already covers fails its own request, not the scheduler.
         sequence.prefill = new PromptPrefill(model, prompt, sequence.past, sequence.listener);

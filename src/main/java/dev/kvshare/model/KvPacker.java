@@ -52,7 +52,8 @@ final class KvPacker {
                 for (int r = 0; r < rows; r++) {
                     KvRow source = sources.get(r);
                     int tensor = t;
-                    ByteBuffer from = read.computeIfAbsent(source.cache(), c -> held.get(c).get(tensor).getByteBuffer());
+                    ByteBuffer from = read.computeIfAbsent(source.cache(),
+                            cache -> held.get(cache).get(tensor).getByteBuffer());
                     int sourceWidth = source.cache().length();
                     int bytes = source.length() * rowBytes;
                     for (int part = 0; part < parts; part++) {
