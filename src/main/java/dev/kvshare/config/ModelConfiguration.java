@@ -7,6 +7,7 @@ import dev.kvshare.model.BundledModel;
 import dev.kvshare.model.ModelLoader;
 import dev.kvshare.model.ModelProperties;
 import dev.kvshare.model.ServedModel;
+import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
 import dev.kvshare.observability.GenerationTracing;
 import dev.kvshare.observability.Spans;
@@ -53,5 +54,10 @@ public class ModelConfiguration {
     @Bean
     GenerationTracing generationTracing(Spans spans, ServedModel model) {
         return new GenerationTracing(spans, model.name());
+    }
+
+    @Bean
+    BatchMetrics batchMetrics(MeterRegistry registry, ServedModel model) {
+        return new BatchMetrics(registry, model.name());
     }
 }

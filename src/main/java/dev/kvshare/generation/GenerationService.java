@@ -17,6 +17,7 @@ import dev.kvshare.model.ChatTurn;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.PromptTooLongException;
 import dev.kvshare.model.ServedModel;
+import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
 import dev.kvshare.observability.GenerationTracing;
 import dev.kvshare.observability.SequenceTrace;
@@ -29,7 +30,9 @@ import org.springframework.stereotype.Service;
 /**
  * Orchestrates requests: builds prompts, checks them against the context, and runs each sequence on a
  * bounded pool. At most {@code max-concurrent} sequences run and {@code max-queued} wait; past that a
- * request is refused at once (429) rather than piling up memory.
+ * request is refused at once (429) rather than piling up memory. With {@code max-batch-size} above 1 (and an
+ * export that batches), running sequences take their passes from the {@link BatchScheduler}; otherwise each
+ * runs its own passes through a {@link CachedDecoder}.
  */
 @Service
 public class GenerationService {
@@ -43,14 +46,19 @@ public class GenerationService {
     private final Optional<PromptCache> promptCache;
     private final ThreadPoolExecutor pool;
     private final AtomicInteger running = new AtomicInteger();
+    /** Null when sequences run their own passes. */
+    private final BatchScheduler scheduler;
 
     public GenerationService(ServedModel model, GenerationProperties properties, GenerationMetrics metrics,
-                             GenerationTracing tracing, Optional<PromptCache> promptCache) {
+                             GenerationTracing tracing, BatchMetrics batchMetrics,
+                             Optional<PromptCache> promptCache) {
         this.model = model;
         this.properties = properties;
         this.metrics = metrics;
         this.tracing = tracing;
         this.promptCache = promptCache;
+        this.scheduler = batching(model, properties) ? new BatchScheduler(model.decoder(),
+                properties.maxBatchSize(), properties.prefillTokensPerStep(), batchMetrics) : null;
         AtomicInteger threads = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(properties.maxConcurrent(), properties.maxConcurrent(), 0,
                 TimeUnit.MILLISECONDS, properties.maxQueued() == 0 ? new SynchronousQueue<>()
@@ -59,8 +67,30 @@ public class GenerationService {
         metrics.bindQueue(running::get, () -> pool.getQueue().size());
     }
 
+    private static boolean batching(ServedModel model, GenerationProperties properties) {
+        if (properties.maxBatchSize() == 1) {
+            return false;
+        }
+        if (!model.decoder().batchesRowsOfDifferentLengths()) {
+            log.info("kvshare.generation.max-batch-size is {}, but {} cannot batch sequences of different "
+                    + "lengths: each sequence runs its own passes", properties.maxBatchSize(), model.name());
+            return false;
+        }
+        return true;
+    }
+
     public ServedModel model() {
         return model;
+    }
+
+    /** Whether running sequences share batched passes. */
+    public boolean batching() {
+        return scheduler != null;
+    }
+
+    /** Why this service can no longer generate (its batch scheduler stopped on an error), if so. */
+    public Optional<Throwable> engineFailure() {
+        return scheduler == null ? Optional.empty() : scheduler.failure();
     }
 
     /** Renders a conversation with the model's chat template, ending with the assistant's turn. */
@@ -217,7 +247,7 @@ public class GenerationService {
     }
 
     /** A decoder starting from a restored prefix, and how many prompt tokens that prefix covers. */
-    private record PrefixedDecoder(CachedDecoder decoder, int cachedTokens) implements AutoCloseable {
+    private record PrefixedDecoder(SequenceDecoder decoder, int cachedTokens) implements AutoCloseable {
         @Override
         public void close() {
             decoder.close();
@@ -227,7 +257,11 @@ public class GenerationService {
     /** @param trace the request's trace, or null (warm-up) */
     private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup, SequenceTrace trace) {
         KvCache past = restore(lookup, trace);
-        return new PrefixedDecoder(new CachedDecoder(model.decoder(), past, storeInto(lookup)), past.length());
+        int cached = past.length();
+        CachedDecoder.PrefillListener store = storeInto(lookup, trace);
+        SequenceDecoder decoder = scheduler != null ? scheduler.sequence(past, store)
+                : new CachedDecoder(model.decoder(), past, store);
+        return new PrefixedDecoder(decoder, cached);
     }
 
     /** The cached prefix of the prompt; null without a prompt cache, or when looking failed. */
@@ -261,11 +295,12 @@ public class GenerationService {
         }
     }
 
-    private CachedDecoder.PrefillListener storeInto(PromptCache.Lookup lookup) {
+    /** @param trace the request's trace, or null (warm-up): the store is traced under it, whichever thread calls */
+    private CachedDecoder.PrefillListener storeInto(PromptCache.Lookup lookup, SequenceTrace trace) {
         if (lookup == null) {
             return CachedDecoder.PrefillListener.NONE;
         }
-        return (cache, computedTokens, nanos) -> {
+        CachedDecoder.PrefillListener store = (cache, computedTokens, nanos) -> {
             try {
                 promptCache.get().prefilled(computedTokens, nanos);
                 lookup.store(cache);
@@ -273,6 +308,8 @@ public class GenerationService {
                 log.warn("Could not store the prompt's KV in the prompt cache", e);
             }
         };
+        return trace == null ? store
+                : (cache, computedTokens, nanos) -> trace.inSequence(() -> store.prefilled(cache, computedTokens, nanos));
     }
 
     public int retryAfterSeconds() {
@@ -288,6 +325,9 @@ public class GenerationService {
         pool.shutdown();
         if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
             log.warn("Sequences still running 30 s into shutdown; the model is closed under them");
+        }
+        if (scheduler != null) {
+            scheduler.close(5_000);
         }
     }
 }

@@ -70,6 +70,16 @@ public final class SequenceTrace {
         end();
     }
 
+    /**
+     * {@code work} run with the sequence's span current, on whichever thread: the batch scheduler's thread calls
+     * a sequence's prefill callback, and what that starts (the background store) belongs to this sequence.
+     */
+    public void inSequence(Runnable work) {
+        try (Tracer.SpanInScope ignored = tracer.withSpan(sequence)) {
+            work.run();
+        }
+    }
+
     /** Runs a step of the sequence in a child span, current while it runs (so its own steps nest under it). */
     public <T> T in(String name, Supplier<T> work) {
         return spans.in(name, work);

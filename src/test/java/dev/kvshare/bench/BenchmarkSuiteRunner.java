@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 class BenchmarkSuiteRunner {
 
     static final String COMMAND = "tools/bench/run.sh";
+    private static final String ALL_SUITES = "kv,overhead,prompt-cache,codec,concurrency,batch-pass";
 
     @Test
     void runAllSuites() throws Exception {
@@ -26,13 +27,17 @@ class BenchmarkSuiteRunner {
         BenchContext context = new BenchContext(quick, root.resolve("models/bench"),
                 root.resolve("target/benchmarks"), root.resolve("docs"));
         Report report = new Report(context);
-        List<String> selected = List.of(System.getProperty("bench.suites",
-                "kv,overhead,prompt-cache,codec,concurrency").split(","));
-        for (String name : selected) {
+        String suites = System.getProperty("bench.suites", ALL_SUITES);
+        for (String name : suites.split(",")) {
             suite(name.trim()).run(context, report);
         }
-        Files.writeString(context.docs().resolve("benchmarks.md"),
-                report.render(machine(), COMMAND + (quick ? " --quick" : "")));
+        // A run of some suites only must not replace the whole report: it goes beside the raw output.
+        Path target = suites.equals(ALL_SUITES) ? context.docs().resolve("benchmarks.md")
+                : context.output().resolve("benchmarks-" + suites.replace(',', '-') + ".md");
+        Files.createDirectories(target.getParent());
+        Files.writeString(target, report.render(machine(), suites.equals(ALL_SUITES)
+                ? COMMAND + (quick ? " --quick" : "")
+                : "tools/bench/run.sh" + (quick ? " --quick" : "") + " --suites " + suites));
     }
 
     private static Suite suite(String name) {
@@ -42,6 +47,7 @@ class BenchmarkSuiteRunner {
             case "prompt-cache" -> new PromptCacheSuite();
             case "codec" -> new CodecSuite();
             case "concurrency" -> new ConcurrencySuite();
+            case "batch-pass" -> new BatchPassSuite();
             default -> throw new IllegalArgumentException("Unknown suite " + name);
         };
     }

@@ -69,7 +69,7 @@ public final class TestPrometheus implements AutoCloseable {
             JsonNode result = query("up").path("data").path("result");
             return !result.isEmpty() && "1".equals(result.path(0).path("value").path(1).asString());
         } catch (IllegalStateException e) {
-            return false; // not listening yet
+            return false; // not listening, or not ready, yet
         }
     }
 
@@ -105,6 +105,10 @@ public final class TestPrometheus implements AutoCloseable {
         try {
             HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                     + path)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 503) {
+                // Listening but still starting (its storage not open): "Service Unavailable", as plain text.
+                throw new IllegalStateException("Prometheus is not ready yet");
+            }
             JsonNode body = Http.JSON.readTree(response.body());
             if (response.statusCode() != 200 || !"success".equals(body.path("status").asString())) {
                 throw new AssertionError("Prometheus refused " + path + ": " + response.body());
