@@ -1,0 +1,48 @@
+package dev.kvshare.constrain;
+
+import com.github.benmanes.caffeine.cache.Cache;
+
+/**
+ * A compiled JSON schema for one model's vocabulary: hands out a {@link TokenConstraint} per sequence. Masks
+ * are computed per matcher state and cached (shared by every sequence of this grammar): in a long string or
+ * a repeated structure the same states recur, and a cached mask costs one pass over the logits.
+ */
+public final class Grammar {
+
+    private final SchemaNode root;
+    private final TokenIndex index;
+    private final Cache<MaskKey, long[]> masks;
+
+    Grammar(SchemaNode root, TokenIndex index, Cache<MaskKey, long[]> masks) {
+        this.root = root;
+        this.index = index;
+        this.masks = masks;
+    }
+
+    public TokenConstraint newConstraint() {
+        return new GrammarConstraint(this, MatchState.start(root));
+    }
+
+    TokenIndex index() {
+        return index;
+    }
+
+    /** One bit per token id: the tokens that may follow {@code state}, end-of-sequence included where it may end. */
+    long[] allowed(MatchState state) {
+        return masks.get(new MaskKey(this, state), key -> {
+            long[] bits = index.trie().allowed(state);
+            if (state.accepting()) {
+                for (int eos : index.eosTokenIds()) {
+                    if (eos < index.trie().vocabSize()) {
+                        bits[eos >>> 6] |= 1L << eos;
+                    }
+                }
+            }
+            return bits;
+        });
+    }
+
+    /** A cached mask's key; grammars compare by identity. */
+    record MaskKey(Grammar grammar, MatchState state) {
+    }
+}
