@@ -46,6 +46,7 @@ class EventStream {
 
         List<Object> opening();
 
+        /** The event for newly generated text, or null to send none for it. */
         Object text(TextChunk chunk);
 
         List<Object> closing(GenerationResult result);
@@ -90,7 +91,10 @@ class EventStream {
             // that stops reading must not hold the heartbeat thread on a full socket buffer.)
             Optional.ofNullable(heartbeat.get()).ifPresent(beat -> beat.cancel(false));
             try {
-                send(emitter, format.text(chunk));
+                Object event = format.text(chunk);
+                if (event != null) { // null: the format holds this text back (tool calls are sent whole)
+                    send(emitter, event);
+                }
             } catch (IOException | IllegalStateException clientGone) {
                 throw new GenerationCancelledException();
             }

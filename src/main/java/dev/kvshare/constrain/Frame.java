@@ -33,23 +33,29 @@ sealed interface Frame {
      * Inside a string, after its opening quote: valid UTF-8 (no overlongs, no surrogates), no raw control
      * characters, the short escapes only ({@code \\uXXXX} is left out: it could write a lone surrogate).
      *
-     * @param continuations UTF-8 continuation bytes still due; -1 just after a backslash
+     * @param continuations UTF-8 continuation bytes still due; -1 just after a backslash; -2 when the string
+     *                      must close now (it reached kvshare.constrain.max-string-chars)
      * @param low           the lowest byte the next continuation may be (E0, ED, F0 and F4 narrow it)
      * @param high          the highest
      */
     record Str(int continuations, int low, int high) implements Frame {
 
         static final Str PLAIN = new Str(0, 0x80, 0xBF);
+        static final Str CLOSING = new Str(-2, 0, 0);
         private static final Str ESCAPE = new Str(-1, 0, 0);
 
         @Override
         public void step(int b, Stack self, Successors out) {
-            if (continuations > 0) {
+            if (continuations == CLOSING.continuations) {
+                if (b == '"') {
+                    out.add(self.rest());
+                }
+            } else if (continuations > 0) {
                 if (b >= low && b <= high) {
                     out.add(continuations == 1 ? replace(self, PLAIN) : replace(self, new Str(continuations - 1,
                             0x80, 0xBF)));
                 }
-            } else if (continuations < 0) {
+            } else if (continuations == ESCAPE.continuations) {
                 if ("\"\\/bfnrt".indexOf(b) >= 0) {
                     out.add(replace(self, PLAIN));
                 }

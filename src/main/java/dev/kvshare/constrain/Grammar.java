@@ -12,11 +12,18 @@ public final class Grammar {
     private final SchemaNode root;
     private final TokenIndex index;
     private final Cache<MaskKey, long[]> masks;
+    private final int maxStringChars;
 
-    Grammar(SchemaNode root, TokenIndex index, Cache<MaskKey, long[]> masks) {
+    Grammar(SchemaNode root, TokenIndex index, Cache<MaskKey, long[]> masks, int maxStringChars) {
         this.root = root;
         this.index = index;
         this.masks = masks;
+        this.maxStringChars = maxStringChars;
+    }
+
+    /** A string value closes once it holds this many characters. */
+    int maxStringChars() {
+        return maxStringChars;
     }
 
     public TokenConstraint newConstraint() {

@@ -1,12 +1,19 @@
 package dev.kvshare.constrain;
 
-/** One sequence's walk through a {@link Grammar}. */
+/**
+ * One sequence's walk through a {@link Grammar}. A string value is closed once it holds
+ * {@link Grammar#maxStringChars()} characters: a model that rarely writes a quote (an untrained one, or one
+ * sampled hot) would otherwise fill {@code max_tokens} with a single string. The count stays outside the matcher
+ * state so that masks inside strings stay shared.
+ */
 final class GrammarConstraint implements TokenConstraint {
 
     private final Grammar grammar;
     private MatchState state;
     private long[] allowed;
     private boolean complete;
+    /** Characters (UTF-8 lead bytes and escapes counted once) of the string being written, its quote included. */
+    private int stringChars;
 
     GrammarConstraint(Grammar grammar, MatchState start) {
         this.grammar = grammar;
@@ -52,6 +59,7 @@ final class GrammarConstraint implements TokenConstraint {
             if (state == null) {
                 throw new IllegalStateException("Token " + token + " cannot continue the constrained value");
             }
+            stringChars = !state.inString() ? 0 : state.betweenStringCharacters() ? stringChars + 1 : stringChars;
         }
         allowed = null;
         complete = state.terminal();
@@ -64,7 +72,8 @@ final class GrammarConstraint implements TokenConstraint {
 
     private long[] allowed() {
         if (allowed == null) {
-            allowed = grammar.allowed(state);
+            boolean full = stringChars > grammar.maxStringChars() && state.betweenStringCharacters();
+            allowed = grammar.allowed(full ? state.closingString() : state);
         }
         return allowed;
     }

@@ -19,12 +19,14 @@ public final class Grammars {
 
     private final TokenIndex index;
     private final SchemaLimits limits;
+    private final int maxStringChars;
     private final Cache<String, Grammar> compiled;
     private final Cache<Grammar.MaskKey, long[]> masks;
 
     public Grammars(TokenIndex index, ConstraintProperties properties) {
         this.index = index;
         this.limits = properties.limits();
+        this.maxStringChars = properties.maxStringChars();
         this.compiled = Caffeine.newBuilder().maximumSize(properties.cachedSchemas()).build();
         this.masks = Caffeine.newBuilder().maximumWeight(properties.maskCacheSize().toBytes())
                 .<Grammar.MaskKey, long[]>weigher((key, bits) -> bits.length * Long.BYTES).build();
@@ -67,7 +69,7 @@ public final class Grammars {
     }
 
     private Grammar grammar(SchemaNode root) {
-        return new Grammar(root, index, masks);
+        return new Grammar(root, index, masks, maxStringChars);
     }
 
     /** A function a forced tool call may name, and the JSON schema of its arguments (null: none). */

@@ -40,6 +40,35 @@ final class MatchState {
         return new MatchState(out.toArray());
     }
 
+    /** Whether every alternative is inside a string, between characters (not in an escape or a UTF-8 sequence). */
+    boolean betweenStringCharacters() {
+        for (Stack stack : alternatives) {
+            if (!Frame.Str.PLAIN.equals(stack.top())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether every alternative is inside a string. */
+    boolean inString() {
+        for (Stack stack : alternatives) {
+            if (!(stack.top() instanceof Frame.Str)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** This state with its string made to close at the next byte; call only {@link #betweenStringCharacters()}. */
+    MatchState closingString() {
+        Stack[] closing = new Stack[alternatives.length];
+        for (int i = 0; i < closing.length; i++) {
+            closing[i] = alternatives[i].rest().push(Frame.Str.CLOSING);
+        }
+        return new MatchState(closing);
+    }
+
     /** The value may end here. */
     boolean accepting() {
         for (Stack stack : alternatives) {

@@ -13,6 +13,7 @@ import dev.kvshare.generation.Sampler;
 import dev.kvshare.generation.SamplingParams;
 import dev.kvshare.model.BundledModel;
 import dev.kvshare.testsupport.TestModels;
+import org.springframework.util.unit.DataSize;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
@@ -27,6 +28,9 @@ class ConstrainedSamplingGuaranteeTest {
 
     private static final int SEEDS = 25;
     private static final int MAX_TOKENS = 400;
+    /** Random logits seldom pick a quote: strings close at 64 characters, as the HTTP tests configure too. */
+    private static final ConstraintProperties SHORT_STRINGS = new ConstraintProperties(16, 1000, 1000, 16,
+            DataSize.ofMegabytes(8), 64);
 
     @ParameterizedTest
     @ValueSource(strings = {TestModels.BUNDLED, TestModels.GPT2, TestModels.LLAMA})
@@ -39,7 +43,7 @@ class ConstrainedSamplingGuaranteeTest {
         };
         int eos = model.equals(TestModels.GPT2) ? 50256 : 2; // GPT-2's lies beyond this export's logits
         TokenVocabulary vocabulary = TokenVocabulary.load(directory.resolve("tokenizer.json"), vocabSize);
-        Grammars grammars = new Grammars(TokenIndex.of(vocabulary, Set.of(eos)), ConstraintProperties.DEFAULTS);
+        Grammars grammars = new Grammars(TokenIndex.of(vocabulary, Set.of(eos)), SHORT_STRINGS);
         for (String name : SchemaGuarantee.SCHEMAS) {
             JsonNode schema = SchemaGuarantee.schema(name);
             int ended = 0;
@@ -55,8 +59,7 @@ class ConstrainedSamplingGuaranteeTest {
                             .isEqualTo(MAX_TOKENS);
                 }
             }
-            // Random logits write long strings (few tokens hold a quote), but the check must not be vacuous.
-            assertThat(ended).as("%s: outputs that ended", name).isPositive();
+            assertThat(ended).as("%s: outputs that ended", name).isGreaterThan(SEEDS / 2);
         }
     }
 
