@@ -21,7 +21,7 @@ final class JsonSchemaCompiler {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Set<String> ANNOTATIONS = Set.of("description", "title", "default", "examples", "$schema",
-            "$id", "$comment", "deprecated", "readOnly", "writeOnly");
+            "$id", "$comment", "deprecated", "readOnly", "writeOnly", "strict");
     private static final Set<String> KEYWORDS = Set.of("type", "properties", "required", "additionalProperties",
             "items", "minItems", "maxItems", "enum", "const", "anyOf", "$ref", "$defs", "definitions");
     private static final Set<String> STRUCTURE = Set.of("type", "properties", "required", "additionalProperties",
