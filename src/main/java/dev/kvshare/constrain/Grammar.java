@@ -37,7 +37,15 @@ public final class Grammar {
     /** One bit per token id: the tokens that may follow {@code state}, end-of-sequence included where it may end. */
     long[] allowed(MatchState state) {
         return masks.get(new MaskKey(this, state), key -> {
-            long[] bits = index.trie().allowed(state);
+            long[] bits;
+            if (state.betweenStringCharacters()) { // most tokens just extend the string: only the rest is walked
+                bits = index.stringOthers().allowed(state);
+                for (int i = 0; i < bits.length; i++) {
+                    bits[i] |= index.stringSafe()[i];
+                }
+            } else {
+                bits = index.trie().allowed(state);
+            }
             if (state.accepting()) {
                 for (int eos : index.eosTokenIds()) {
                     if (eos < index.trie().vocabSize()) {

@@ -25,6 +25,9 @@ final class MatchState {
 
     /** The state after byte {@code b}, or null if no value can continue with it. */
     MatchState step(int b) {
+        if (alternatives.length == 1 && plainStringByte(b) && Frame.Str.PLAIN.equals(alternatives[0].top())) {
+            return this; // most of a mask's trie walk is inside strings: no allocation there
+        }
         Successors out = new Successors();
         for (Stack stack : alternatives) {
             if (!stack.isEmpty()) {
@@ -67,6 +70,10 @@ final class MatchState {
             closing[i] = alternatives[i].rest().push(Frame.Str.CLOSING);
         }
         return new MatchState(closing);
+    }
+
+    private static boolean plainStringByte(int b) {
+        return b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
     }
 
     /** The value may end here. */

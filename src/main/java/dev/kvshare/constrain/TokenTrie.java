@@ -32,10 +32,15 @@ public final class TokenTrie {
     }
 
     public static TokenTrie of(TokenVocabulary vocabulary) {
+        return of(vocabulary, id -> true);
+    }
+
+    /** The trie of the tokens {@code include} accepts. */
+    static TokenTrie of(TokenVocabulary vocabulary, java.util.function.IntPredicate include) {
         Integer[] ids = new Integer[vocabulary.size()];
         int count = 0;
         for (int id = 0; id < vocabulary.size(); id++) {
-            if (vocabulary.bytes(id) != null && vocabulary.bytes(id).length > 0) {
+            if (vocabulary.bytes(id) != null && vocabulary.bytes(id).length > 0 && include.test(id)) {
                 ids[count++] = id;
             }
         }

@@ -23,8 +23,13 @@ public final class TokenVocabulary {
 
     private final byte[][] bytes;
 
-    TokenVocabulary(byte[][] bytes) {
+    private TokenVocabulary(byte[][] bytes) {
         this.bytes = bytes;
+    }
+
+    /** A vocabulary given as each id's bytes (null for none): for a vocabulary that no tokenizer.json describes. */
+    public static TokenVocabulary ofBytes(byte[][] bytes) {
+        return new TokenVocabulary(bytes.clone());
     }
 
     /**

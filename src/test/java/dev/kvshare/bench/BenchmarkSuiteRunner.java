@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs every benchmark suite and writes docs/benchmarks.md. Started by {@code tools/bench/run.sh [--quick]},
  * which first makes the benchmark-shape models; directly: {@code ./mvnw -Pbench test
- * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true] [-Dbench.suites=kv,overhead,prompt-cache,codec,concurrency]}.
+ * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true] [-Dbench.suites=kv,overhead,prompt-cache,codec,concurrency,constrain]}.
  */
 @Tag("benchmark")
 class BenchmarkSuiteRunner {
@@ -27,7 +27,7 @@ class BenchmarkSuiteRunner {
                 root.resolve("target/benchmarks"), root.resolve("docs"));
         Report report = new Report(context);
         List<String> selected = List.of(System.getProperty("bench.suites",
-                "kv,overhead,prompt-cache,codec,concurrency").split(","));
+                "kv,overhead,prompt-cache,codec,concurrency,constrain").split(","));
         for (String name : selected) {
             suite(name.trim()).run(context, report);
         }
@@ -42,6 +42,7 @@ class BenchmarkSuiteRunner {
             case "prompt-cache" -> new PromptCacheSuite();
             case "codec" -> new CodecSuite();
             case "concurrency" -> new ConcurrencySuite();
+            case "constrain" -> new ConstrainSuite();
             default -> throw new IllegalArgumentException("Unknown suite " + name);
         };
     }
