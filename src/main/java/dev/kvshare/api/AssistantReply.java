@@ -10,8 +10,8 @@ import dev.kvshare.toolcall.ParsedReply;
 
 /**
  * What the assistant said: text, or tool calls (finish reason {@code tool_calls}) when the request's tools are
- * in use and the reply holds calls. A reply cut off by {@code max_tokens} is text with finish reason
- * {@code length}, even a forced call: half a call cannot be run.
+ * in use and the reply holds calls. A reply cut off by {@code max_tokens} (finish reason {@code length}) or a
+ * stop string is text, even a forced call: half a call cannot be run.
  */
 record AssistantReply(String content, List<ToolCall> toolCalls, String finishReason) {
 

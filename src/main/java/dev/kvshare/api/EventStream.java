@@ -87,14 +87,15 @@ class EventStream {
         }
         AtomicReference<ScheduledFuture<?>> heartbeat = new AtomicReference<>();
         CompletableFuture<GenerationResult> sequence = generation.submit(request, chunk -> {
+            Object event = format.text(chunk);
+            if (event == null) { // the format holds this text back (a tool reply is sent whole): keep beating
+                return;
+            }
             // Text flows now, and each write of it finds a closed connection: heartbeats are done. (A client
             // that stops reading must not hold the heartbeat thread on a full socket buffer.)
             Optional.ofNullable(heartbeat.get()).ifPresent(beat -> beat.cancel(false));
             try {
-                Object event = format.text(chunk);
-                if (event != null) { // null: the format holds this text back (tool calls are sent whole)
-                    send(emitter, event);
-                }
+                send(emitter, event);
             } catch (IOException | IllegalStateException clientGone) {
                 throw new GenerationCancelledException();
             }

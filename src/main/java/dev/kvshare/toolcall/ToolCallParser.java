@@ -38,12 +38,12 @@ public final class ToolCallParser {
     }
 
     /**
-     * A reply generated under the tool-call grammar ({@code tool_choice: required} or named): exactly one call
-     * object, in this format's keys.
+     * A reply generated under the tool-call grammar ({@code tool_choice: required} or named): one call object in
+     * this format's keys. A reply a stop string cut short is no call: it stays text.
      */
     public ParsedReply parseForced(String text) {
         return call(text).map(call -> new ParsedReply(null, List.of(call)))
-                .orElseThrow(() -> new IllegalStateException("A forced tool call did not parse: " + text));
+                .orElseGet(() -> new ParsedReply(text, List.of()));
     }
 
     private ParsedReply hermes(String text) {

@@ -93,6 +93,18 @@ class ToolCallingHttpTest {
     }
 
     @Test
+    void aForcedCallCutByAStopStringIsText() {
+        Http.Response response = new Http(port).post("/v1/chat/completions", """
+                {"messages": [{"role": "user", "content": "Where is A-1?"}], "tools": [%s],
+                 "tool_choice": "required", "stop": ["orderId"], "max_tokens": 50}""".formatted(LOOKUP_ORDER));
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        JsonNode choice = response.json().path("choices").path(0);
+        assertThat(choice.path("finish_reason").asString()).isEqualTo("stop");
+        assertThat(choice.path("message").path("content").asString())
+                .isEqualTo("{\"name\":\"lookupOrder\",\"arguments\":{\"");
+    }
+
+    @Test
     void aToolResultIsSentBackAndAnswered() {
         Http.Response response = new Http(port).post("/v1/chat/completions", """
                 {"messages": [{"role": "user", "content": "Where is order A-1042?"},

@@ -1,7 +1,6 @@
 package dev.kvshare.toolcall;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.Set;
@@ -46,6 +45,6 @@ class ToolCallParserTest {
     void aForcedReplyIsExactlyOneCall() {
         assertThat(HERMES.parseForced("{\"name\":\"openReturn\",\"arguments\":{\"orderId\":\"x\"}}").calls())
                 .hasSize(1);
-        assertThatThrownBy(() -> HERMES.parseForced("{\"name\":\"openReturn\"")).isInstanceOf(IllegalStateException.class);
+        assertThat(HERMES.parseForced("{\"name\":\"openReturn\"").calls()).as("cut by a stop string").isEmpty();
     }
 }
