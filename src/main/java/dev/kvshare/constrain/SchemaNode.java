@@ -176,9 +176,5 @@ sealed interface SchemaNode {
         boolean requiredFrom(int from) {
             return requiredFrom[from];
         }
-
-        List<SchemaNode> properties() {
-            return List.of(properties);
-        }
     }
 }
