@@ -76,6 +76,11 @@ final class MatchState {
         return b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
     }
 
+    /** How many stacks are still possible. */
+    int alternatives() {
+        return alternatives.length;
+    }
+
     /** The value may end here. */
     boolean accepting() {
         for (Stack stack : alternatives) {

@@ -3,8 +3,15 @@ package dev.kvshare.constrain;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
-/** Collects the stacks a byte leads to (several where an anyOf, a number or a literal is still ambiguous). */
+/**
+ * Collects the stacks a byte leads to (several where an anyOf, a number or a literal is still ambiguous). At
+ * most {@link #MAX_ALTERNATIVES} are kept: every mask walks the vocabulary once per alternative, and a hostile
+ * schema (hundreds of anyOf branches sharing a prefix) would otherwise make each step cost seconds. Dropping
+ * the surplus keeps the output valid (each kept stack is a valid continuation); it only narrows what may come.
+ */
 final class Successors {
+
+    static final int MAX_ALTERNATIVES = 64;
 
     private Stack first;
     private Set<Stack> more;
@@ -20,7 +27,9 @@ final class Successors {
         if (more == null) {
             more = new LinkedHashSet<>();
         }
-        more.add(stack);
+        if (more.size() < MAX_ALTERNATIVES - 1) {
+            more.add(stack);
+        }
     }
 
     boolean isEmpty() {

@@ -80,6 +80,24 @@ class JsonSchemaCompilerTest {
     }
 
     @Test
+    void undecidedAlternativesAreBoundedAndWhatIsKeptStaysValid() {
+        StringBuilder schema = new StringBuilder("{\"anyOf\": [");
+        for (int i = 0; i < 300; i++) {
+            schema.append(i == 0 ? "" : ",").append("{\"type\":\"object\",\"properties\":{\"a\":{\"const\":")
+                    .append(i).append("}},\"required\":[\"a\"],\"additionalProperties\":false}");
+        }
+        MatchState state = MatchState.start(compile(schema.append("]}").toString()));
+        for (byte b : "{\"a\":".getBytes(StandardCharsets.UTF_8)) {
+            state = state.step(b);
+        }
+        assertThat(state.alternatives()).isEqualTo(Successors.MAX_ALTERNATIVES);
+        for (byte b : "1}".getBytes(StandardCharsets.UTF_8)) {
+            state = state.step(b);
+        }
+        assertThat(state.terminal()).isTrue();
+    }
+
+    @Test
     void aUtf8SequenceMustBeWellFormed() {
         MatchState state = MatchState.start(compile("{\"type\":\"string\"}")).step('"');
         assertThat(state.step(0xC0)).as("overlong lead byte").isNull();
