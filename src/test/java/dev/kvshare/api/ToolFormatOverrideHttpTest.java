@@ -36,7 +36,8 @@ class ToolFormatOverrideHttpTest {
         for (long seed = 0; seed < 6; seed++) {
             JsonNode choice = new Http(port).post("/v1/chat/completions", """
                     {"messages": [{"role": "user", "content": "My parcel arrived damaged."}], "tools": [%s],
-                     "tool_choice": "required", "max_tokens": 150, "temperature": 1.0, "seed": %d}""".formatted(ToolCallingHttpTest.OPEN_RETURN, seed))
+                     "tool_choice": "required", "max_tokens": 150, "temperature": 1.0, "seed": %d}"""
+                    .formatted(ToolCallingHttpTest.OPEN_RETURN, seed))
                     .json().path("choices").path(0);
             if (choice.path("finish_reason").asString().equals("tool_calls")) {
                 calls++;
