@@ -19,6 +19,7 @@ public record ChatCompletionResponse(String id, String object, long created, Str
 
     /** {@code content} is null (and sent as null) when the reply is only tool calls. */
     public record Message(String role, String content,
-                          @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("tool_calls") List<ToolCall> toolCalls) {
+                          @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("tool_calls")
+                          List<ToolCall> toolCalls) {
     }
 }

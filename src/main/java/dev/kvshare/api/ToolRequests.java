@@ -12,7 +12,10 @@ import dev.kvshare.model.ToolCallFormat;
 import dev.kvshare.toolcall.ToolProperties;
 import org.springframework.stereotype.Component;
 
-/** Checks {@code tools}, {@code tool_choice} and {@code parallel_tool_calls} (OpenAI's rules) into a {@link ToolUse}. */
+/**
+ * Checks {@code tools}, {@code tool_choice} and {@code parallel_tool_calls} (OpenAI's rules) into a
+ * {@link ToolUse}.
+ */
 @Component
 class ToolRequests {
 
@@ -38,7 +41,8 @@ class ToolRequests {
             Tool tool = tools.get(i);
             String param = "tools[" + i + "]";
             if (tool == null || !"function".equals(tool.type()) || tool.function() == null) {
-                throw new InvalidRequestException("Each tool must be {\"type\": \"function\", \"function\": {...}}", param);
+                throw new InvalidRequestException("Each tool must be {\"type\": \"function\", \"function\": {...}}",
+                        param);
             }
             String name = tool.function().name();
             if (name == null || !NAME.matcher(name).matches()) {

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs every benchmark suite and writes docs/benchmarks.md. Started by {@code tools/bench/run.sh [--quick]},
  * which first makes the benchmark-shape models; directly: {@code ./mvnw -Pbench test
- * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true] [-Dbench.suites=kv,overhead,prompt-cache,codec,concurrency,constrain]}.
+ * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true]
+ * [-Dbench.suites=kv,overhead,prompt-cache,codec,concurrency,constrain]}.
  */
 @Tag("benchmark")
 class BenchmarkSuiteRunner {

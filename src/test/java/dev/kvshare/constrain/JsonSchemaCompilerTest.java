@@ -43,7 +43,8 @@ class JsonSchemaCompilerTest {
 
     @Test
     void hostileShapesAreRefused() {
-        assertThatThrownBy(() -> compile("{\"$ref\":\"#/$defs/a\",\"$defs\":{\"a\":{\"anyOf\":[{\"$ref\":\"#/$defs/a\"}]}}}"))
+        assertThatThrownBy(() -> compile(
+                "{\"$ref\":\"#/$defs/a\",\"$defs\":{\"a\":{\"anyOf\":[{\"$ref\":\"#/$defs/a\"}]}}}"))
                 .hasMessageContaining("circular $ref");
         assertThatThrownBy(() -> compile("{\"$ref\":\"https://example.com/schema\"}"))
                 .hasMessageContaining("names no definition");
@@ -57,7 +58,8 @@ class JsonSchemaCompilerTest {
 
     @Test
     void theMatcherFollowsTheSchema() {
-        String order = "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"n\":{\"type\":\"integer\"}},"
+        String order = "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"
+                + "\"n\":{\"type\":\"integer\"}},"
                 + "\"required\":[\"id\",\"n\"],\"additionalProperties\":false}";
         assertThat(accepts(order, "{\"id\":\"A-1\",\"n\":-12}")).isTrue();
         assertThat(accepts(order, "{\"id\":\"A-1\"}")).isFalse();

@@ -18,7 +18,8 @@ public final class SchemaGuarantee {
             "optional", "number", "free");
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final SchemaRegistry VALIDATORS = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
+    private static final SchemaRegistry VALIDATORS =
+            SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
 
     private SchemaGuarantee() {
     }
