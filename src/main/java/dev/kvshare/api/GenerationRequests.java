@@ -2,7 +2,9 @@ package dev.kvshare.api;
 
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
+import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.SamplingParams;
@@ -19,8 +21,14 @@ final class GenerationRequests {
      */
     static GenerationRequest of(SamplingFields fields, int[] prompt, int maxTokens, List<String> stops,
                                 String salt) {
+        return of(fields, prompt, maxTokens, stops, salt, () -> TokenConstraint.NONE);
+    }
+
+    /** @param constraint the structured output the sequence is generated under (see StructuredOutput) */
+    static GenerationRequest of(SamplingFields fields, int[] prompt, int maxTokens, List<String> stops,
+                                String salt, Supplier<TokenConstraint> constraint) {
         return new GenerationRequest(prompt, maxTokens, sampling(fields), stops,
-                Boolean.TRUE.equals(fields.ignoreEos()), salt);
+                Boolean.TRUE.equals(fields.ignoreEos()), salt, constraint);
     }
 
     /** The request must name the served model (or none: then it is implied). */

@@ -77,7 +77,7 @@ class TokenizeController {
                 throw new InvalidRequestException("Only add_generation_prompt: true is supported: prompts end with "
                         + "the assistant's turn as the chat endpoint renders them", "add_generation_prompt");
             }
-            List<ChatTurn> turns = ChatCompletionController.turns(request.messages());
+            List<ChatTurn> turns = ChatTurns.of(request.messages());
             limits.checkChat(turns);
             return generation.chatPrompt(turns);
         }

@@ -39,7 +39,7 @@ final class Generation {
     GenerationResult run(SequenceDecoder decoder, int cachedTokens, TokenSink sink, long receivedNanos,
                          BooleanSupplier cancelled) throws Exception {
         int[] prompt = request.promptIds();
-        Sampler sampler = new Sampler(request.sampling());
+        Sampler sampler = new Sampler(request.sampling(), request.constraint().get());
         IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(tokenizer, prompt);
         StopStrings stops = new StopStrings(request.stop());
         StringBuilder text = new StringBuilder();
@@ -72,6 +72,10 @@ final class Generation {
             if (offer.stopped()) {
                 reason = FinishReason.STOP;
                 stoppedByString = true;
+                break;
+            }
+            if (sampler.constraintComplete()) { // structured output: the value is whole
+                reason = FinishReason.STOP;
                 break;
             }
             if (count == generated.length) {

@@ -1,6 +1,9 @@
 package dev.kvshare.generation;
 
 import java.util.List;
+import java.util.function.Supplier;
+
+import dev.kvshare.constrain.TokenConstraint;
 
 /**
  * One sequence to generate.
@@ -10,9 +13,15 @@ import java.util.List;
  * @param stop      strings that end generation; not part of the output
  * @param ignoreEos keep generating past end-of-sequence tokens (for benchmarks)
  * @param cacheSalt which prompt-cache entries this request may share (see CacheNamespace)
+ * @param constraint makes the sequence's constraint (structured output), {@link TokenConstraint#NONE} if free
  */
 public record GenerationRequest(int[] promptIds, int maxTokens, SamplingParams sampling, List<String> stop,
-                                boolean ignoreEos, String cacheSalt) {
+                                boolean ignoreEos, String cacheSalt, Supplier<TokenConstraint> constraint) {
+
+    public GenerationRequest(int[] promptIds, int maxTokens, SamplingParams sampling, List<String> stop,
+                             boolean ignoreEos, String cacheSalt) {
+        this(promptIds, maxTokens, sampling, stop, ignoreEos, cacheSalt, () -> TokenConstraint.NONE);
+    }
 
     public GenerationRequest {
         if (promptIds.length == 0) {

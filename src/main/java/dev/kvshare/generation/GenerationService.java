@@ -2,6 +2,7 @@ package dev.kvshare.generation;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -17,6 +18,7 @@ import dev.kvshare.model.ChatTurn;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.PromptTooLongException;
 import dev.kvshare.model.ServedModel;
+import dev.kvshare.model.ToolCallFormat;
 import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
 import dev.kvshare.observability.GenerationTracing;
@@ -95,8 +97,14 @@ public class GenerationService {
 
     /** Renders a conversation with the model's chat template, ending with the assistant's turn. */
     public int[] chatPrompt(List<ChatTurn> turns) {
+        return chatPrompt(turns, null, ToolCallFormat.HERMES);
+    }
+
+    /** As {@link #chatPrompt(List)}, offering the model {@code tools} (null: none) that it calls in {@code format}. */
+    public int[] chatPrompt(List<ChatTurn> turns, List<Map<String, Object>> tools, ToolCallFormat format) {
         try {
-            return inVocabulary(model.chatPrompts().encode(turns, model.config().contextLength()), "messages");
+            return inVocabulary(model.chatPrompts().encode(turns, tools, format, model.config().contextLength()),
+                    "messages");
         } catch (ChatTemplateException | PromptTooLongException e) {
             throw new InvalidRequestException(e.getMessage(), "messages");
         }

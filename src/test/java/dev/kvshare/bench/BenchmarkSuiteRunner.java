@@ -3,7 +3,6 @@ package dev.kvshare.bench;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 import ai.onnxruntime.OrtEnvironment;
 import org.junit.jupiter.api.Tag;
@@ -12,13 +11,14 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs every benchmark suite and writes docs/benchmarks.md. Started by {@code tools/bench/run.sh [--quick]},
  * which first makes the benchmark-shape models; directly: {@code ./mvnw -Pbench test
- * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true] [-Dbench.suites=kv,overhead,prompt-cache,codec,concurrency]}.
+ * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true]
+ * [-Dbench.suites=kv,overhead,prompt-cache,codec,concurrency,constrain]}.
  */
 @Tag("benchmark")
 class BenchmarkSuiteRunner {
 
     static final String COMMAND = "tools/bench/run.sh";
-    private static final String ALL_SUITES = "kv,overhead,prompt-cache,codec,concurrency,batch-pass";
+    private static final String ALL_SUITES = "kv,overhead,prompt-cache,codec,concurrency,batch-pass,constrain";
 
     @Test
     void runAllSuites() throws Exception {
@@ -48,6 +48,7 @@ class BenchmarkSuiteRunner {
             case "codec" -> new CodecSuite();
             case "concurrency" -> new ConcurrencySuite();
             case "batch-pass" -> new BatchPassSuite();
+            case "constrain" -> new ConstrainSuite();
             default -> throw new IllegalArgumentException("Unknown suite " + name);
         };
     }
