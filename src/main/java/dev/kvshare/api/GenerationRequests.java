@@ -28,7 +28,8 @@ final class GenerationRequests {
     static GenerationRequest of(SamplingFields fields, int[] prompt, int maxTokens, List<String> stops,
                                 String salt, Supplier<TokenConstraint> constraint) {
         return new GenerationRequest(prompt, maxTokens, sampling(fields), stops,
-                Boolean.TRUE.equals(fields.ignoreEos()), salt, constraint);
+                Boolean.TRUE.equals(fields.ignoreEos()), salt, constraint, fields instanceof ChatCompletionRequest
+                        ? GenerationRequest.Operation.CHAT : GenerationRequest.Operation.TEXT_COMPLETION);
     }
 
     /** The request must name the served model (or none: then it is implied). */

@@ -191,8 +191,8 @@ public class GenerationService {
         long received = System.nanoTime();
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         SamplingParams sampling = request.sampling();
-        SequenceTrace trace = tracing.start(request.promptIds().length, request.maxTokens(), sampling.temperature(),
-                sampling.topP(), sampling.topK());
+        SequenceTrace trace = tracing.start(request.operation().semanticName(), request.promptIds().length,
+                request.maxTokens(), sampling.temperature(), sampling.topP(), sampling.topK());
         try {
             pool.execute(trace.around(result, () -> {
                 if (result.isCancelled()) {

@@ -17,8 +17,10 @@ public class GenerationTracing {
      * The sequence's span, a child of the current one (the HTTP request's), and its admission-wait child.
      * Called where the request arrives, on the thread that received it.
      */
-    public SequenceTrace start(int promptTokens, int maxTokens, double temperature, double topP, int topK) {
-        Span sequence = spans.tracer().nextSpan().name("generate " + model)
+    public SequenceTrace start(String operation, int promptTokens, int maxTokens, double temperature, double topP,
+                               int topK) {
+        Span sequence = spans.tracer().nextSpan().name(operation + " " + model)
+                .tag("gen_ai.operation.name", operation)
                 .tag("gen_ai.request.model", model)
                 .tag("gen_ai.request.max_tokens", maxTokens)
                 .tag("gen_ai.request.temperature", temperature)

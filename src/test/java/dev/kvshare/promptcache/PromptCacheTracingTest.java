@@ -95,7 +95,7 @@ class PromptCacheTracingTest {
         JsonNode second = chat("My parcel arrived damaged.");
         assertThat(cached(second)).isPositive();
 
-        SpanData sequence = awaitSpan(span -> span.getName().equals("generate " + model)
+        SpanData sequence = awaitSpan(span -> span.getName().equals("chat " + model)
                 && "redis".equals(span.getAttributes().get(AttributeKey.stringKey("kvshare.cache_tier"))));
         List<SpanData> trace = awaitTrace(sequence.getTraceId(), List.of("kvshare.decode"));
         Map<String, SpanData> byName = trace.stream()
@@ -117,6 +117,7 @@ class PromptCacheTracingTest {
         assertThat(Integer.parseInt(attribute(redis, "kvshare.blocks")) * 16).isEqualTo(cached(second));
 
         JsonNode usage = second.path("usage");
+        assertThat(attribute(sequence, "gen_ai.operation.name")).isEqualTo("chat");
         assertThat(attribute(sequence, "gen_ai.request.model")).isEqualTo(model);
         assertThat(attribute(sequence, "gen_ai.response.model")).isEqualTo(model);
         assertThat(attribute(sequence, "gen_ai.request.max_tokens")).isEqualTo("6");
@@ -130,7 +131,7 @@ class PromptCacheTracingTest {
                 .isEqualTo(Integer.toString(usage.path("prompt_tokens").asInt() - cached(second)));
 
         // The first request computed the prompt and stored its blocks in the background, under its own sequence.
-        SpanData firstSequence = awaitSpan(span -> span.getName().equals("generate " + model)
+        SpanData firstSequence = awaitSpan(span -> span.getName().equals("chat " + model)
                 && "none".equals(span.getAttributes().get(AttributeKey.stringKey("kvshare.cache_tier"))));
         SpanData store = awaitTrace(firstSequence.getTraceId(), List.of("kvshare.prompt_cache.store")).stream()
                 .filter(span -> span.getName().equals("kvshare.prompt_cache.store")).findFirst().orElseThrow();
@@ -143,7 +144,7 @@ class PromptCacheTracingTest {
 
         // The same spans went out over OTLP/HTTP (protobuf: the names are in it as plain strings).
         String received = OTLP.awaitBodyContaining("kvshare.prompt_cache.redis");
-        assertThat(received).contains("generate " + model, "gen_ai.usage.input_tokens", "kvshare.cached_tokens");
+        assertThat(received).contains("chat " + model, "gen_ai.usage.input_tokens", "kvshare.cached_tokens");
     }
 
     private JsonNode chat(String user) {
