@@ -58,7 +58,7 @@ class GrafanaDashboardTest {
         assertThat(dashboard.panels().valueStream().map(panel -> panel.path("title").asString()).toList())
                 .contains("Time to first token", "Inter-token latency", "Tokens per second",
                         "Prompt-cache hit ratio by tier", "Redis latency", "Redis breaker and fetch gate", "Queue",
-                        "429s and hang-ups");
+                        "429s and hang-ups", "Batch size and padding", "Batched pass and repack time");
     }
 
     @Test
