@@ -1,6 +1,7 @@
 package dev.kvshare.api;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -75,10 +76,24 @@ class ChatCompletionController {
     }
 
     /**
-     * The chunks of a streamed chat completion. While tools are in use the text is held back and sent at the
-     * end, as content or as {@code tool_calls} deltas: whether it is a call is known only once it is complete.
+     * The chunks of a streamed chat completion. While tools are in use the text that is or may become a call is
+     * held back ({@link ToolCallHoldback}; a forced call is all call) and sent at the end as the parser reads it:
+     * the rest of the content and/or {@code tool_calls} deltas.
      */
-    private record ChunkFormat(Reply reply, ToolUse tools) implements EventStream.Format {
+    private static final class ChunkFormat implements EventStream.Format {
+
+        private final Reply reply;
+        private final ToolUse tools;
+        private final ToolCallHoldback holdback;
+        /** Ids of generated tokens whose text has not streamed yet: they go with the next text sent. */
+        private int[] unsentIds = new int[0];
+        private int sentIds;
+
+        ChunkFormat(Reply reply, ToolUse tools) {
+            this.reply = reply;
+            this.tools = tools;
+            this.holdback = tools.active() && !tools.forced() ? new ToolCallHoldback(tools.format()) : null;
+        }
 
         @Override
         public List<Object> opening() {
@@ -88,11 +103,18 @@ class ChatCompletionController {
 
         @Override
         public Object text(TextChunk text) {
-            if (tools.active()) {
+            if (!tools.active()) {
+                return content(text.text(), text.tokenIds());
+            }
+            unsentIds = concat(unsentIds, text.tokenIds());
+            String streamed = holdback == null ? "" : holdback.offer(text.text());
+            if (streamed.isEmpty()) {
                 return null;
             }
-            var delta = new ChatCompletionChunk.Delta(null, text.text());
-            return chunk(new ChatCompletionChunk.Choice(0, delta, null, null, reply.ids(text.tokenIds())), null);
+            int[] ids = unsentIds;
+            sentIds += ids.length;
+            unsentIds = new int[0];
+            return content(streamed, ids);
         }
 
         @Override
@@ -102,9 +124,11 @@ class ChatCompletionController {
             if (tools.active()) {
                 AssistantReply answer = AssistantReply.of(result, tools);
                 finishReason = answer.finishReason();
-                if (answer.content() != null && !answer.content().isEmpty()) {
-                    chunks.add(chunk(new ChatCompletionChunk.Choice(0, new ChatCompletionChunk.Delta(null,
-                            answer.content()), null, null, reply.ids(result.tokenIds())), null));
+                String rest = holdback == null ? answer.content() : holdback.rest(answer.content());
+                int[] ids = Arrays.copyOfRange(result.tokenIds(), Math.min(sentIds, result.tokenIds().length),
+                        result.tokenIds().length);
+                if (rest != null && !rest.isEmpty()) {
+                    chunks.add(content(rest, ids));
                 }
                 if (answer.toolCalls() != null) {
                     chunks.add(chunk(new ChatCompletionChunk.Choice(0, new ChatCompletionChunk.Delta(null, null,
@@ -118,6 +142,17 @@ class ChatCompletionController {
                         Usage.of(result), null));
             }
             return chunks;
+        }
+
+        private ChatCompletionChunk content(String text, int[] tokenIds) {
+            var delta = new ChatCompletionChunk.Delta(null, text);
+            return chunk(new ChatCompletionChunk.Choice(0, delta, null, null, reply.ids(tokenIds)), null);
+        }
+
+        private static int[] concat(int[] a, int[] b) {
+            int[] both = Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, both, a.length, b.length);
+            return both;
         }
 
         private ChatCompletionChunk chunk(ChatCompletionChunk.Choice choice, int[] promptIds) {

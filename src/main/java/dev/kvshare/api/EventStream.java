@@ -88,7 +88,7 @@ class EventStream {
         AtomicReference<ScheduledFuture<?>> heartbeat = new AtomicReference<>();
         CompletableFuture<GenerationResult> sequence = generation.submit(request, chunk -> {
             Object event = format.text(chunk);
-            if (event == null) { // the format holds this text back (a tool reply is sent whole): keep beating
+            if (event == null) { // the format holds this text back (it may be a tool call): keep beating
                 return;
             }
             // Text flows now, and each write of it finds a closed connection: heartbeats are done. (A client
