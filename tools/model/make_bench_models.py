@@ -4,8 +4,9 @@ Same ONNX layout as the bundled model (optimum Llama/Qwen2: past_key_values.{i}.
 present.{i}.key/value, int64 ids, fp32 KV and logits), weights in ONNX external data
 (model.onnx + model.onnx.data) because the graphs exceed protobuf's 2 GB limit.  fp32 throughout:
 the simplest and exactly what the bundled model uses (fp16 would halve disk and memory; the engine
-accepts both).  The bundled tokenizer files are copied in: token ids above its vocabulary are never
-produced by it, but the model's vocabulary (embedding / logits width) is the real one.
+accepts both).  The bundled tokenizer files are copied in, its vocabulary padded with filler tokens
+(" ~<id>") up to the model's, so that every id the random weights pick decodes to some text; the model's
+vocabulary (embedding / logits width) is the real one.
 
   /usr/bin/python3 tools/model/make_bench_models.py [qwen2.5-0.5b|llama3.2-1b|all] [--out models/bench]
 """
@@ -45,6 +46,21 @@ SHAPES = {
 }
 
 
+def pad_vocabulary(tokenizer_json: str, vocab_size: int):
+    """Gives every id the model can emit a text (" ~<id>"): random weights pick ids all over the real
+    vocabulary, and ids the copied tokenizer lacks would decode to nothing, so streams would carry no text
+    (the concurrency benchmark times text chunks). Encoding is unchanged: no merge produces these tokens."""
+    with open(tokenizer_json) as f:
+        tokenizer = json.load(f)
+    vocab = tokenizer["model"]["vocab"]
+    taken = set(vocab.values()) | {t["id"] for t in tokenizer.get("added_tokens", [])}
+    for i in range(vocab_size):
+        if i not in taken:
+            vocab["\u0120~%d" % i] = i  # \u0120 is the byte-level BPE spelling of a space
+    with open(tokenizer_json, "w") as f:
+        json.dump(tokenizer, f, ensure_ascii=False)
+
+
 def make(name: str, out_root: str, tokenizer_dir: str):
     t0 = time.time()
     tok_cfg = json.load(open(os.path.join(tokenizer_dir, "config.json"))) \
@@ -69,6 +85,7 @@ def make(name: str, out_root: str, tokenizer_dir: str):
         json.dump(hf, f, indent=2)
     for fn in ("tokenizer.json", "tokenizer_config.json", "generation_config.json"):
         shutil.copyfile(os.path.join(tokenizer_dir, fn), os.path.join(out, fn))
+    pad_vocabulary(os.path.join(out, "tokenizer.json"), cfg.vocab_size)
     sizes = {f: os.path.getsize(os.path.join(out, f)) for f in sorted(os.listdir(out))}
     print(f"{name}: wrote {out} in {time.time() - t0:.0f}s {sizes}", flush=True)
 

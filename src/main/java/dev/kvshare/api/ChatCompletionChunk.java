@@ -18,6 +18,10 @@ public record ChatCompletionChunk(String id, String object, long created, String
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Delta(String role, String content) {
+    public record Delta(String role, String content, @JsonProperty("tool_calls") List<ToolCall> toolCalls) {
+
+        public Delta(String role, String content) {
+            this(role, content, null);
+        }
     }
 }

@@ -1,12 +1,14 @@
 package dev.kvshare.api;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.function.Supplier;
 
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.GenerationResult;
 import dev.kvshare.generation.GenerationService;
-import dev.kvshare.generation.InvalidRequestException;
+import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.generation.TextChunk;
 import dev.kvshare.model.ChatTurn;
 import dev.kvshare.promptcache.CacheNamespace;
@@ -23,20 +25,22 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter
 class ChatCompletionController {
 
     private static final String CHUNK = "chat.completion.chunk";
-    /** OpenAI's roles; chat templates know these and treat others unpredictably. */
-    private static final List<String> ROLES = List.of("system", "developer", "user", "assistant", "tool");
 
     private final GenerationService generation;
     private final EventStream events;
     private final CacheNamespace namespace;
     private final RequestLimits limits;
+    private final ToolRequests toolRequests;
+    private final StructuredOutput structuredOutput;
 
     ChatCompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
-                             RequestLimits limits) {
+                             RequestLimits limits, ToolRequests toolRequests, StructuredOutput structuredOutput) {
         this.generation = generation;
         this.events = events;
         this.namespace = namespace;
         this.limits = limits;
+        this.toolRequests = toolRequests;
+        this.structuredOutput = structuredOutput;
     }
 
     @PostMapping("/v1/chat/completions")
@@ -45,71 +49,52 @@ class ChatCompletionController {
             @RequestBody ChatCompletionRequest request) {
         String model = generation.model().name();
         GenerationRequests.checkModel(request, model);
-        List<ChatTurn> turns = turns(request.messages());
+        List<ChatTurn> turns = ChatTurns.of(request.messages());
         limits.checkChat(turns);
         List<String> stops = limits.stops(request.stop());
-        int[] prompt = generation.chatPrompt(turns);
+        ToolUse tools = toolRequests.of(request);
+        Supplier<TokenConstraint> constraint = structuredOutput.constraint(tools, request.responseFormat());
+        int[] prompt = generation.chatPrompt(turns, tools.templateTools(), tools.format());
         Integer requestedMax = request.maxCompletionTokens() != null ? request.maxCompletionTokens()
                 : request.maxTokens();
         String maxParam = request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
         GenerationRequest generationRequest = GenerationRequests.of(request,
                 generation.model().config().samplingDefaults(), prompt,
                 generation.maxTokensFor(prompt, requestedMax, maxParam, "messages"), stops,
-                namespace.saltFor(authorization, request.cacheSalt()));
+                namespace.saltFor(authorization, request.cacheSalt()), constraint);
         Reply reply = Reply.of("chatcmpl", model, prompt, request);
         if (Boolean.TRUE.equals(request.stream())) {
-            return events.stream(generationRequest, new ChunkFormat(reply));
+            return events.stream(generationRequest, new ChunkFormat(reply, tools));
         }
         return events.whole(generationRequest, result -> {
+            AssistantReply answer = AssistantReply.of(result, tools);
             var choice = new ChatCompletionResponse.Choice(0,
-                    new ChatCompletionResponse.Message("assistant", result.text()),
-                    result.finishReason().openAiName(), null, reply.ids(result.tokenIds()));
+                    new ChatCompletionResponse.Message("assistant", answer.content(), answer.toolCalls()),
+                    answer.finishReason(), null, reply.ids(result.tokenIds()));
             return new ChatCompletionResponse(reply.id(), "chat.completion", reply.created(), model, List.of(choice),
                     Usage.of(result), reply.promptIds());
         });
     }
 
-    private static List<ChatTurn> turns(List<ChatCompletionRequest.Message> messages) {
-        if (messages == null || messages.isEmpty()) {
-            throw new InvalidRequestException("messages must be a non-empty array", "messages");
-        }
-        return messages.stream().map(ChatCompletionController::turn).toList();
-    }
+    /**
+     * The chunks of a streamed chat completion. While tools are in use the text that is or may become a call is
+     * held back ({@link ToolCallHoldback}; a forced call is all call) and sent at the end as the parser reads it:
+     * the rest of the content and/or {@code tool_calls} deltas.
+     */
+    private static final class ChunkFormat implements EventStream.Format {
 
-    private static ChatTurn turn(ChatCompletionRequest.Message message) {
-        if (message == null || message.role() == null || message.role().isBlank()) {
-            throw new InvalidRequestException("Every message needs a role", "messages");
-        }
-        if (!ROLES.contains(message.role())) {
-            throw new InvalidRequestException("A message's role must be one of " + ROLES, "messages");
-        }
-        return new ChatTurn(message.role(), text(message.content()));
-    }
+        private final Reply reply;
+        private final ToolUse tools;
+        private final ToolCallHoldback holdback;
+        /** Ids of generated tokens whose text has not streamed yet: they go with the next text sent. */
+        private int[] unsentIds = new int[0];
+        private int sentIds;
 
-    /** A message's content: a string, or the text parts of a content array joined. */
-    private static String text(Object content) {
-        if (content == null) {
-            return "";
+        ChunkFormat(Reply reply, ToolUse tools) {
+            this.reply = reply;
+            this.tools = tools;
+            this.holdback = tools.active() && !tools.forced() ? new ToolCallHoldback(tools.format()) : null;
         }
-        if (content instanceof String text) {
-            return text;
-        }
-        if (content instanceof List<?> parts) {
-            StringBuilder text = new StringBuilder();
-            for (Object part : parts) {
-                if (!(part instanceof Map<?, ?> map) || !"text".equals(map.get("type"))
-                        || !(map.get("text") instanceof String partText)) {
-                    throw new InvalidRequestException("Only text content parts are supported", "messages");
-                }
-                text.append(partText);
-            }
-            return text.toString();
-        }
-        throw new InvalidRequestException("Message content must be a string or an array of text parts", "messages");
-    }
-
-    /** The chunks of a streamed chat completion. */
-    private record ChunkFormat(Reply reply) implements EventStream.Format {
 
         @Override
         public List<Object> opening() {
@@ -119,19 +104,56 @@ class ChatCompletionController {
 
         @Override
         public Object text(TextChunk text) {
-            var delta = new ChatCompletionChunk.Delta(null, text.text());
-            return chunk(new ChatCompletionChunk.Choice(0, delta, null, null, reply.ids(text.tokenIds())), null);
+            if (!tools.active()) {
+                return content(text.text(), text.tokenIds());
+            }
+            unsentIds = concat(unsentIds, text.tokenIds());
+            String streamed = holdback == null ? "" : holdback.offer(text.text());
+            if (streamed.isEmpty()) {
+                return null;
+            }
+            int[] ids = unsentIds;
+            sentIds += ids.length;
+            unsentIds = new int[0];
+            return content(streamed, ids);
         }
 
         @Override
         public List<Object> closing(GenerationResult result) {
-            var last = chunk(new ChatCompletionChunk.Choice(0, new ChatCompletionChunk.Delta(null, null),
-                    result.finishReason().openAiName(), null, null), null);
-            if (!reply.includeUsage()) {
-                return List.of(last);
+            List<Object> chunks = new ArrayList<>();
+            String finishReason = result.finishReason().openAiName();
+            if (tools.active()) {
+                AssistantReply answer = AssistantReply.of(result, tools);
+                finishReason = answer.finishReason();
+                String rest = holdback == null ? answer.content() : holdback.rest(answer.content());
+                int[] ids = Arrays.copyOfRange(result.tokenIds(), Math.min(sentIds, result.tokenIds().length),
+                        result.tokenIds().length);
+                if (rest != null && !rest.isEmpty()) {
+                    chunks.add(content(rest, ids));
+                }
+                if (answer.toolCalls() != null) {
+                    chunks.add(chunk(new ChatCompletionChunk.Choice(0, new ChatCompletionChunk.Delta(null, null,
+                            answer.indexedToolCalls()), null, null, null), null));
+                }
             }
-            return List.of(last, new ChatCompletionChunk(reply.id(), CHUNK, reply.created(), reply.model(), List.of(),
-                    Usage.of(result), null));
+            chunks.add(chunk(new ChatCompletionChunk.Choice(0, new ChatCompletionChunk.Delta(null, null),
+                    finishReason, null, null), null));
+            if (reply.includeUsage()) {
+                chunks.add(new ChatCompletionChunk(reply.id(), CHUNK, reply.created(), reply.model(), List.of(),
+                        Usage.of(result), null));
+            }
+            return chunks;
+        }
+
+        private ChatCompletionChunk content(String text, int[] tokenIds) {
+            var delta = new ChatCompletionChunk.Delta(null, text);
+            return chunk(new ChatCompletionChunk.Choice(0, delta, null, null, reply.ids(tokenIds)), null);
+        }
+
+        private static int[] concat(int[] a, int[] b) {
+            int[] both = Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, both, a.length, b.length);
+            return both;
         }
 
         private ChatCompletionChunk chunk(ChatCompletionChunk.Choice choice, int[] promptIds) {

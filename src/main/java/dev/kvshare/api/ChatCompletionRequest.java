@@ -32,11 +32,12 @@ public record ChatCompletionRequest(
         Boolean logprobs,
         @JsonProperty("top_logprobs") Integer topLogprobs,
         @JsonProperty("logit_bias") Map<String, Object> logitBias,
-        Object tools,
+        List<Tool> tools,
         @JsonProperty("tool_choice") Object toolChoice,
+        @JsonProperty("parallel_tool_calls") Boolean parallelToolCalls,
         Object functions,
         @JsonProperty("function_call") Object functionCall,
-        @JsonProperty("response_format") Map<String, Object> responseFormat,
+        @JsonProperty("response_format") ResponseFormat responseFormat,
         Object audio,
         Object prediction) implements SamplingFields {
 
@@ -46,19 +47,18 @@ public record ChatCompletionRequest(
                 UnsupportedParameters.when("logprobs", Boolean.TRUE.equals(logprobs)),
                 UnsupportedParameters.when("top_logprobs", topLogprobs != null && topLogprobs != 0),
                 UnsupportedParameters.when("logit_bias", logitBias != null && !logitBias.isEmpty()),
-                UnsupportedParameters.when("tools", UnsupportedParameters.present(tools)),
-                UnsupportedParameters.when("tool_choice", !UnsupportedParameters.noneOrAuto(toolChoice)),
                 UnsupportedParameters.when("functions", UnsupportedParameters.present(functions)),
                 UnsupportedParameters.when("function_call", !UnsupportedParameters.noneOrAuto(functionCall)),
-                UnsupportedParameters.when("response_format", responseFormat != null
-                        && !"text".equals(responseFormat.get("type"))),
                 UnsupportedParameters.when("audio", UnsupportedParameters.present(audio)),
                 UnsupportedParameters.when("prediction", UnsupportedParameters.present(prediction)));
     }
 
     /**
-     * One chat message; {@code content} is a string or an array of {@code {"type": "text", "text"}} parts.
+     * One chat message; {@code content} is a string or an array of {@code {"type": "text", "text"}} parts. An
+     * assistant message may carry {@code tool_calls}; a {@code tool} message answers one by {@code tool_call_id}.
      */
-    public record Message(String role, Object content, String name) {
+    public record Message(String role, Object content, String name,
+                          @JsonProperty("tool_calls") List<ToolCall> toolCalls,
+                          @JsonProperty("tool_call_id") String toolCallId) {
     }
 }

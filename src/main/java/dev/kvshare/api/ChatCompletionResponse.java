@@ -17,6 +17,9 @@ public record ChatCompletionResponse(String id, String object, long created, Str
                          @JsonProperty("token_ids") int[] tokenIds) {
     }
 
-    public record Message(String role, String content) {
+    /** {@code content} is null (and sent as null) when the reply is only tool calls. */
+    public record Message(String role, String content,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("tool_calls")
+                          List<ToolCall> toolCalls) {
     }
 }

@@ -46,6 +46,7 @@ class EventStream {
 
         List<Object> opening();
 
+        /** The event for newly generated text, or null to send none for it. */
         Object text(TextChunk chunk);
 
         List<Object> closing(GenerationResult result);
@@ -86,11 +87,15 @@ class EventStream {
         }
         AtomicReference<ScheduledFuture<?>> heartbeat = new AtomicReference<>();
         CompletableFuture<GenerationResult> sequence = generation.submit(request, chunk -> {
+            Object event = format.text(chunk);
+            if (event == null) { // the format holds this text back (it may be a tool call): keep beating
+                return;
+            }
             // Text flows now, and each write of it finds a closed connection: heartbeats are done. (A client
             // that stops reading must not hold the heartbeat thread on a full socket buffer.)
             Optional.ofNullable(heartbeat.get()).ifPresent(beat -> beat.cancel(false));
             try {
-                send(emitter, format.text(chunk));
+                send(emitter, event);
             } catch (IOException | IllegalStateException clientGone) {
                 throw new GenerationCancelledException();
             }

@@ -2,7 +2,9 @@ package dev.kvshare.api;
 
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
+import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.SamplingParams;
@@ -21,8 +23,15 @@ final class GenerationRequests {
      */
     static GenerationRequest of(SamplingFields fields, SamplingDefaults defaults, int[] prompt, int maxTokens,
                                 List<String> stops, String salt) {
+        return of(fields, defaults, prompt, maxTokens, stops, salt, () -> TokenConstraint.NONE);
+    }
+
+    /** @param constraint the structured output the sequence is generated under (see StructuredOutput) */
+    static GenerationRequest of(SamplingFields fields, SamplingDefaults defaults, int[] prompt, int maxTokens,
+                                List<String> stops, String salt, Supplier<TokenConstraint> constraint) {
         return new GenerationRequest(prompt, maxTokens, sampling(fields, defaults), stops,
-                Boolean.TRUE.equals(fields.ignoreEos()), salt);
+                Boolean.TRUE.equals(fields.ignoreEos()), salt, constraint, fields instanceof ChatCompletionRequest
+                        ? GenerationRequest.Operation.CHAT : GenerationRequest.Operation.TEXT_COMPLETION);
     }
 
     /** The request must name the served model (or none: then it is implied). */

@@ -8,15 +8,17 @@ import dev.kvshare.promptcache.PromptCache;
 import dev.kvshare.promptcache.PromptCacheProperties;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.lang.Nullable;
 import org.springframework.stereotype.Component;
 
 /**
- * The prompt-cache admin endpoint, {@code /actuator/promptcache}: inspect (GET), warm a prompt (POST) and
- * evict the local tier (DELETE). An actuator endpoint, so it is off the public API path and exposed only
+ * The prompt-cache admin endpoint, {@code /actuator/promptcache}: inspect (GET), warm a prompt (POST), report
+ * where a prompt's blocks are ({@code POST /actuator/promptcache/residency}) and evict the local tier (DELETE). An actuator endpoint, so it is off the public API path and exposed only
  * where configured — on the management port, which the Helm chart keeps out of the Service.
  */
 @Component
@@ -52,6 +54,19 @@ class PromptCacheEndpoint {
     PromptCacheWarmup.Result warm(@Nullable String system, @Nullable String text, @Nullable String tenant,
                                   @Nullable String cacheSalt) {
         return warmup.warm(new PromptCacheProperties.Warmup(system, text, tenant, cacheSalt));
+    }
+
+    /**
+     * For a system prompt (or text), as a tenant would send it: how many of its tokens are cacheable (its full
+     * blocks) and how many leading blocks the local tier and Redis hold. Reads only: nothing is warmed.
+     */
+    @WriteOperation
+    PromptCache.Residency residency(@Selector String report, @Nullable String system, @Nullable String text,
+                                    @Nullable String tenant, @Nullable String cacheSalt) {
+        if (!"residency".equals(report)) {
+            throw new InvalidEndpointRequestException("Unknown operation " + report, "Unknown operation");
+        }
+        return warmup.residency(new PromptCacheProperties.Warmup(system, text, tenant, cacheSalt));
     }
 
     @DeleteOperation

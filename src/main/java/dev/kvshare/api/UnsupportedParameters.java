@@ -30,7 +30,7 @@ final class UnsupportedParameters {
                 && !(value instanceof Map<?, ?> m && m.isEmpty());
     }
 
-    /** Absent, or {@code "none"}/{@code "auto"}: with no tools declared, both mean plain text. */
+    /** Absent, or {@code "none"}/{@code "auto"}: with no functions declared, both mean plain text. */
     static boolean noneOrAuto(Object choice) {
         return choice == null || Objects.equals(choice, "none") || Objects.equals(choice, "auto");
     }

@@ -7,11 +7,16 @@ import dev.kvshare.model.BundledModel;
 import dev.kvshare.model.ModelLoader;
 import dev.kvshare.model.ModelProperties;
 import dev.kvshare.model.ServedModel;
+import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
+import dev.kvshare.observability.GenerationTracing;
+import dev.kvshare.observability.Spans;
 import dev.kvshare.model.LiveTensors;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Tracer;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -38,5 +43,21 @@ public class ModelConfiguration {
                 .description("Native tensors held now (KV caches, pass inputs, logits buffers)")
                 .tag("model", model.name()).register(registry);
         return new GenerationMetrics(registry, model.name());
+    }
+
+    /** Spans of the request's steps; no-ops where tracing is off ({@code management.tracing.enabled=false}). */
+    @Bean
+    Spans spans(ObjectProvider<Tracer> tracer) {
+        return new Spans(tracer.getIfAvailable(() -> Tracer.NOOP));
+    }
+
+    @Bean
+    GenerationTracing generationTracing(Spans spans, ServedModel model) {
+        return new GenerationTracing(spans, model.name());
+    }
+
+    @Bean
+    BatchMetrics batchMetrics(MeterRegistry registry, ServedModel model) {
+        return new BatchMetrics(registry, model.name());
     }
 }

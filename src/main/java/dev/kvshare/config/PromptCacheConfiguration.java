@@ -13,6 +13,7 @@ import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.PromptCacheHealthIndicator;
+import dev.kvshare.observability.Spans;
 import dev.kvshare.promptcache.BlockSizes;
 import dev.kvshare.promptcache.CacheNamespace;
 import dev.kvshare.promptcache.CircuitBreaker;
@@ -70,7 +71,7 @@ public class PromptCacheConfiguration {
     @ConditionalOnProperty(name = "kvshare.prompt-cache.enabled", havingValue = "true", matchIfMissing = true)
     PromptCache promptCache(ServedModel model, PromptCacheProperties properties, MeterRegistry registry,
                             ObjectProvider<RedisConnectionFactory> redisConnections,
-                            ThreadPoolExecutor promptCacheStores) {
+                            ThreadPoolExecutor promptCacheStores, Spans spans) {
         byte[] fingerprint = ModelFingerprint.of(model.files().directory()).digest();
         var kv = model.decoder().io().kv();
         int blockSize = properties.blockSize() > 0 ? properties.blockSize() : BlockSizes.forBytesPerToken(kv.bytesPerToken());
@@ -95,7 +96,7 @@ public class PromptCacheConfiguration {
         }
         FetchOrCompute fetchOrCompute = new FetchOrCompute();
         PromptCache cache = new PromptCache(new PrefixHasher(fingerprint, blockSize), local, redis,
-                new KvBlocks(OrtEnvironment.getEnvironment(), kv), fetchOrCompute, metrics, promptCacheStores,
+                new KvBlocks(OrtEnvironment.getEnvironment(), kv), fetchOrCompute, metrics, promptCacheStores, spans,
                 properties.singleFlightWait());
         metrics.gauge("kvshare.prompt.cache.local.bytes", "KV bytes held by the local tier", () -> local.stats().bytes());
         metrics.gauge("kvshare.prompt.cache.local.entries", "Blocks held by the local tier", () -> local.stats().entries());

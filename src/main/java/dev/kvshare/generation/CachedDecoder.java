@@ -1,7 +1,5 @@
 package dev.kvshare.generation;
 
-import java.util.Arrays;
-
 import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.Logits;
@@ -48,18 +46,15 @@ public final class CachedDecoder implements SequenceDecoder {
 
     @Override
     public float[] start(int[] promptIds) {
-        int known = cache.length();
-        if (known >= promptIds.length) {
-            // The last prompt token is always computed, so that its logits exist.
-            throw new IllegalArgumentException("The past covers the whole prompt; at least one token must be computed");
+        PromptPrefill prefill = new PromptPrefill(model, promptIds, cache, listener);
+        try {
+            while (prefill.remaining() > 0) {
+                prefill.advance(Integer.MAX_VALUE, logits);
+            }
+        } finally {
+            cache = prefill.release();
         }
-        long start = System.nanoTime();
-        if (known < promptIds.length - 1) {
-            replaceCache(model.extend(Arrays.copyOfRange(promptIds, known, promptIds.length - 1), cache));
-        }
-        float[] first = next(promptIds[promptIds.length - 1]);
-        listener.prefilled(cache, promptIds.length - known, System.nanoTime() - start);
-        return first;
+        return logits.values();
     }
 
     @Override

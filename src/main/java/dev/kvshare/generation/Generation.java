@@ -7,6 +7,7 @@ import java.util.function.BooleanSupplier;
 
 import dev.kvshare.model.Tokenizer;
 import dev.kvshare.observability.GenerationMetrics;
+import dev.kvshare.observability.SequenceTrace;
 
 /** The decode loop of one sequence: logits → sampler → token → text, until EOS, a stop string or the limit. */
 final class Generation {
@@ -16,14 +17,16 @@ final class Generation {
     private final Set<Integer> eosTokenIds;
     private final int contextLength;
     private final GenerationMetrics metrics;
+    private final SequenceTrace trace;
 
     Generation(GenerationRequest request, Tokenizer tokenizer, Set<Integer> eosTokenIds, int contextLength,
-               GenerationMetrics metrics) {
+               GenerationMetrics metrics, SequenceTrace trace) {
         this.request = request;
         this.tokenizer = tokenizer;
         this.eosTokenIds = eosTokenIds;
         this.contextLength = contextLength;
         this.metrics = metrics;
+        this.trace = trace;
     }
 
     /**
@@ -36,7 +39,7 @@ final class Generation {
     GenerationResult run(SequenceDecoder decoder, int cachedTokens, TokenSink sink, long receivedNanos,
                          BooleanSupplier cancelled) throws Exception {
         int[] prompt = request.promptIds();
-        Sampler sampler = new Sampler(request.sampling());
+        Sampler sampler = new Sampler(request.sampling(), request.constraint().get());
         IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(tokenizer, prompt);
         StopStrings stops = new StopStrings(request.stop());
         StringBuilder text = new StringBuilder();
@@ -46,10 +49,12 @@ final class Generation {
         FinishReason reason = FinishReason.LENGTH;
         boolean stoppedByString = false;
 
+        trace.prefilling(prompt.length - cachedTokens);
         float[] logits = decoder.start(prompt);
         metrics.promptComputed(prompt.length - cachedTokens);
         long last = System.nanoTime();
         metrics.firstToken(Duration.ofNanos(last - receivedNanos));
+        trace.decoding();
         while (true) {
             int token = sampler.next(logits);
             generated[count++] = token;
@@ -67,6 +72,10 @@ final class Generation {
             if (offer.stopped()) {
                 reason = FinishReason.STOP;
                 stoppedByString = true;
+                break;
+            }
+            if (sampler.constraintComplete()) { // structured output: the value is whole
+                reason = FinishReason.STOP;
                 break;
             }
             if (count == generated.length) {

@@ -10,18 +10,28 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxQueued        sequences that may wait; beyond that requests get 429
  * @param retryAfterSeconds the {@code Retry-After} a 429 carries
  * @param defaultMaxTokens generated tokens when a request gives no max_tokens (capped by the context)
+ * @param maxBatchSize     running sequences advanced together by one batched decode pass; 1 runs each
+ *                         sequence's passes on its own (and so does an export that cannot batch rows of
+ *                         different lengths). At most {@code maxConcurrent} sequences run, so a batch never
+ *                         holds more.
+ * @param prefillTokensPerStep prompt tokens the batch scheduler prefills between two decode passes: the
+ *                         most a long prompt delays the running streams' next tokens by
  */
 @ConfigurationProperties("kvshare.generation")
 public record GenerationProperties(
         @DefaultValue("4") int maxConcurrent,
         @DefaultValue("32") int maxQueued,
         @DefaultValue("1") int retryAfterSeconds,
-        @DefaultValue("512") int defaultMaxTokens) {
+        @DefaultValue("512") int defaultMaxTokens,
+        @DefaultValue("4") int maxBatchSize,
+        @DefaultValue("256") int prefillTokensPerStep) {
 
     public GenerationProperties {
-        if (maxConcurrent < 1 || maxQueued < 0 || retryAfterSeconds < 0 || defaultMaxTokens < 1) {
-            throw new IllegalArgumentException("kvshare.generation: max-concurrent and default-max-tokens must be "
-                    + "at least 1, max-queued and retry-after-seconds not negative");
+        if (maxConcurrent < 1 || maxQueued < 0 || retryAfterSeconds < 0 || defaultMaxTokens < 1 || maxBatchSize < 1
+                || prefillTokensPerStep < 1) {
+            throw new IllegalArgumentException("kvshare.generation: max-concurrent, default-max-tokens, "
+                    + "max-batch-size and prefill-tokens-per-step must be at least 1, max-queued and "
+                    + "retry-after-seconds not negative");
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.kvshare.generation;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -17,7 +18,11 @@ import dev.kvshare.model.ChatTurn;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.PromptTooLongException;
 import dev.kvshare.model.ServedModel;
+import dev.kvshare.model.ToolCallFormat;
+import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
+import dev.kvshare.observability.GenerationTracing;
+import dev.kvshare.observability.SequenceTrace;
 import dev.kvshare.promptcache.PromptCache;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
@@ -27,7 +32,9 @@ import org.springframework.stereotype.Service;
 /**
  * Orchestrates requests: builds prompts, checks them against the context, and runs each sequence on a
  * bounded pool. At most {@code max-concurrent} sequences run and {@code max-queued} wait; past that a
- * request is refused at once (429) rather than piling up memory.
+ * request is refused at once (429) rather than piling up memory. With {@code max-batch-size} above 1 (and an
+ * export that batches), running sequences take their passes from the {@link BatchScheduler}; otherwise each
+ * runs its own passes through a {@link CachedDecoder}.
  */
 @Service
 public class GenerationService {
@@ -37,16 +44,23 @@ public class GenerationService {
     private final ServedModel model;
     private final GenerationProperties properties;
     private final GenerationMetrics metrics;
+    private final GenerationTracing tracing;
     private final Optional<PromptCache> promptCache;
     private final ThreadPoolExecutor pool;
     private final AtomicInteger running = new AtomicInteger();
+    /** Null when sequences run their own passes. */
+    private final BatchScheduler scheduler;
 
     public GenerationService(ServedModel model, GenerationProperties properties, GenerationMetrics metrics,
+                             GenerationTracing tracing, BatchMetrics batchMetrics,
                              Optional<PromptCache> promptCache) {
         this.model = model;
         this.properties = properties;
         this.metrics = metrics;
+        this.tracing = tracing;
         this.promptCache = promptCache;
+        this.scheduler = batching(model, properties) ? new BatchScheduler(model.decoder(),
+                properties.maxBatchSize(), properties.prefillTokensPerStep(), batchMetrics) : null;
         AtomicInteger threads = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(properties.maxConcurrent(), properties.maxConcurrent(), 0,
                 TimeUnit.MILLISECONDS, properties.maxQueued() == 0 ? new SynchronousQueue<>()
@@ -55,14 +69,42 @@ public class GenerationService {
         metrics.bindQueue(running::get, () -> pool.getQueue().size());
     }
 
+    private static boolean batching(ServedModel model, GenerationProperties properties) {
+        if (properties.maxBatchSize() == 1) {
+            return false;
+        }
+        if (!model.decoder().batchesRowsOfDifferentLengths()) {
+            log.info("kvshare.generation.max-batch-size is {}, but {} cannot batch sequences of different "
+                    + "lengths: each sequence runs its own passes", properties.maxBatchSize(), model.name());
+            return false;
+        }
+        return true;
+    }
+
     public ServedModel model() {
         return model;
     }
 
+    /** Whether running sequences share batched passes. */
+    public boolean batching() {
+        return scheduler != null;
+    }
+
+    /** Why this service can no longer generate (its batch scheduler stopped on an error), if so. */
+    public Optional<Throwable> engineFailure() {
+        return scheduler == null ? Optional.empty() : scheduler.failure();
+    }
+
     /** Renders a conversation with the model's chat template, ending with the assistant's turn. */
     public int[] chatPrompt(List<ChatTurn> turns) {
+        return chatPrompt(turns, null, ToolCallFormat.HERMES);
+    }
+
+    /** As {@link #chatPrompt(List)}, offering the model {@code tools} (null: none) that it calls in {@code format}. */
+    public int[] chatPrompt(List<ChatTurn> turns, List<Map<String, Object>> tools, ToolCallFormat format) {
         try {
-            return inVocabulary(model.chatPrompts().encode(turns, model.config().contextLength()), "messages");
+            return inVocabulary(model.chatPrompts().encode(turns, tools, format, model.config().contextLength()),
+                    "messages");
         } catch (ChatTemplateException | PromptTooLongException e) {
             throw new InvalidRequestException(e.getMessage(), "messages");
         }
@@ -70,20 +112,30 @@ public class GenerationService {
 
     /** Tokenizes a plain prompt, with the special tokens (a BOS, say) the tokenizer adds. */
     public int[] textPrompt(String text) {
+        return textPrompt(text, true);
+    }
+
+    /** Tokenizes a plain prompt, with or without the special tokens the tokenizer adds. */
+    public int[] textPrompt(String text, boolean addSpecialTokens) {
         long minTokens = model.tokenizer().minTokens(text);
         if (minTokens > model.config().contextLength()) {
             throw new InvalidRequestException(new PromptTooLongException(minTokens, model.config().contextLength())
                     .getMessage(), "prompt");
         }
-        return inVocabulary(model.tokenizer().encode(text, true), "prompt");
+        return inVocabulary(model.tokenizer().encode(text, addSpecialTokens), "prompt");
     }
 
     /** Token ids sent by the client. */
     public int[] tokenPrompt(List<Integer> ids) {
+        return tokenIds(ids, "prompt");
+    }
+
+    /** Token ids sent by the client in the request field {@code param}. */
+    public int[] tokenIds(List<Integer> ids, String param) {
         if (ids.contains(null)) {
-            throw new InvalidRequestException("Token ids must be integers", "prompt");
+            throw new InvalidRequestException("Token ids must be integers", param);
         }
-        return inVocabulary(ids.stream().mapToInt(Integer::intValue).toArray(), "prompt");
+        return inVocabulary(ids.stream().mapToInt(Integer::intValue).toArray(), param);
     }
 
     /** Every id must index the model's embeddings; a tokenizer that does not match its model fails here too. */
@@ -138,15 +190,18 @@ public class GenerationService {
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenSink sink) {
         long received = System.nanoTime();
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        SamplingParams sampling = request.sampling();
+        SequenceTrace trace = tracing.start(request.operation().semanticName(), request.promptIds().length,
+                request.maxTokens(), sampling.temperature(), sampling.topP(), sampling.topK());
         try {
-            pool.execute(() -> {
+            pool.execute(trace.around(result, () -> {
                 if (result.isCancelled()) {
                     metrics.cancelled("queued");
                     return;
                 }
                 running.incrementAndGet();
                 try {
-                    result.complete(generate(request, sink, received, result::isCancelled));
+                    result.complete(generate(request, sink, received, result::isCancelled, trace));
                 } catch (GenerationCancelledException e) {
                     metrics.cancelled("generating");
                 } catch (Throwable e) {
@@ -154,8 +209,9 @@ public class GenerationService {
                 } finally {
                     running.decrementAndGet();
                 }
-            });
+            }));
         } catch (RejectedExecutionException e) {
+            trace.rejected(e);
             metrics.rejected();
             throw new ServiceOverloadedException("The server is at capacity: " + properties.maxConcurrent()
                     + " sequences are generating and " + properties.maxQueued() + " are waiting. Retry shortly.");
@@ -164,12 +220,16 @@ public class GenerationService {
     }
 
     private GenerationResult generate(GenerationRequest request, TokenSink sink, long received,
-                                      BooleanSupplier cancelled) throws Exception {
+                                      BooleanSupplier cancelled, SequenceTrace trace) throws Exception {
         Generation generation = new Generation(request, model.tokenizer(), model.config().eosTokenIds(),
-                model.config().contextLength(), metrics);
-        try (PromptCache.Lookup lookup = lookup(request.promptIds(), request.cacheSalt());
-             PrefixedDecoder decoder = decoderAfter(lookup)) {
-            return generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received, cancelled);
+                model.config().contextLength(), metrics, trace);
+        try (PromptCache.Lookup lookup = trace.in("kvshare.prompt_cache.lookup",
+                () -> lookup(request.promptIds(), request.cacheSalt()));
+             PrefixedDecoder decoder = trace.in("kvshare.prompt_cache.restore", () -> decoderAfter(lookup, trace))) {
+            GenerationResult result = generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received,
+                    cancelled);
+            trace.finished(result.completionTokens(), result.finishReason().openAiName());
+            return result;
         }
     }
 
@@ -179,7 +239,8 @@ public class GenerationService {
      * @return the prompt tokens that were already cached
      */
     public int prefill(int[] prompt, String salt) {
-        try (PromptCache.Lookup lookup = lookup(prompt, salt); PrefixedDecoder decoder = decoderAfter(lookup)) {
+        try (PromptCache.Lookup lookup = lookup(prompt, salt);
+             PrefixedDecoder decoder = decoderAfter(lookup, null)) {
             decoder.decoder().start(prompt);
             return decoder.cachedTokens();
         }
@@ -194,16 +255,21 @@ public class GenerationService {
     }
 
     /** A decoder starting from a restored prefix, and how many prompt tokens that prefix covers. */
-    private record PrefixedDecoder(CachedDecoder decoder, int cachedTokens) implements AutoCloseable {
+    private record PrefixedDecoder(SequenceDecoder decoder, int cachedTokens) implements AutoCloseable {
         @Override
         public void close() {
             decoder.close();
         }
     }
 
-    private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup) {
-        KvCache past = restore(lookup);
-        return new PrefixedDecoder(new CachedDecoder(model.decoder(), past, storeInto(lookup)), past.length());
+    /** @param trace the request's trace, or null (warm-up) */
+    private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup, SequenceTrace trace) {
+        KvCache past = restore(lookup, trace);
+        int cached = past.length();
+        CachedDecoder.PrefillListener store = storeInto(lookup, trace);
+        SequenceDecoder decoder = scheduler != null ? scheduler.sequence(past, store)
+                : new CachedDecoder(model.decoder(), past, store);
+        return new PrefixedDecoder(decoder, cached);
     }
 
     /** The cached prefix of the prompt; null without a prompt cache, or when looking failed. */
@@ -220,13 +286,16 @@ public class GenerationService {
         }
     }
 
-    private KvCache restore(PromptCache.Lookup lookup) {
+    private KvCache restore(PromptCache.Lookup lookup, SequenceTrace trace) {
         if (lookup == null) {
             return model.decoder().emptyCache();
         }
         try {
             KvCache restored = lookup.restore().orElse(model.decoder().emptyCache());
             metrics.promptRestored(lookup.localTokens(), lookup.redisTokens());
+            if (trace != null) {
+                trace.restored(lookup.localTokens(), lookup.redisTokens());
+            }
             return restored;
         } catch (RuntimeException e) {
             log.warn("Could not restore cached KV; computing the whole prompt", e);
@@ -234,11 +303,12 @@ public class GenerationService {
         }
     }
 
-    private CachedDecoder.PrefillListener storeInto(PromptCache.Lookup lookup) {
+    /** @param trace the request's trace, or null (warm-up): the store is traced under it, whichever thread calls */
+    private CachedDecoder.PrefillListener storeInto(PromptCache.Lookup lookup, SequenceTrace trace) {
         if (lookup == null) {
             return CachedDecoder.PrefillListener.NONE;
         }
-        return (cache, computedTokens, nanos) -> {
+        CachedDecoder.PrefillListener store = (cache, computedTokens, nanos) -> {
             try {
                 promptCache.get().prefilled(computedTokens, nanos);
                 lookup.store(cache);
@@ -246,6 +316,8 @@ public class GenerationService {
                 log.warn("Could not store the prompt's KV in the prompt cache", e);
             }
         };
+        return trace == null ? store
+                : (cache, computedTokens, nanos) -> trace.inSequence(() -> store.prefilled(cache, computedTokens, nanos));
     }
 
     public int retryAfterSeconds() {
@@ -261,6 +333,9 @@ public class GenerationService {
         pool.shutdown();
         if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
             log.warn("Sequences still running 30 s into shutdown; the model is closed under them");
+        }
+        if (scheduler != null) {
+            scheduler.close(5_000);
         }
     }
 }

@@ -51,6 +51,27 @@ public class PromptCacheWarmup implements ApplicationRunner {
 
     /** Prefills one prompt: a system prompt as the model's chat template renders it, or raw text. */
     public Result warm(PromptCacheProperties.Warmup prompt) {
+        Prefix prefix = prefix(prompt);
+        int[] ids = prefix.ids();
+        // A lookup never covers a prompt's last token; real requests go on after the prefix, so one
+        // placeholder token after it lets every full block of the prefix be stored (earlier KV never
+        // depends on later tokens).
+        int[] prefixAndOneMore = Arrays.copyOf(ids, ids.length + 1);
+        int cached = generation.prefill(prefixAndOneMore, prefix.salt());
+        return new Result(ids.length, cached);
+    }
+
+    /** Where the blocks of a prompt's prefix are now, changing nothing (the admin endpoint). */
+    public PromptCache.Residency residency(PromptCacheProperties.Warmup prompt) {
+        Prefix prefix = prefix(prompt);
+        return promptCache.getObject().residency(prefix.ids(), prefix.salt());
+    }
+
+    /** The tokens every request with this system prompt (or text) starts with, and their cache salt. */
+    private record Prefix(int[] ids, String salt) {
+    }
+
+    private Prefix prefix(PromptCacheProperties.Warmup prompt) {
         int[] ids;
         if (prompt.system() != null && !prompt.system().isBlank()) {
             ids = generation.systemPromptPrefix(prompt.system());
@@ -59,12 +80,7 @@ public class PromptCacheWarmup implements ApplicationRunner {
         } else {
             throw new InvalidRequestException("A warm-up prompt needs a system prompt or a text", "system");
         }
-        // A lookup never covers a prompt's last token; real requests go on after the prefix, so one
-        // placeholder token after it lets every full block of the prefix be stored (earlier KV never
-        // depends on later tokens).
-        int[] prefixAndOneMore = Arrays.copyOf(ids, ids.length + 1);
         String tenant = prompt.tenant() == null ? CacheNamespace.ANONYMOUS : prompt.tenant();
-        int cached = generation.prefill(prefixAndOneMore, CacheNamespace.salt(tenant, prompt.cacheSalt()));
-        return new Result(ids.length, cached);
+        return new Prefix(ids, CacheNamespace.salt(tenant, prompt.cacheSalt()));
     }
 }

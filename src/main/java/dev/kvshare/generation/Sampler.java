@@ -5,20 +5,29 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import dev.kvshare.constrain.TokenConstraint;
+
 /**
  * Chooses each next token: penalties, then greedy argmax or temperature / top-k / top-p sampling.
  * One sampler per sequence: it remembers the tokens it chose, for the penalties, and its random
- * stream, seeded when the request gives a seed so the same request gives the same text.
+ * stream, seeded when the request gives a seed so the same request gives the same text. A
+ * {@link TokenConstraint} (structured output) masks the tokens it rules out before any selection.
  */
 public final class Sampler {
 
     private final SamplingParams params;
+    private final TokenConstraint constraint;
     private final SplittableRandom random;
     private final Map<Integer, Integer> counts = new HashMap<>();
     private int[] allIds;
 
     public Sampler(SamplingParams params) {
+        this(params, TokenConstraint.NONE);
+    }
+
+    public Sampler(SamplingParams params, TokenConstraint constraint) {
         this.params = params;
+        this.constraint = constraint;
         this.random = params.seed().isPresent() ? new SplittableRandom(params.seed().getAsLong())
                 : new SplittableRandom();
     }
@@ -28,9 +37,20 @@ public final class Sampler {
         if (params.penalized()) {
             applyPenalties(logits);
         }
+        constraint.mask(logits);
         int token = params.greedy() ? argmax(logits) : sample(logits);
+        if (!constraint.allows(token)) {
+            // Sampling can land on a masked token only through rounding in the last draw step.
+            token = argmax(logits);
+        }
+        constraint.accept(token);
         counts.merge(token, 1, Integer::sum);
         return token;
+    }
+
+    /** Whether the constraint's value is complete: the sequence ends as at an end-of-sequence token. */
+    public boolean constraintComplete() {
+        return constraint.complete();
     }
 
     /** The most likely token; the lowest id wins a tie. */

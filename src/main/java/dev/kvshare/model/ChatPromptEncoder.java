@@ -1,7 +1,9 @@
 package dev.kvshare.model;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -13,7 +15,8 @@ import java.util.regex.Pattern;
  * <p>How: every added-token occurrence in a request value is swapped for a placeholder before rendering, the
  * rendered text is encoded piece by piece around the placeholders, and each placeholder's original text is
  * encoded literally ({@link Tokenizer#encodeLiteral}). A conversation without such text — nearly all — is
- * rendered and encoded in one piece, exactly as before.
+ * rendered and encoded in one piece, exactly as before. Tools and tool calls are request values too: every
+ * string inside them (names, descriptions, schemas, arguments) is guarded the same way.
  */
 public final class ChatPromptEncoder {
 
@@ -49,11 +52,26 @@ public final class ChatPromptEncoder {
      * @throws PromptTooLongException if the prompt cannot fit {@code contextLength}
      */
     public int[] encode(List<ChatTurn> turns, int contextLength) {
+        return encode(turns, null, ToolCallFormat.HERMES, contextLength);
+    }
+
+    /**
+     * As {@link #encode(List, int)}, with {@code tools} (or null) offered to the model. A template that renders
+     * no tools gets them, and the assistant's calls, written into the messages in {@code format}.
+     */
+    public int[] encode(List<ChatTurn> turns, List<Map<String, Object>> tools, ToolCallFormat format,
+                        int contextLength) {
+        boolean toolUse = (tools != null && !tools.isEmpty()) || turns.stream().anyMatch(t -> t.toolCalls() != null);
+        List<ChatTurn> conversation = toolUse && !template.rendersTools() ? ToolPrompt.inline(turns, tools, format)
+                : turns;
+        List<Map<String, Object>> offered = template.rendersTools() ? tools : null;
         List<String> literals = new ArrayList<>();
-        List<ChatTurn> guarded = allowSpecialTokensInContent ? turns : turns.stream()
-                .map(turn -> new ChatTurn(guard(turn.role(), literals), guard(turn.content(), literals)))
+        List<ChatTurn> guarded = allowSpecialTokensInContent ? conversation : conversation.stream()
+                .map(turn -> new ChatTurn(guard(turn.role(), literals), guard(turn.content(), literals),
+                        guardAll(turn.toolCalls(), literals), guard(turn.toolCallId(), literals)))
                 .toList();
-        String rendered = template.render(guarded, true);
+        String rendered = template.render(guarded, true, allowSpecialTokensInContent ? offered
+                : guardAll(offered, literals));
         long minTokens = tokenizer.minTokens(rendered);
         if (minTokens > contextLength) {
             throw new PromptTooLongException(minTokens, contextLength);
@@ -62,6 +80,23 @@ public final class ChatPromptEncoder {
             return tokenizer.encode(rendered, false);
         }
         return encodeAround(rendered, literals);
+    }
+
+    /** Structured request data (tools, tool calls) with every string in it, keys included, guarded. */
+    @SuppressWarnings("unchecked")
+    private <T> T guardAll(T value, List<String> literals) {
+        if (value instanceof String text) {
+            return (T) guard(text, literals);
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<Object, Object> guarded = new LinkedHashMap<>();
+            map.forEach((key, item) -> guarded.put(guardAll(key, literals), guardAll(item, literals)));
+            return (T) guarded;
+        }
+        if (value instanceof List<?> list) {
+            return (T) list.stream().map(item -> guardAll(item, literals)).toList();
+        }
+        return value;
     }
 
     /** {@code value} with each added token (or placeholder mark) in it replaced by a numbered placeholder. */

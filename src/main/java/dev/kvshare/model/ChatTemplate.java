@@ -31,8 +31,9 @@ import jinjava.javax.el.ELException;
  *
  * <p>The template sees {@code messages} (maps with {@code role} and {@code content}),
  * {@code add_generation_prompt}, {@code bos_token}, {@code eos_token} ({@code ""} when the model has none),
- * {@code tools} (none) and {@code raise_exception(msg)}, which fails rendering with a
- * {@link ChatTemplateException}.
+ * {@code tools} (the request's function tools, or none) and {@code raise_exception(msg)}, which fails
+ * rendering with a {@link ChatTemplateException}. Messages carry {@code tool_calls} and {@code tool_call_id}
+ * where they have them.
  *
  * <p>A model without a chat template gets {@link #CHATML}, the ChatML format that Hugging Face used as its
  * default template ({@link #isFallback()} tells).
@@ -87,6 +88,16 @@ public final class ChatTemplate {
         return fallback;
     }
 
+    /** The template's Jinja source. */
+    public String source() {
+        return template;
+    }
+
+    /** Whether the template renders the {@code tools} it is given (Hugging Face tool-use templates do). */
+    public boolean rendersTools() {
+        return template.contains("tools");
+    }
+
     /**
      * Renders {@code turns} into the prompt text.
      *
@@ -95,11 +106,25 @@ public final class ChatTemplate {
      * @throws IllegalStateException if the template fails otherwise (an unknown function, a type error, ...)
      */
     public String render(List<ChatTurn> turns, boolean addGenerationPrompt) {
+        return render(turns, addGenerationPrompt, null);
+    }
+
+    /**
+     * As {@link #render(List, boolean)}, with {@code tools} ({@code {"type": "function", "function": {...}}}
+     * each, or null) for the template to describe.
+     */
+    public String render(List<ChatTurn> turns, boolean addGenerationPrompt, List<Map<String, Object>> tools) {
         List<Map<String, Object>> messages = new ArrayList<>(turns.size());
         for (ChatTurn turn : turns) {
             Map<String, Object> message = new HashMap<>(); // content may be null, which Map.of rejects
             message.put("role", turn.role());
             message.put("content", turn.content());
+            if (turn.toolCalls() != null) {
+                message.put("tool_calls", turn.toolCalls());
+            }
+            if (turn.toolCallId() != null) {
+                message.put("tool_call_id", turn.toolCallId());
+            }
             messages.add(message);
         }
         Map<String, Object> bindings = new HashMap<>();
@@ -107,7 +132,7 @@ public final class ChatTemplate {
         bindings.put("add_generation_prompt", addGenerationPrompt);
         bindings.put("bos_token", bosToken);
         bindings.put("eos_token", eosToken);
-        bindings.put("tools", null);
+        bindings.put("tools", tools);
 
         RenderResult result = RenderBudget.within(budget, () -> jinjava.renderForResult(template, bindings));
         for (TemplateError error : result.getErrors()) {

@@ -35,6 +35,8 @@ public final class DecoderModel implements AutoCloseable {
     private final List<OnnxTensor> emptyTensors;
     private final KvCache empty;
     private final boolean continuesWithManyTokens;
+    private final KvPacker packer;
+    private final boolean batchesRowsOfDifferentLengths;
     private final LongAdder sessionRunNanos = new LongAdder();
 
     DecoderModel(OrtEnvironment env, OrtSession session, DecoderIo io, int prefillChunk) throws OrtException {
@@ -46,6 +48,8 @@ public final class DecoderModel implements AutoCloseable {
         this.emptyTensors = zeroLengthPast(env, io.kv());
         this.empty = new KvCache(emptyTensors, 0, null);
         this.continuesWithManyTokens = probeManyTokensAfterPast();
+        this.packer = new KvPacker(env, io.kv());
+        this.batchesRowsOfDifferentLengths = probeRowsOfDifferentLengths();
     }
 
     public DecoderIo io() {
@@ -67,8 +71,13 @@ public final class DecoderModel implements AutoCloseable {
 
     /** A logits buffer for {@link #step}; one per sequence, reused across its steps. */
     public Logits newLogits() {
+        return newLogits(1);
+    }
+
+    /** A logits buffer for {@link #stepBatch} passes of {@code rows} rows. */
+    public Logits newLogits(int rows) {
         try {
-            return new Logits(env, io.logitsType(), io.vocabSize());
+            return new Logits(env, io.logitsType(), io.vocabSize(), rows);
         } catch (OrtException e) {
             throw new InferenceException("Could not allocate logits", e);
         }
@@ -81,6 +90,16 @@ public final class DecoderModel implements AutoCloseable {
      */
     public boolean continuesWithManyTokens() {
         return continuesWithManyTokens;
+    }
+
+    /**
+     * Whether one pass over a left-padded batch gives each row the logits it gets alone (within
+     * {@link #BATCH_PROBE_TOLERANCE}). An export whose attention does not honour padding in the mask (one
+     * that derives positions or the causal mask from the past's width alone, say) fails this, and then each
+     * sequence runs its own passes. The bundled model and both reference exports pass.
+     */
+    public boolean batchesRowsOfDifferentLengths() {
+        return batchesRowsOfDifferentLengths;
     }
 
     /**
@@ -114,13 +133,41 @@ public final class DecoderModel implements AutoCloseable {
         return forward(new int[] {tokenId}, past, logits);
     }
 
+    /**
+     * One batched decode pass: row {@code r} of {@code past} advances by {@code tokens[r]}, and its logits go to
+     * row {@code r} of {@code logits}. The caller still owns {@code past} and owns the returned batch, which is
+     * one column wider. This is the one pass whose inputs and outputs a GPU would keep bound on the device.
+     */
+    public BatchedKv stepBatch(int[] tokens, BatchedKv past, Logits logits) {
+        if (tokens.length != past.rows() || logits.rows() != past.rows()) {
+            throw new IllegalArgumentException(tokens.length + " tokens and " + logits.rows()
+                    + " logits rows for a batch of " + past.rows());
+        }
+        int[] lengths = past.lengths();
+        KvCache next = forward(tokens, lengths, past.cache(), logits);
+        for (int r = 0; r < lengths.length; r++) {
+            lengths[r]++;
+        }
+        return new BatchedKv(next, lengths);
+    }
+
+    /** Copies sequences' KV into one new batch, in order; the caller owns it and still owns the sources. */
+    public BatchedKv pack(List<KvRow> rows) {
+        return packer.pack(rows);
+    }
+
     private KvCache forward(int[] ids, KvCache past, Logits logits) {
-        try (KvCache.Lease lease = past.lease(); StepInputs inputs = new StepInputs(env, io, ids, past)) {
+        return forward(ids, new int[] {past.length()}, past, logits);
+    }
+
+    private KvCache forward(int[] ids, int[] pastLengths, KvCache past, Logits logits) {
+        try (KvCache.Lease lease = past.lease();
+             StepInputs inputs = new StepInputs(env, io, ids, pastLengths, past)) {
             Map<String, OnnxValue> pinned = logits == null ? Map.of() : Map.of(DecoderIo.LOGITS, logits.tensor());
             long start = System.nanoTime();
             OrtSession.Result result = session.run(inputs.asMap(), presentOutputs, pinned);
             sessionRunNanos.add(System.nanoTime() - start);
-            return presentsOf(result, past.length() + ids.length);
+            return presentsOf(result, past.length() + ids.length / pastLengths.length);
         } catch (OrtException e) {
             throw new InferenceException("ONNX Runtime failed to run the decoder: " + e.getMessage(), e);
         }
@@ -142,6 +189,45 @@ public final class DecoderModel implements AutoCloseable {
                     + "runs one token per pass", e.getMessage());
             return false;
         }
+    }
+
+    /** Two rows of different lengths, batched, against each alone. */
+    private boolean probeRowsOfDifferentLengths() {
+        try (Logits alone = newLogits(); Logits batched = newLogits(2);
+             KvCache shorter = extend(new int[] {1}, empty); KvCache longer = extend(new int[] {2, 3, 4}, empty);
+             BatchedKv batch = pack(List.of(KvRow.of(shorter), KvRow.of(longer)));
+             BatchedKv next = stepBatch(new int[] {5, 5}, batch, batched)) {
+            float[] row = new float[io.vocabSize()];
+            double worst = 0;
+            KvCache[] caches = {shorter, longer};
+            for (int r = 0; r < 2; r++) {
+                step(5, caches[r], alone).close();
+                float[] expected = alone.values();
+                batched.copyRow(r, row);
+                worst = Math.max(worst, maxAbsDifference(expected, row));
+            }
+            if (worst <= BATCH_PROBE_TOLERANCE) {
+                return true;
+            }
+            log.info("This export does not batch sequences of different lengths (max |Δlogit| {} against each "
+                    + "alone); sequences run one per pass", worst);
+            return false;
+        } catch (InferenceException e) {
+            log.info("This export does not batch sequences of different lengths ({}); sequences run one per pass",
+                    e.getMessage());
+            return false;
+        }
+    }
+
+    /** See {@link #batchesRowsOfDifferentLengths()}; fp32 kernels differ in the last bits between batch shapes. */
+    static final double BATCH_PROBE_TOLERANCE = 1e-4;
+
+    private static double maxAbsDifference(float[] a, float[] b) {
+        double worst = 0;
+        for (int i = 0; i < a.length; i++) {
+            worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        }
+        return worst;
     }
 
     private static List<OnnxTensor> zeroLengthPast(OrtEnvironment env, KvSpec kv) throws OrtException {

@@ -20,13 +20,12 @@ public final class KvBlocks {
 
     private final OrtEnvironment env;
     private final KvSpec spec;
-    /** Key/value parts each tensor holds: 1 when split, 2 when stacked. */
     private final int partsPerTensor;
 
     public KvBlocks(OrtEnvironment env, KvSpec spec) {
         this.env = env;
         this.spec = spec;
-        this.partsPerTensor = spec.layout() == KvLayout.SPLIT ? 1 : 2;
+        this.partsPerTensor = spec.partsPerTensor();
     }
 
     /** Bytes of one block's payload. */

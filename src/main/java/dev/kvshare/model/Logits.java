@@ -11,20 +11,23 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.platform.Fp16Conversions;
 
 /**
- * A reusable buffer for the logits of one position. ONNX Runtime writes straight into it (a pinned
- * output), so a decode step copies only {@code vocab} values and allocates nothing.
+ * A reusable buffer for the logits of one position per row: one row for a sequence's own pass, one per
+ * sequence for a batched pass. ONNX Runtime writes straight into it (a pinned output), so a decode step
+ * copies only {@code vocab} values per row and allocates nothing.
  */
 public final class Logits implements AutoCloseable {
 
     private final OnnxJavaType type;
     private final ByteBuffer buffer;
     private final OnnxTensor tensor;
+    private final int rows;
     private final float[] values;
 
-    Logits(OrtEnvironment env, OnnxJavaType type, int vocabSize) throws OrtException {
+    Logits(OrtEnvironment env, OnnxJavaType type, int vocabSize, int rows) throws OrtException {
         this.type = type;
-        this.buffer = ByteBuffer.allocateDirect(vocabSize * type.size).order(ByteOrder.nativeOrder());
-        this.tensor = OnnxTensor.createTensor(env, buffer, new long[] {1, 1, vocabSize}, type);
+        this.rows = rows;
+        this.buffer = ByteBuffer.allocateDirect(rows * vocabSize * type.size).order(ByteOrder.nativeOrder());
+        this.tensor = OnnxTensor.createTensor(env, buffer, new long[] {rows, 1, vocabSize}, type);
         this.values = new float[vocabSize];
         LiveTensors.opened(1);
     }
@@ -33,25 +36,36 @@ public final class Logits implements AutoCloseable {
         return tensor;
     }
 
-    /** The logits of the last step, as floats; the array is reused by the next step. */
+    /** The logits of the last step (its first row), as floats; the array is reused by the next step. */
     public float[] values() {
+        return copyRow(0, values);
+    }
+
+    /** Copies the logits of {@code row} into {@code into} (a {@code vocabSize} array) and returns it. */
+    public float[] copyRow(int row, float[] into) {
+        int from = row * values.length;
         switch (type) {
-            case FLOAT -> buffer.asFloatBuffer().get(0, values);
+            case FLOAT -> buffer.asFloatBuffer().get(from, into);
             case FLOAT16, BFLOAT16 -> {
                 ShortBuffer halves = buffer.asShortBuffer();
                 boolean fp16 = type == OnnxJavaType.FLOAT16;
-                for (int i = 0; i < values.length; i++) {
-                    short bits = halves.get(i);
-                    values[i] = fp16 ? Fp16Conversions.fp16ToFloat(bits) : Fp16Conversions.bf16ToFloat(bits);
+                for (int i = 0; i < into.length; i++) {
+                    short bits = halves.get(from + i);
+                    into[i] = fp16 ? Fp16Conversions.fp16ToFloat(bits) : Fp16Conversions.bf16ToFloat(bits);
                 }
             }
             default -> throw new IllegalStateException("Unsupported logits type " + type);
         }
-        return values;
+        return into;
     }
 
     public int vocabSize() {
         return values.length;
+    }
+
+    /** Rows this buffer holds: the batch size of the passes it serves. */
+    public int rows() {
+        return rows;
     }
 
     @Override

@@ -16,27 +16,43 @@ import ai.onnxruntime.OrtException;
 /**
  * The inputs of one forward pass: the new token ids with their attention mask and positions (built here,
  * in direct buffers, and closed with this object) plus the past KV tensors (borrowed, not closed).
+ *
+ * <p>A pass runs one or more rows. Each row's past is left-padded to the past's width: row {@code r} holds
+ * its {@code pastLengths[r]} tokens in the last columns, so the new tokens of every row land in the same
+ * columns. The attention mask hides the padding and the position ids count only a row's own tokens, which
+ * is what lets sequences of different lengths share one past tensor.
  */
 final class StepInputs implements AutoCloseable {
 
     private final Map<String, OnnxTensorLike> inputs = new HashMap<>();
     private final List<OnnxTensor> owned = new ArrayList<>();
 
+    /** One sequence: {@code ids} after all of {@code past}. */
     StepInputs(OrtEnvironment env, DecoderIo io, int[] ids, KvCache past) throws OrtException {
+        this(env, io, ids, new int[] {past.length()}, past);
+    }
+
+    /**
+     * @param ids         the new tokens, row after row, the same number per row
+     * @param pastLengths each row's own tokens in {@code past}, whose width is {@code past.length()}
+     */
+    StepInputs(OrtEnvironment env, DecoderIo io, int[] ids, int[] pastLengths, KvCache past) throws OrtException {
         try {
-            int pastLength = past.length();
-            put(DecoderIo.INPUT_IDS, sequence(env, io.idType(), ids.length, i -> ids[i]));
+            int rows = pastLengths.length;
+            int width = past.length();
+            int perRow = ids.length / rows;
+            put(DecoderIo.INPUT_IDS, matrix(env, io.idType(), rows, perRow, (r, i) -> ids[r * perRow + i]));
             if (io.attentionMaskType().isPresent()) {
-                put(DecoderIo.ATTENTION_MASK,
-                        sequence(env, io.attentionMaskType().get(), pastLength + ids.length, i -> 1));
+                put(DecoderIo.ATTENTION_MASK, matrix(env, io.attentionMaskType().get(), rows, width + perRow,
+                        (r, i) -> i >= width - pastLengths[r] ? 1 : 0));
             }
             if (io.positionIdsType().isPresent()) {
                 put(DecoderIo.POSITION_IDS,
-                        sequence(env, io.positionIdsType().get(), ids.length, i -> pastLength + i));
+                        matrix(env, io.positionIdsType().get(), rows, perRow, (r, i) -> pastLengths[r] + i));
             }
             if (io.useCacheBranch()) {
                 // Merged optimum decoders switch to their with-past branch once there is a past.
-                put(DecoderIo.USE_CACHE_BRANCH, OnnxTensor.createTensor(env, new boolean[] {pastLength > 0}));
+                put(DecoderIo.USE_CACHE_BRANCH, OnnxTensor.createTensor(env, new boolean[] {width > 0}));
             }
             if (io.numLogitsToKeep()) {
                 put(DecoderIo.NUM_LOGITS_TO_KEEP, OnnxTensor.createTensor(env, 1L));
@@ -61,26 +77,28 @@ final class StepInputs implements AutoCloseable {
         inputs.put(name, tensor);
     }
 
-    /** A {@code [1, length]} int32 or int64 tensor whose element i is {@code values.at(i)}. */
-    private static OnnxTensor sequence(OrtEnvironment env, OnnxJavaType type, int length, IntIndexed values)
-            throws OrtException {
-        ByteBuffer buffer = ByteBuffer.allocateDirect(length * type.size).order(ByteOrder.nativeOrder());
-        for (int i = 0; i < length; i++) {
-            if (type == OnnxJavaType.INT64) {
-                buffer.putLong(values.at(i));
-            } else if (type == OnnxJavaType.INT32) {
-                buffer.putInt(values.at(i));
-            } else {
-                throw new UnsupportedModelException("Integer inputs must be int32 or int64, not " + type);
+    /** A {@code [rows, length]} int32 or int64 tensor whose element (r, i) is {@code values.at(r, i)}. */
+    private static OnnxTensor matrix(OrtEnvironment env, OnnxJavaType type, int rows, int length,
+                                     IntIndexed values) throws OrtException {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(rows * length * type.size).order(ByteOrder.nativeOrder());
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < length; i++) {
+                if (type == OnnxJavaType.INT64) {
+                    buffer.putLong(values.at(r, i));
+                } else if (type == OnnxJavaType.INT32) {
+                    buffer.putInt(values.at(r, i));
+                } else {
+                    throw new UnsupportedModelException("Integer inputs must be int32 or int64, not " + type);
+                }
             }
         }
         buffer.rewind();
-        return OnnxTensor.createTensor(env, buffer, new long[] {1, length}, type);
+        return OnnxTensor.createTensor(env, buffer, new long[] {rows, length}, type);
     }
 
     @FunctionalInterface
     private interface IntIndexed {
-        int at(int index);
+        int at(int row, int index);
     }
 
     @Override

@@ -28,9 +28,14 @@ public final class CacheNamespace {
 
     /** The salt of a request, from its {@code Authorization} header (may be null) and {@code cache_salt}. */
     public String saltFor(String authorization, String cacheSalt) {
+        return salt(tenantFor(authorization), cacheSalt);
+    }
+
+    /** The tenant of a request's {@code Authorization} header (may be null). */
+    public String tenantFor(String authorization) {
         String apiKey = authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
                 ? authorization.substring(BEARER.length()).trim() : null;
-        return salt(tenantOf(apiKey), cacheSalt);
+        return tenantOf(apiKey);
     }
 
     /** The salt the prefix hashes are seeded with: tenant and cache_salt, unambiguously joined. */

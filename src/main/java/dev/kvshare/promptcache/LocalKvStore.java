@@ -38,6 +38,11 @@ public final class LocalKvStore {
         return Optional.ofNullable(cache.getIfPresent(hash));
     }
 
+    /** Whether the block is held, without counting a hit or a miss or refreshing its recency. */
+    public boolean contains(BlockHash hash) {
+        return cache.policy().getIfPresentQuietly(hash) != null;
+    }
+
     public void put(KvBlock block) {
         cache.put(block.hash(), block);
     }

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeoutException;
 
 import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.KvCache;
+import dev.kvshare.observability.Spans;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,12 +35,13 @@ public final class PromptCache {
     private final FetchOrCompute fetchOrCompute;
     private final PromptCacheMetrics metrics;
     private final Executor background;
+    private final Spans spans;
     private final long singleFlightWaitMillis;
     private final ConcurrentHashMap<BlockHash, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
     public PromptCache(PrefixHasher hasher, LocalKvStore local, Optional<RedisTier> redis, KvBlocks kvBlocks,
                        FetchOrCompute fetchOrCompute, PromptCacheMetrics metrics, Executor background,
-                       java.time.Duration singleFlightWait) {
+                       Spans spans, java.time.Duration singleFlightWait) {
         this.hasher = hasher;
         this.local = local;
         this.redis = redis;
@@ -47,6 +49,7 @@ public final class PromptCache {
         this.fetchOrCompute = fetchOrCompute;
         this.metrics = metrics;
         this.background = background;
+        this.spans = spans;
         this.singleFlightWaitMillis = singleFlightWait.toMillis();
     }
 
@@ -77,12 +80,50 @@ public final class PromptCache {
         fetchOrCompute.prefilled(computedTokens, nanos);
     }
 
+    /**
+     * Where the full blocks of {@code prefix} are held now, read without side effects: no recency, no hit
+     * statistics, nothing copied between tiers. For operators (the admin endpoint).
+     */
+    public Residency residency(int[] prefix, String salt) {
+        List<BlockHash> chain = hasher.chain(prefix, salt);
+        int localBlocks = 0;
+        while (localBlocks < chain.size() && local.contains(chain.get(localBlocks))) {
+            localBlocks++;
+        }
+        String redisState = redis.map(tier -> tier.circuitState().name()).orElse("DISABLED");
+        Integer redisBlocks = null;
+        if (redis.isPresent()) {
+            try {
+                redisBlocks = redis.get().leadingPresent(chain);
+            } catch (CircuitBreaker.CircuitOpenException e) {
+                // Not asked: the state already says OPEN.
+            } catch (RuntimeException e) {
+                redisState = "UNREACHABLE";
+            }
+        }
+        return new Residency(prefix.length, blockSize(), chain.size(), chain.size() * blockSize(), localBlocks,
+                redisBlocks, redisState);
+    }
+
+    /**
+     * Where a prefix's blocks are.
+     *
+     * @param blocks          its full blocks: the part that can be cached
+     * @param cacheableTokens the tokens of those blocks
+     * @param localBlocks     leading blocks held by this replica's local tier
+     * @param redisBlocks     leading blocks with an entry in Redis; null when Redis is off or did not answer
+     * @param redis           the Redis tier's circuit state, {@code DISABLED} or {@code UNREACHABLE}
+     */
+    public record Residency(int tokens, int blockSize, int blocks, int cacheableTokens, int localBlocks,
+                            Integer redisBlocks, String redis) {
+    }
+
     /** Finds the longest cached prefix of {@code prompt}; the caller must close the result. */
     public Lookup lookup(int[] prompt, String salt) {
         List<BlockHash> chain = hasher.chain(Arrays.copyOf(prompt, prompt.length - 1), salt);
         BlockHash seed = hasher.seed(salt);
         List<KvBlock> found = new ArrayList<>();
-        int localHits = findLocal(chain, found);
+        int localHits = spans.blocks("kvshare.prompt_cache.local", () -> findLocal(chain, found));
         Lookup lookup = new Lookup(prompt, chain, seed);
         if (found.size() < chain.size()) {
             // Claiming and checking are one atomic step, so two requests never both become the leader.
@@ -94,8 +135,11 @@ public final class PromptCache {
                 }
             }
         }
-        int redisHits = found.size() < chain.size() ? findRemote(prompt, chain, seed, found) : 0;
+        boolean redisAsked = found.size() < chain.size() && redis.isPresent();
+        int redisHits = redisAsked
+                ? spans.blocks("kvshare.prompt_cache.redis", () -> findRemote(prompt, chain, seed, found)) : 0;
         metrics.lookup("local", localHits > 0 ? "hit" : "miss");
+        metrics.looked(prompt.length, localHits * blockSize(), redisAsked, redisHits * blockSize());
         lookup.found(found, localHits, redisHits);
         return lookup;
     }
@@ -234,7 +278,8 @@ public final class PromptCache {
                 }
                 blocks.forEach(local::put);
                 metrics.stored("local", (long) count * kvBlocks.payloadBytes(blockSize()));
-                redis.ifPresent(tier -> background.execute(() -> tier.store(blocks)));
+                redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
+                        () -> tier.store(blocks))));
             } finally {
                 release();
             }

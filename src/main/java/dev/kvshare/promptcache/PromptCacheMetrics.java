@@ -15,6 +15,10 @@ public class PromptCacheMetrics {
 
     private final MeterRegistry registry;
     private final String model;
+    private final Counter vllmQueries;
+    private final Counter vllmHits;
+    private final Counter vllmExternalQueries;
+    private final Counter vllmExternalHits;
 
     public PromptCacheMetrics(MeterRegistry registry, String model) {
         this.registry = registry;
@@ -28,6 +32,44 @@ public class PromptCacheMetrics {
         }
         for (RejectReason reason : RejectReason.values()) {
             rejectCounter(reason);
+        }
+        for (String tier : List.of("local", "redis")) {
+            storedCounter(tier);
+        }
+        for (String operation : List.of("get", "set", "exists")) {
+            redisTimer(operation);
+        }
+        this.vllmQueries = vllmCounter("vllm:prefix_cache_queries", "Prefix cache queries, in terms of number of "
+                + "queried tokens");
+        this.vllmHits = vllmCounter("vllm:prefix_cache_hits", "Prefix cache hits, in terms of number of cached "
+                + "tokens (the local tier)");
+        this.vllmExternalQueries = vllmCounter("vllm:external_prefix_cache_queries", "External prefix cache "
+                + "queries, in terms of number of queried tokens (the Redis tier)");
+        this.vllmExternalHits = vllmCounter("vllm:external_prefix_cache_hits", "External prefix cache hits, in "
+                + "terms of number of cached tokens (the Redis tier)");
+    }
+
+    /**
+     * The prefix-cache token counters under vLLM's names and label ({@code model_name}), so that dashboards and
+     * routers that scrape vLLM read this service unchanged: the local tier is vLLM's prefix cache, Redis its
+     * external (KV connector) cache. Like vLLM, both count every prompt token of a lookup as queried.
+     */
+    private Counter vllmCounter(String name, String description) {
+        return Counter.builder(name).description(description).tag("model_name", model).register(registry);
+    }
+
+    /**
+     * One lookup in token counts.
+     *
+     * @param redisAsked whether the lookup was for Redis: it is on and the local tier lacked blocks (a lookup
+     *                   that fetch-or-compute kept from Redis counts as queried without hits)
+     */
+    public void looked(int promptTokens, int localTokens, boolean redisAsked, int redisTokens) {
+        vllmQueries.increment(promptTokens);
+        vllmHits.increment(localTokens);
+        if (redisAsked) {
+            vllmExternalQueries.increment(promptTokens);
+            vllmExternalHits.increment(redisTokens);
         }
     }
 
@@ -51,14 +93,21 @@ public class PromptCacheMetrics {
     }
 
     public void redisCall(String operation, Duration duration) {
-        Timer.builder("kvshare.prompt.cache.redis.latency").description("Redis round trips of the prompt cache")
-                .tags("model", model, "operation", operation).publishPercentileHistogram().register(registry)
-                .record(duration);
+        redisTimer(operation).record(duration);
+    }
+
+    private Timer redisTimer(String operation) {
+        return Timer.builder("kvshare.prompt.cache.redis.latency").description("Redis round trips of the prompt cache")
+                .tags("model", model, "operation", operation).publishPercentileHistogram().register(registry);
     }
 
     public void stored(String tier, long bytes) {
-        Counter.builder("kvshare.prompt.cache.stored.bytes").description("KV bytes written to a cache tier")
-                .baseUnit("bytes").tags("model", model, "tier", tier).register(registry).increment(bytes);
+        storedCounter(tier).increment(bytes);
+    }
+
+    private Counter storedCounter(String tier) {
+        return Counter.builder("kvshare.prompt.cache.stored.bytes").description("KV bytes written to a cache tier")
+                .baseUnit("bytes").tags("model", model, "tier", tier).register(registry);
     }
 
     public void gauge(String name, String description, Supplier<Number> value, String... tags) {

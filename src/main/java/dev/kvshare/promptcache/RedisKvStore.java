@@ -150,6 +150,22 @@ public final class RedisKvStore {
         });
     }
 
+    /**
+     * Which of {@code hashes} have an entry, in order: pipelined {@code EXISTS}, one round trip, no value read
+     * (nor checked: a present entry may still be refused by the codec when a lookup reads it).
+     */
+    public List<Boolean> exist(List<BlockHash> hashes) {
+        if (hashes.isEmpty()) {
+            return List.of();
+        }
+        return execute("EXISTS", connection -> {
+            RedisClusterAsyncCommands<byte[], byte[]> async = lettuce(connection);
+            List<CompletableFuture<Long>> replies = hashes.stream()
+                    .map(hash -> async.exists(key(hash)).toCompletableFuture()).toList();
+            return replies.stream().map(reply -> reply.join() > 0).toList();
+        });
+    }
+
     /** Drops one entry, e.g. a frame the codec rejected. */
     public void delete(BlockHash hash) {
         execute("DEL", connection -> connection.keyCommands().del(key(hash)));

@@ -102,6 +102,18 @@ public final class RedisTier {
         }
     }
 
+    /** How many leading {@code hashes} Redis holds (see {@link RedisKvStore#exist}); fails when Redis does. */
+    int leadingPresent(List<BlockHash> hashes) {
+        long start = System.nanoTime();
+        try {
+            List<Boolean> present = breaker.call(() -> store.exist(hashes));
+            int leading = present.indexOf(false);
+            return leading < 0 ? present.size() : leading;
+        } finally {
+            metrics.redisCall("exists", Duration.ofNanos(System.nanoTime() - start));
+        }
+    }
+
     public CircuitBreaker.State circuitState() {
         return breaker.state();
     }

@@ -139,7 +139,9 @@ class ChatHttpTest {
 
     @Test
     void healthGroupsAndMetricsAreExposed() {
-        assertThat(http().get("/actuator/health/liveness").json().path("status").asString()).isEqualTo("UP");
+        JsonNode liveness = http().get("/actuator/health/liveness").json();
+        assertThat(liveness.path("status").asString()).isEqualTo("UP");
+        assertThat(liveness.path("components").path("generation").path("status").asString()).isEqualTo("UP");
         JsonNode readiness = http().get("/actuator/health/readiness").json();
         assertThat(readiness.path("status").asString()).isEqualTo("UP");
         assertThat(readiness.path("components").path("model").path("details").path("executionProvider").asString())

@@ -14,16 +14,22 @@ import java.util.concurrent.TimeUnit;
 
 import dev.kvshare.testsupport.Instance;
 import dev.kvshare.testsupport.TestModels;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.availability.ReadinessState;
 
-/** On shutdown readiness goes down first, a running stream still finishes, and only then the instance stops. */
+/**
+ * On shutdown readiness goes down first, a running stream still finishes, and only then the instance stops:
+ * with one sequence per pass and with the batch scheduler alike.
+ */
 class GracefulShutdownTest {
 
-    @Test
-    void aRunningStreamFinishesAfterReadinessWentDown() throws Exception {
-        Instance instance = Instance.start(Map.of("kvshare.model.path", TestModels.shared(TestModels.LLAMA)));
+    @ParameterizedTest(name = "max-batch-size {0}")
+    @ValueSource(ints = {1, 4})
+    void aRunningStreamFinishesAfterReadinessWentDown(int maxBatchSize) throws Exception {
+        Instance instance = Instance.start(Map.of("kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                "kvshare.generation.max-batch-size", maxBatchSize));
         ApplicationAvailability availability = instance.bean(ApplicationAvailability.class);
         CountDownLatch firstChunk = new CountDownLatch(1);
         HttpRequest request = HttpRequest.newBuilder(URI.create(instance.http().baseUrl() + "/v1/completions"))

@@ -110,9 +110,11 @@ class HostileRequestHttpTest {
             ", \"top_logprobs\": 3                     | top_logprobs",
             ", \"n\": 2                                | n",
             ", \"logit_bias\": {\"50\": 10}            | logit_bias",
-            ", \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}] | tools",
+            ", \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f g\"}}] | tools[0].function.name",
+            ", \"tools\": {\"type\": \"function\"}    | tools",
             ", \"tool_choice\": \"required\"           | tool_choice",
-            ", \"response_format\": {\"type\": \"json_object\"} | response_format",
+            ", \"functions\": [{\"name\": \"f\"}]      | functions",
+            ", \"response_format\": {\"type\": \"xml\"} | response_format.type",
             ", \"stop\": [\"a\", \"b\", \"c\", \"d\", \"e\"] | stop"})
     void wrongTypesAndUnsupportedParametersAreRefusedByName(String fields, String param) {
         JsonNode error = error(http().post("/v1/chat/completions", chat(fields.replace("\\\"", "\""))), 400);

@@ -3,7 +3,6 @@ package dev.kvshare.bench;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 import ai.onnxruntime.OrtEnvironment;
 import org.junit.jupiter.api.Tag;
@@ -12,12 +11,14 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs every benchmark suite and writes docs/benchmarks.md. Started by {@code tools/bench/run.sh [--quick]},
  * which first makes the benchmark-shape models; directly: {@code ./mvnw -Pbench test
- * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true] [-Dbench.suites=kv,overhead,prompt-cache,codec,concurrency]}.
+ * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true]
+ * [-Dbench.suites=kv,overhead,prompt-cache,codec,concurrency,constrain]}.
  */
 @Tag("benchmark")
 class BenchmarkSuiteRunner {
 
     static final String COMMAND = "tools/bench/run.sh";
+    private static final String ALL_SUITES = "kv,overhead,prompt-cache,codec,concurrency,batch-pass,constrain";
 
     @Test
     void runAllSuites() throws Exception {
@@ -26,13 +27,17 @@ class BenchmarkSuiteRunner {
         BenchContext context = new BenchContext(quick, root.resolve("models/bench"),
                 root.resolve("target/benchmarks"), root.resolve("docs"));
         Report report = new Report(context);
-        List<String> selected = List.of(System.getProperty("bench.suites",
-                "kv,overhead,prompt-cache,codec,concurrency").split(","));
-        for (String name : selected) {
+        String suites = System.getProperty("bench.suites", ALL_SUITES);
+        for (String name : suites.split(",")) {
             suite(name.trim()).run(context, report);
         }
-        Files.writeString(context.docs().resolve("benchmarks.md"),
-                report.render(machine(), COMMAND + (quick ? " --quick" : "")));
+        // A run of some suites only must not replace the whole report: it goes beside the raw output.
+        Path target = suites.equals(ALL_SUITES) ? context.docs().resolve("benchmarks.md")
+                : context.output().resolve("benchmarks-" + suites.replace(',', '-') + ".md");
+        Files.createDirectories(target.getParent());
+        Files.writeString(target, report.render(machine(), suites.equals(ALL_SUITES)
+                ? COMMAND + (quick ? " --quick" : "")
+                : "tools/bench/run.sh" + (quick ? " --quick" : "") + " --suites " + suites));
     }
 
     private static Suite suite(String name) {
@@ -42,6 +47,8 @@ class BenchmarkSuiteRunner {
             case "prompt-cache" -> new PromptCacheSuite();
             case "codec" -> new CodecSuite();
             case "concurrency" -> new ConcurrencySuite();
+            case "batch-pass" -> new BatchPassSuite();
+            case "constrain" -> new ConstrainSuite();
             default -> throw new IllegalArgumentException("Unknown suite " + name);
         };
     }

@@ -7,17 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.IntStream;
 
-import dev.kvshare.generation.GenerationProperties;
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.GenerationService;
 import dev.kvshare.generation.SamplingParams;
 import dev.kvshare.model.ServedModel;
-import dev.kvshare.observability.GenerationMetrics;
 import dev.kvshare.testsupport.TestModels;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -61,8 +57,7 @@ final class JavaOverheadSuite implements Suite {
     private static List<String> measure(String name, String label, String decoding, SamplingParams sampling,
                                         int tokens, int repetitions, Report report) throws Exception {
         try (ServedModel model = TestModels.load(name)) {
-            GenerationService service = new GenerationService(model, new GenerationProperties(1, 1, 1, tokens),
-                    new GenerationMetrics(new SimpleMeterRegistry(), label), Optional.empty());
+            GenerationService service = LoneSequenceService.of(model, tokens, label);
             int[] prompt = IntStream.range(0, 8).map(i -> i + 3).toArray();
             GenerationRequest request = new GenerationRequest(prompt, tokens, sampling, List.of("\n\n\n"), true, "");
             List<Double> wall = new ArrayList<>();

@@ -388,6 +388,29 @@ class HelmChartTest {
     }
 
     @Test
+    void theConsoleIsOffUnlessEnabled() {
+        assertThat(path(new Manifests(template().call()).applicationConfig(), "kvshare.console.enabled"))
+                .isEqualTo(false);
+        assertThat(path(new Manifests(template().set("console.enabled", "true").call()).applicationConfig(),
+                "kvshare.console.enabled")).isEqualTo(true);
+    }
+
+    @Test
+    void theGrafanaDashboardIsAConfigMapForTheSidecarWhenEnabled() throws IOException {
+        String dashboard = fullname() + "-dashboard";
+        assertThat(new Manifests(template().call()).ofKind("ConfigMap"))
+                .noneSatisfy(c -> assertThat(path(c, "metadata.name")).isEqualTo(dashboard));
+        Manifests m = new Manifests(template().set("metrics.grafanaDashboard.enabled", "true")
+                .set("metrics.grafanaDashboard.namespace", "monitoring").call());
+        Map<String, Object> configMap = m.one("ConfigMap", dashboard);
+        assertThat(map(path(configMap, "metadata.labels"))).containsEntry("grafana_dashboard", "1");
+        assertThat(path(configMap, "metadata.namespace")).isEqualTo("monitoring");
+        // The file itself, byte for byte (GrafanaDashboardTest checks its content against a live service).
+        assertThat(path(configMap, "data.kvshare.json"))
+                .isEqualTo(Files.readString(CHART.resolve("dashboards/kvshare.json")).strip());
+    }
+
+    @Test
     void networkPolicyAdmitsTheManagementPortFromMonitoringOnly() {
         Manifests m = render(true);
         Map<String, Object> policy = m.one("NetworkPolicy", fullname());

@@ -47,6 +47,36 @@ class KvCacheGuardTest {
     }
 
     @Test
+    void aClosedBatchOrRepackSourceIsRefusedBeforeItReachesOnnxRuntime() {
+        try (Logits logits = model.newLogits(2); KvCache shorter = model.extend(new int[] {5}, model.emptyCache());
+             KvCache longer = model.extend(new int[] {5, 6, 7}, model.emptyCache())) {
+            BatchedKv batch = model.pack(List.of(KvRow.of(shorter), KvRow.of(longer)));
+            batch.close();
+            assertThatThrownBy(() -> model.stepBatch(new int[] {8, 8}, batch, logits))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("was closed");
+            assertThatThrownBy(() -> model.pack(List.of(batch.row(0)))).isInstanceOf(IllegalStateException.class);
+            shorter.close();
+            assertThatThrownBy(() -> model.pack(List.of(KvRow.of(longer), KvRow.of(shorter))))
+                    .isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
+    void batchedPassesAndRepacksLeaveNoNativeTensorsBehind() {
+        long before = LiveTensors.count();
+        try (Logits logits = model.newLogits(2); KvCache shorter = model.extend(new int[] {5}, model.emptyCache());
+             KvCache longer = model.extend(new int[] {5, 6, 7}, model.emptyCache());
+             BatchedKv batch = model.pack(List.of(KvRow.of(shorter), KvRow.of(longer)));
+             BatchedKv next = model.stepBatch(new int[] {8, 8}, batch, logits);
+             BatchedKv repacked = model.pack(List.of(next.row(1)))) {
+            assertThat(next.width()).isEqualTo(4);
+            assertThat(repacked.width()).as("the longer row alone, no padding").isEqualTo(4);
+            assertThat(next.paddingShare()).isEqualTo(2 / 8.0);
+        }
+        assertThat(LiveTensors.count()).isEqualTo(before);
+    }
+
+    @Test
     void aRestoredPrefixClosedTwiceIsReleasedOnce() {
         KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
         List<ByteBuffer> payloads;

@@ -64,7 +64,8 @@ class ChaosSoakTest {
                     replicas.add(ReplicaProcess.start(workDir, Map.of("kvshare.prompt-cache.redis.enabled", true,
                             "spring.data.redis.host", redis.host(), "spring.data.redis.port", redis.port(),
                             "kvshare.prompt-cache.redis.timeout", "300ms", "kvshare.prompt-cache.redis.open-duration",
-                            "2s", "kvshare.prompt-cache.local.max-bytes", 400_000), jvmOptions));
+                            "2s", "kvshare.prompt-cache.local.max-bytes", 400_000,
+                            "kvshare.generation.max-batch-size", 4), jvmOptions));
                 }
                 List<Baseline> idle = replicas.stream().map(Baseline::of).toList();
                 run(replicas, reference.http(), new RedisChaos(redis, new Random(SEED)), idle);
@@ -107,6 +108,8 @@ class ChaosSoakTest {
         for (int i = 0; i < replicas.size(); i++) {
             ReplicaProcess replica = replicas.get(i);
             assertThat(replica.isAlive()).as("replica %d alive", i).isTrue();
+            assertThat(replica.metric("kvshare_batch_size_count", "model=")).as("batched passes of replica %d", i)
+                    .isPositive();
             assertThat(replica.metric("kvshare_requests_running", "model=")).as("running at the end").isZero();
             assertThat(replica.metric("kvshare_requests_waiting", "model=")).as("waiting at the end").isZero();
             assertThat(replica.metric("kvshare_model_live_tensors", "model="))

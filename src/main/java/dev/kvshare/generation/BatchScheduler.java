@@ -1,0 +1,399 @@
+package dev.kvshare.generation;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+
+import dev.kvshare.model.BatchedKv;
+import dev.kvshare.model.DecoderModel;
+import dev.kvshare.model.KvCache;
+import dev.kvshare.model.KvRow;
+import dev.kvshare.model.Logits;
+import dev.kvshare.observability.BatchMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Advances every running sequence of one model in one batched decode pass per step. Each iteration of its
+ * thread admits waiting sequences up to {@code max-batch-size}, prefills admitted prompts for at most
+ * {@code prefill-tokens-per-step} tokens (so that long prompts do not stall running streams), waits until
+ * every running sequence has handed in its next token or left, repacks the batch's KV if sequences joined or
+ * left, and runs the pass. Sequences sample, detokenize and stream on their own threads meanwhile.
+ *
+ * <p>Every native tensor here (the batch's KV, prefill caches, the logits buffers) is owned by the scheduler
+ * thread alone, which closes each one once nothing can use it; a sequence's thread only touches its float
+ * logits row, and only while the scheduler waits for its token.
+ */
+final class BatchScheduler {
+
+    private static final Logger log = LoggerFactory.getLogger(BatchScheduler.class);
+
+    private final DecoderModel model;
+    private final int maxBatchSize;
+    private final int prefillTokensPerStep;
+    private final BatchMetrics metrics;
+    private final Thread thread;
+
+    // Guarded by this.
+    private final Deque<BatchedSequence> waiting = new ArrayDeque<>();
+    private int admitted;
+    private boolean closing;
+    /** Why the scheduler thread stopped on an unexpected error; null while it runs (or after a clean close). */
+    private volatile Throwable failure;
+
+    // The scheduler thread's own.
+    private final List<BatchedSequence> prefilling = new ArrayList<>();
+    private final List<BatchedSequence> joining = new ArrayList<>();
+    private final List<BatchedSequence> running = new ArrayList<>();
+    private BatchedKv batch;
+    private Logits batchLogits;
+    private final Logits prefillLogits;
+
+    BatchScheduler(DecoderModel model, int maxBatchSize, int prefillTokensPerStep, BatchMetrics metrics) {
+        this.model = model;
+        this.maxBatchSize = maxBatchSize;
+        this.prefillTokensPerStep = prefillTokensPerStep;
+        this.metrics = metrics;
+        this.prefillLogits = model.newLogits();
+        this.thread = new Thread(this::loop, "batch-scheduler");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Why the scheduler stopped serving, if it did: no sequence can run here any more. */
+    Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    BatchedSequence sequence(KvCache past, CachedDecoder.PrefillListener listener) {
+        return new BatchedSequence(this, past, listener, model.io().vocabSize());
+    }
+
+    // ---- the sequences' side ----
+
+    synchronized float[] start(BatchedSequence sequence, int[] prompt) {
+        if (sequence.state != BatchedSequence.State.NEW || closing) {
+            throw new IllegalStateException("This sequence cannot start: "
+                    + (closing ? "shutting down" : sequence.state));
+        }
+        // Made here, so that a prompt the past already covers fails its own request, not the scheduler.
+        sequence.prefill = new PromptPrefill(model, prompt, sequence.past, sequence.listener);
+        sequence.state = BatchedSequence.State.WAITING;
+        waiting.add(sequence);
+        notifyAll();
+        return awaitLogits(sequence);
+    }
+
+    synchronized float[] next(BatchedSequence sequence, int token) {
+        if (sequence.state != BatchedSequence.State.JOINING && sequence.state != BatchedSequence.State.RUNNING) {
+            throw new IllegalStateException("This sequence is not running: " + sequence.state);
+        }
+        sequence.token = token;
+        notifyAll();
+        return awaitLogits(sequence);
+    }
+
+    private float[] awaitLogits(BatchedSequence sequence) {
+        boolean interrupted = false;
+        while (!sequence.logitsReady && sequence.failure == null) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true; // a pass under way finishes before this sequence can leave
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (sequence.failure != null) {
+            throw sequence.failure;
+        }
+        sequence.logitsReady = false;
+        return sequence.logits;
+    }
+
+    /** The sequence is done (finished, failed or cancelled); its KV is freed by the scheduler thread. */
+    synchronized void leave(BatchedSequence sequence) {
+        sequence.left = true;
+        if (sequence.state == BatchedSequence.State.NEW || sequence.state == BatchedSequence.State.WAITING) {
+            waiting.remove(sequence);
+            sequence.state = BatchedSequence.State.GONE;
+            sequence.past.close(); // the scheduler never took it
+        }
+        notifyAll();
+    }
+
+    // ---- the scheduler thread ----
+
+    private void loop() {
+        try {
+            while (awaitWork()) {
+                admit();
+                prefill();
+                if (awaitRunningTokens()) {
+                    repack();
+                    decode();
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            log.error("The batch scheduler failed; running and waiting sequences fail with it", e);
+            failure = e;
+            failAll(e instanceof RuntimeException runtime ? runtime
+                    : new IllegalStateException("The batch scheduler failed", e));
+        } finally {
+            releaseAll();
+        }
+    }
+
+    /** Waits until there is something to do; false once closing with nothing left. */
+    private synchronized boolean awaitWork() {
+        while (true) {
+            boolean canAdmit = !waiting.isEmpty() && admitted < maxBatchSize;
+            boolean ready = !prefilling.isEmpty() || canAdmit
+                    || joining.stream().anyMatch(s -> s.left || s.token != BatchedSequence.NO_TOKEN)
+                    || (!running.isEmpty() && allRunningReady());
+            if (ready) {
+                return true;
+            }
+            if (closing && admitted == 0 && waiting.isEmpty()) {
+                return false;
+            }
+            waitUninterruptibly();
+        }
+    }
+
+    private synchronized void admit() {
+        while (!waiting.isEmpty() && admitted < maxBatchSize) {
+            BatchedSequence sequence = waiting.poll();
+            sequence.state = BatchedSequence.State.PREFILLING;
+            admitted++;
+            prefilling.add(sequence);
+        }
+    }
+
+    /** Prefills admitted prompts in order, for at most the per-step budget of tokens. */
+    private void prefill() {
+        int budget = prefillTokensPerStep;
+        while (budget > 0 && !prefilling.isEmpty()) {
+            BatchedSequence sequence = prefilling.get(0);
+            if (leftWhile(sequence, BatchedSequence.State.PREFILLING)) {
+                prefilling.remove(0);
+                continue;
+            }
+            try {
+                budget -= sequence.prefill.advance(budget, prefillLogits);
+            } catch (RuntimeException e) {
+                prefilling.remove(0);
+                sequence.prefill.release().close();
+                retire(sequence);
+                fail(sequence, e);
+                continue;
+            }
+            if (sequence.prefill.remaining() == 0) {
+                prefilling.remove(0);
+                sequence.prefilled = sequence.prefill.release();
+                sequence.prefill = null;
+                prefillLogits.copyRow(0, sequence.logits);
+                joining.add(sequence);
+                publish(sequence, BatchedSequence.State.JOINING);
+            }
+        }
+        if (budget < prefillTokensPerStep) {
+            metrics.prefilled(prefillTokensPerStep - budget);
+        }
+    }
+
+    /** Waits until every running sequence has a token or has left; false when no pass is due. */
+    private synchronized boolean awaitRunningTokens() {
+        while (!allRunningReady()) {
+            waitUninterruptibly();
+        }
+        return !running.isEmpty() || joining.stream().anyMatch(s -> s.left || s.token != BatchedSequence.NO_TOKEN);
+    }
+
+    private boolean allRunningReady() {
+        return running.stream().allMatch(s -> s.left || s.token != BatchedSequence.NO_TOKEN);
+    }
+
+    /**
+     * When sequences joined or left, copies the kept rows and the joining sequences' caches into a new
+     * batch as wide as its longest row (which also drops the padding a departed long row left behind).
+     */
+    private void repack() {
+        List<BatchedSequence> kept = new ArrayList<>();
+        List<KvRow> rows = new ArrayList<>();
+        synchronized (this) {
+            for (int r = 0; r < running.size(); r++) {
+                BatchedSequence sequence = running.get(r);
+                if (sequence.left) {
+                    retire(sequence);
+                } else {
+                    kept.add(sequence);
+                    rows.add(batch.row(r));
+                }
+            }
+            for (BatchedSequence sequence : List.copyOf(joining)) {
+                if (sequence.left) {
+                    joining.remove(sequence);
+                    sequence.prefilled.close();
+                    retire(sequence);
+                } else if (sequence.token != BatchedSequence.NO_TOKEN) {
+                    joining.remove(sequence);
+                    kept.add(sequence);
+                    rows.add(KvRow.of(sequence.prefilled));
+                    sequence.state = BatchedSequence.State.RUNNING;
+                }
+            }
+        }
+        if (kept.equals(running)) {
+            return; // membership unchanged: the last pass's present is this pass's past as it is
+        }
+        long start = System.nanoTime();
+        BatchedKv packed = rows.isEmpty() ? null : model.pack(rows);
+        metrics.repacked(System.nanoTime() - start);
+        for (BatchedSequence sequence : kept) {
+            if (sequence.prefilled != null) {
+                sequence.prefilled.close();
+                sequence.prefilled = null;
+            }
+        }
+        closeBatch();
+        batch = packed;
+        running.clear();
+        running.addAll(kept);
+        if (!running.isEmpty()) {
+            batchLogits = model.newLogits(running.size());
+        }
+    }
+
+    private void decode() {
+        if (running.isEmpty()) {
+            return;
+        }
+        int[] tokens = new int[running.size()];
+        synchronized (this) {
+            for (int r = 0; r < tokens.length; r++) {
+                tokens[r] = running.get(r).token;
+                running.get(r).token = BatchedSequence.NO_TOKEN;
+            }
+        }
+        long start = System.nanoTime();
+        double padding = batch.paddingShare();
+        BatchedKv next;
+        try {
+            next = model.stepBatch(tokens, batch, batchLogits);
+        } catch (RuntimeException e) {
+            List<BatchedSequence> failed = List.copyOf(running);
+            for (BatchedSequence sequence : failed) {
+                fail(sequence, e);
+            }
+            return;
+        }
+        batch.close();
+        batch = next;
+        for (int r = 0; r < running.size(); r++) {
+            batchLogits.copyRow(r, running.get(r).logits);
+        }
+        synchronized (this) {
+            running.forEach(s -> s.logitsReady = true);
+            notifyAll();
+        }
+        metrics.pass(tokens.length, padding, System.nanoTime() - start);
+    }
+
+    private boolean leftWhile(BatchedSequence sequence, BatchedSequence.State state) {
+        synchronized (this) {
+            if (!sequence.left) {
+                return false;
+            }
+            retire(sequence);
+        }
+        if (state == BatchedSequence.State.PREFILLING) {
+            sequence.prefill.release().close();
+        }
+        return true;
+    }
+
+    private synchronized void publish(BatchedSequence sequence, BatchedSequence.State state) {
+        sequence.state = state;
+        sequence.logitsReady = true;
+        notifyAll();
+    }
+
+    /** Frees the sequence's slot; its KV has been (or is being) closed by the caller. */
+    private synchronized void retire(BatchedSequence sequence) {
+        sequence.state = BatchedSequence.State.GONE;
+        admitted--;
+        notifyAll();
+    }
+
+    /** A sequence whose pass failed: its thread gets the exception; its KV is closed here or at its repack. */
+    private synchronized void fail(BatchedSequence sequence, RuntimeException e) {
+        sequence.failure = e;
+        notifyAll();
+    }
+
+    private synchronized void failAll(RuntimeException e) {
+        closing = true;
+        for (BatchedSequence sequence : waiting) {
+            sequence.failure = e;
+        }
+        for (List<BatchedSequence> group : List.of(prefilling, joining, running)) {
+            group.forEach(s -> s.failure = e);
+        }
+        notifyAll();
+    }
+
+    private void releaseAll() {
+        for (BatchedSequence sequence : prefilling) {
+            sequence.prefill.release().close();
+        }
+        for (BatchedSequence sequence : joining) {
+            sequence.prefilled.close();
+        }
+        synchronized (this) {
+            for (BatchedSequence sequence : waiting) {
+                sequence.past.close();
+            }
+        }
+        closeBatch();
+        prefillLogits.close();
+    }
+
+    private void closeBatch() {
+        if (batch != null) {
+            batch.close();
+            batch = null;
+        }
+        if (batchLogits != null) {
+            batchLogits.close();
+            batchLogits = null;
+        }
+    }
+
+    private void waitUninterruptibly() {
+        try {
+            wait();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("The batch scheduler was interrupted", e);
+        }
+    }
+
+    /**
+     * Stops once the sequences it has are done; call after no new sequence can start. Gives up waiting
+     * after {@code timeoutMillis}, as shutdown gives up on sequences that still run.
+     */
+    void close(long timeoutMillis) throws InterruptedException {
+        synchronized (this) {
+            closing = true;
+            notifyAll();
+        }
+        thread.join(timeoutMillis);
+        if (thread.isAlive()) {
+            log.warn("The batch scheduler still runs sequences {} ms into shutdown", timeoutMillis);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.kvshare.generation;
+
+import dev.kvshare.model.KvCache;
+
+/**
+ * One sequence's handle on the {@link BatchScheduler}: its thread hands in the prompt and each chosen token
+ * and waits for the next logits, which the scheduler computes together with the other running sequences'.
+ * Sampling stays on the sequence's own thread, with its own sampler, on its own logits row.
+ */
+final class BatchedSequence implements SequenceDecoder {
+
+    private final BatchScheduler scheduler;
+    final KvCache past;
+    final CachedDecoder.PrefillListener listener;
+    /** This sequence's logits: written by the scheduler, then read by the sequence until it hands in a token. */
+    final float[] logits;
+
+    /** Where the sequence is; guarded by the scheduler's monitor, like the fields below. */
+    enum State { NEW, WAITING, PREFILLING, JOINING, RUNNING, GONE }
+
+    State state = State.NEW;
+    /** Made by the sequence's thread in {@link #start}, then run by the scheduler thread alone. */
+    PromptPrefill prefill;
+    int token = NO_TOKEN;
+    boolean logitsReady;
+    boolean left;
+    RuntimeException failure;
+
+    /** The prompt's KV once prefilled, until the sequence joins the batch; the scheduler thread's own. */
+    KvCache prefilled;
+
+    static final int NO_TOKEN = -1;
+
+    /** @param past a restored prefix of the prompt, or the empty cache; the scheduler owns it from here */
+    BatchedSequence(BatchScheduler scheduler, KvCache past, CachedDecoder.PrefillListener listener, int vocabSize) {
+        this.scheduler = scheduler;
+        this.past = past;
+        this.listener = listener;
+        this.logits = new float[vocabSize];
+    }
+
+    @Override
+    public float[] start(int[] promptIds) {
+        return scheduler.start(this, promptIds);
+    }
+
+    @Override
+    public float[] next(int tokenId) {
+        return scheduler.next(this, tokenId);
+    }
+
+    @Override
+    public void close() {
+        scheduler.leave(this);
+    }
+}

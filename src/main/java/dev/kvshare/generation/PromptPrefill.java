@@ -1,0 +1,76 @@
+package dev.kvshare.generation;
+
+import java.util.Arrays;
+
+import dev.kvshare.model.DecoderModel;
+import dev.kvshare.model.KvCache;
+import dev.kvshare.model.Logits;
+
+/**
+ * A prompt's prefill, run in pieces: everything but the last token as "extend" passes that read no logits,
+ * then the last token as one step whose logits choose the first generated token. A sequence alone runs it
+ * in one go; the batch scheduler runs it a budget of tokens at a time between decode passes.
+ */
+final class PromptPrefill {
+
+    private final DecoderModel model;
+    private final int[] prompt;
+    private final int known;
+    private final CachedDecoder.PrefillListener listener;
+    private KvCache cache;
+    private int position;
+    private long nanos;
+
+    /**
+     * @param past KV already known for the first {@code past.length()} prompt tokens, or the model's empty
+     *             cache; owned by this prefill until {@link #release()}
+     */
+    PromptPrefill(DecoderModel model, int[] prompt, KvCache past, CachedDecoder.PrefillListener listener) {
+        if (past.length() >= prompt.length) {
+            // The last prompt token is always computed, so that its logits exist.
+            throw new IllegalArgumentException("The past covers the whole prompt; at least one token must be computed");
+        }
+        this.model = model;
+        this.prompt = prompt;
+        this.known = past.length();
+        this.listener = listener;
+        this.cache = past;
+        this.position = known;
+    }
+
+    int remaining() {
+        return prompt.length - position;
+    }
+
+    /**
+     * Runs at most {@code maxTokens} (at least 1) more prompt tokens; the pass of the last one writes its
+     * logits into {@code logits}, and then the listener is told.
+     *
+     * @return the tokens run
+     */
+    int advance(int maxTokens, Logits logits) {
+        long start = System.nanoTime();
+        int from = position;
+        if (position < prompt.length - 1) {
+            position += Math.min(maxTokens, prompt.length - 1 - position);
+            replace(model.extend(Arrays.copyOfRange(prompt, from, position), cache));
+        } else {
+            replace(model.step(prompt[position++], cache, logits));
+        }
+        nanos += System.nanoTime() - start;
+        if (remaining() == 0) {
+            listener.prefilled(cache, prompt.length - known, nanos);
+        }
+        return position - from;
+    }
+
+    private void replace(KvCache next) {
+        cache.close();
+        cache = next;
+    }
+
+    /** The KV of the prompt so far; the caller owns it from now on. */
+    KvCache release() {
+        return cache;
+    }
+}

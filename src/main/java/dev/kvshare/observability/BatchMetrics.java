@@ -1,0 +1,49 @@
+package dev.kvshare.observability;
+
+import java.time.Duration;
+
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/** The batch scheduler's meters: how full its passes are, what padding and repacking cost, how prefill is paced. */
+public class BatchMetrics {
+
+    private final DistributionSummary batchSize;
+    private final DistributionSummary paddingShare;
+    private final Timer passTime;
+    private final Timer repackTime;
+    private final DistributionSummary prefillTokens;
+
+    public BatchMetrics(MeterRegistry registry, String model) {
+        this.batchSize = DistributionSummary.builder("kvshare.batch.size")
+                .description("Sequences advanced by one batched decode pass").tag("model", model)
+                .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64).register(registry);
+        this.paddingShare = DistributionSummary.builder("kvshare.batch.padding.ratio")
+                .description("Share of a batched pass's past KV columns that are padding").tag("model", model)
+                .serviceLevelObjectives(0.1, 0.25, 0.5, 0.75).register(registry);
+        this.passTime = Timer.builder("kvshare.batch.pass.duration")
+                .description("Time of one batched decode pass, handing out the logits included")
+                .tag("model", model).publishPercentileHistogram().register(registry);
+        this.repackTime = Timer.builder("kvshare.batch.repack.duration")
+                .description("Time to copy the batch's KV into a new batch when sequences join or leave")
+                .tag("model", model).publishPercentileHistogram().register(registry);
+        this.prefillTokens = DistributionSummary.builder("kvshare.batch.prefill.tokens")
+                .description("Prompt tokens prefilled in one scheduler iteration (at most prefill-tokens-per-step)")
+                .tag("model", model).serviceLevelObjectives(1, 16, 64, 256, 1024).register(registry);
+    }
+
+    public void pass(int rows, double padding, long nanos) {
+        batchSize.record(rows);
+        paddingShare.record(padding);
+        passTime.record(Duration.ofNanos(nanos));
+    }
+
+    public void repacked(long nanos) {
+        repackTime.record(Duration.ofNanos(nanos));
+    }
+
+    public void prefilled(int tokens) {
+        prefillTokens.record(tokens);
+    }
+}

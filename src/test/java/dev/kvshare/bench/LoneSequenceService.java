@@ -1,0 +1,25 @@
+package dev.kvshare.bench;
+
+import java.util.Optional;
+
+import dev.kvshare.generation.GenerationProperties;
+import dev.kvshare.generation.GenerationService;
+import dev.kvshare.model.ServedModel;
+import dev.kvshare.observability.BatchMetrics;
+import dev.kvshare.observability.GenerationMetrics;
+import dev.kvshare.observability.GenerationTracing;
+import dev.kvshare.observability.Spans;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/** The production generation loop for one sequence at a time, its own passes, no prompt cache, no tracing. */
+final class LoneSequenceService {
+
+    private LoneSequenceService() {
+    }
+
+    static GenerationService of(ServedModel model, int maxTokens, String label) {
+        return new GenerationService(model, new GenerationProperties(1, 1, 1, maxTokens, 1, 256),
+                new GenerationMetrics(new SimpleMeterRegistry(), label), new GenerationTracing(Spans.NONE, label),
+                new BatchMetrics(new SimpleMeterRegistry(), label), Optional.empty());
+    }
+}

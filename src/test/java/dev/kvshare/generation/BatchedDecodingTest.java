@@ -1,0 +1,164 @@
+package dev.kvshare.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+import dev.kvshare.model.DecoderModel;
+import dev.kvshare.model.LiveTensors;
+import dev.kvshare.model.ServedModel;
+import dev.kvshare.observability.BatchMetrics;
+import dev.kvshare.testsupport.TestModels;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Sequences advanced together by the batch scheduler against each run alone: eight prompts of different
+ * lengths that join one after another (each once the one before has two tokens) and leave after different
+ * numbers of tokens, with a prefill budget smaller than most prompts.
+ *
+ * <p>The logits are compared within 1e-4, not bitwise: a batched pass runs its matrix products with more
+ * rows and its attention over padded columns, and fp32 kernels pick different blockings (so different
+ * summation orders) for different shapes. The greedy ids must be equal.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BatchedDecodingTest {
+
+    private static final int SEQUENCES = 8;
+    private static final double TOLERANCE = 1e-4;
+    /** Smaller than most prompts here, so that prefills span several iterations. */
+    private static final int PREFILL_BUDGET = 7;
+
+    private final Map<String, ServedModel> models = new HashMap<>();
+
+    @BeforeAll
+    void load() {
+        Stream.of(TestModels.GPT2, TestModels.LLAMA, TestModels.BUNDLED)
+                .forEach(name -> models.put(name, TestModels.load(name)));
+    }
+
+    @AfterAll
+    void close() throws Exception {
+        for (ServedModel model : models.values()) {
+            model.close();
+        }
+    }
+
+    Stream<Arguments> cases() {
+        return Stream.of(TestModels.GPT2, TestModels.LLAMA, TestModels.BUNDLED)
+                .flatMap(name -> Stream.of(Arguments.of(name, SEQUENCES), Arguments.of(name, 3)));
+    }
+
+    @ParameterizedTest(name = "{0}, max-batch-size {1}")
+    @MethodSource("cases")
+    void sequencesJoiningAndLeavingABatchGetTheirIdsAlone(String name, int maxBatchSize) throws Exception {
+        DecoderModel model = models.get(name).decoder();
+        assertThat(model.batchesRowsOfDifferentLengths()).isTrue();
+        List<Run> alone = new ArrayList<>();
+        for (int i = 0; i < SEQUENCES; i++) {
+            try (CachedDecoder decoder = new CachedDecoder(model)) {
+                alone.add(greedy(decoder, prompt(i, model), tokens(i), null));
+            }
+        }
+        long liveBefore = LiveTensors.count();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        BatchScheduler scheduler = new BatchScheduler(model, maxBatchSize, PREFILL_BUDGET,
+                new BatchMetrics(registry, name));
+        List<Run> batched = new ArrayList<>();
+        ExecutorService threads = Executors.newFixedThreadPool(SEQUENCES);
+        try {
+            List<CountDownLatch> twoTokens = new ArrayList<>();
+            for (int i = 0; i < SEQUENCES; i++) {
+                twoTokens.add(new CountDownLatch(2));
+            }
+            List<Future<Run>> futures = new ArrayList<>();
+            for (int i = 0; i < SEQUENCES; i++) {
+                int index = i;
+                futures.add(threads.submit(() -> {
+                    if (index > 0) {
+                        twoTokens.get(index - 1).await();
+                    }
+                    try (BatchedSequence sequence = scheduler.sequence(model.emptyCache(),
+                            CachedDecoder.PrefillListener.NONE)) {
+                        return greedy(sequence, prompt(index, model), tokens(index), twoTokens.get(index));
+                    }
+                }));
+            }
+            for (Future<Run> future : futures) {
+                batched.add(future.get());
+            }
+        } finally {
+            threads.shutdown();
+            scheduler.close(10_000);
+        }
+        double worst = 0;
+        for (int i = 0; i < SEQUENCES; i++) {
+            assertThat(batched.get(i).ids()).as("sequence %d", i).containsExactly(alone.get(i).ids());
+            worst = Math.max(worst, maxAbsDifference(alone.get(i).logits(), batched.get(i).logits()));
+        }
+        assertThat(worst).as("max |Δlogit|").isLessThanOrEqualTo(TOLERANCE);
+        assertThat(registry.get("kvshare.batch.size").summary().max()).as("rows of the largest pass")
+                .isGreaterThan(1).isLessThanOrEqualTo(maxBatchSize);
+        assertThat(registry.get("kvshare.batch.prefill.tokens").summary().max())
+                .as("prompt tokens prefilled between two passes").isLessThanOrEqualTo(PREFILL_BUDGET);
+        assertThat(LiveTensors.count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
+    }
+
+    /** Greedy ids and every step's logits; counts {@code progress} down per token. */
+    private record Run(int[] ids, List<float[]> logits) {
+    }
+
+    private static Run greedy(SequenceDecoder decoder, int[] prompt, int tokens, CountDownLatch progress) {
+        int[] ids = new int[tokens];
+        List<float[]> logits = new ArrayList<>();
+        float[] next = decoder.start(prompt);
+        for (int i = 0; i < tokens; i++) {
+            logits.add(next.clone());
+            ids[i] = Sampler.argmax(next);
+            if (progress != null) {
+                progress.countDown();
+            }
+            if (i + 1 < tokens) {
+                next = decoder.next(ids[i]);
+            }
+        }
+        return new Run(ids, logits);
+    }
+
+    private static double maxAbsDifference(List<float[]> expected, List<float[]> actual) {
+        double worst = 0;
+        for (int step = 0; step < expected.size(); step++) {
+            for (int v = 0; v < expected.get(step).length; v++) {
+                worst = Math.max(worst, Math.abs(expected.get(step)[v] - actual.get(step)[v]));
+            }
+        }
+        return worst;
+    }
+
+    /** Lengths 3 to 38, not in order, so rows of every length sit side by side. */
+    private static int[] prompt(int index, DecoderModel model) {
+        int[] prompt = new int[new int[] {9, 3, 23, 14, 38, 5, 17, 30}[index]];
+        int vocab = Math.min(1000, model.io().vocabSize());
+        Arrays.setAll(prompt, i -> (i * 31 + index * 7 + 3) % vocab);
+        return prompt;
+    }
+
+    /** Sequences leave after different numbers of tokens. */
+    private static int tokens(int index) {
+        return new int[] {20, 6, 14, 25, 9, 17, 4, 12}[index];
+    }
+}
