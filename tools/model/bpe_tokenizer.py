@@ -19,30 +19,121 @@ PAT = regex.compile(GPT2_PATTERN)
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 DEFAULT_SYSTEM = "You are a helpful customer support assistant."
 
-# Qwen2/ChatML-style template (same shape as Qwen2-Instruct's), with a support-assistant default
+# Qwen 2.5-Instruct's ChatML template (tools in the system turn, Hermes <tool_call> blocks, tool results as
+# <tool_response> in a user turn) with a support-assistant default system prompt.
+TOOLS_HEADER = ("\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+                "You are provided with function signatures within <tools></tools> XML tags:\n<tools>")
+TOOLS_FOOTER = ("\n</tools>\n\nFor each function call, return a json object with function name and arguments "
+                "within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, "
+                "\"arguments\": <args-json-object>}\n</tool_call>")
+
+
+def _jinja_str(s: str) -> str:
+    return json.dumps(s)  # a double-quoted literal Jinja reads back as the same string
+
+
 CHAT_TEMPLATE = (
-    "{%- for message in messages %}"
-    "{%- if loop.first and messages[0]['role'] != 'system' %}"
-    "{{- '<|im_start|>system\\n" + DEFAULT_SYSTEM + "<|im_end|>\\n' }}"
-    "{%- endif %}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}"
-    "{{- '<|im_start|>assistant\\n' }}"
-    "{%- endif %}"
+    "{%- if tools %}\n"
+    "    {{- '<|im_start|>system\\n' }}\n"
+    "    {%- if messages[0]['role'] == 'system' %}\n"
+    "        {{- messages[0]['content'] }}\n"
+    "    {%- else %}\n"
+    "        {{- '" + DEFAULT_SYSTEM + "' }}\n"
+    "    {%- endif %}\n"
+    "    {{- " + _jinja_str(TOOLS_HEADER) + " }}\n"
+    "    {%- for tool in tools %}\n"
+    "        {{- \"\\n\" }}\n"
+    "        {{- tool | tojson }}\n"
+    "    {%- endfor %}\n"
+    "    {{- " + _jinja_str(TOOLS_FOOTER + "<|im_end|>\n") + " }}\n"
+    "{%- else %}\n"
+    "    {%- if messages[0]['role'] == 'system' %}\n"
+    "        {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}\n"
+    "    {%- else %}\n"
+    "        {{- '<|im_start|>system\\n" + DEFAULT_SYSTEM + "<|im_end|>\\n' }}\n"
+    "    {%- endif %}\n"
+    "{%- endif %}\n"
+    "{%- for message in messages %}\n"
+    "    {%- if (message.role == \"user\") or (message.role == \"system\" and not loop.first) or "
+    "(message.role == \"assistant\" and not message.tool_calls) %}\n"
+    "        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}\n"
+    "    {%- elif message.role == \"assistant\" %}\n"
+    "        {{- '<|im_start|>' + message.role }}\n"
+    "        {%- if message.content %}\n"
+    "            {{- '\\n' + message.content }}\n"
+    "        {%- endif %}\n"
+    "        {%- for tool_call in message.tool_calls %}\n"
+    "            {%- if tool_call.function is defined %}\n"
+    "                {%- set tool_call = tool_call.function %}\n"
+    "            {%- endif %}\n"
+    "            {{- '\\n<tool_call>\\n{\"name\": \"' }}\n"
+    "            {{- tool_call.name }}\n"
+    "            {{- '\", \"arguments\": ' }}\n"
+    "            {{- tool_call.arguments | tojson }}\n"
+    "            {{- '}\\n</tool_call>' }}\n"
+    "        {%- endfor %}\n"
+    "        {{- '<|im_end|>\\n' }}\n"
+    "    {%- elif message.role == \"tool\" %}\n"
+    "        {%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != \"tool\") %}\n"
+    "            {{- '<|im_start|>user' }}\n"
+    "        {%- endif %}\n"
+    "        {{- '\\n<tool_response>\\n' }}\n"
+    "        {{- message.content }}\n"
+    "        {{- '\\n</tool_response>' }}\n"
+    "        {%- if loop.last or (messages[loop.index0 + 1].role != \"tool\") %}\n"
+    "            {{- '<|im_end|>\\n' }}\n"
+    "        {%- endif %}\n"
+    "    {%- endif %}\n"
+    "{%- endfor %}\n"
+    "{%- if add_generation_prompt %}\n"
+    "    {{- '<|im_start|>assistant\\n' }}\n"
+    "{%- endif %}\n"
 )
 
 
-def apply_chat_template(messages: List[dict], add_generation_prompt: bool = False) -> str:
+def tojson(x, compact: bool = False) -> str:
+    """Jinja's tojson as Hugging Face defines it (json.dumps, spaced); compact as Jackson writes it."""
+    return json.dumps(x, ensure_ascii=False, separators=(",", ":") if compact else None)
+
+
+def render_chat(messages: List[dict], add_generation_prompt: bool = False, tools=None,
+                compact_tools: bool = False) -> str:
     """Python rendering of CHAT_TEMPLATE (kept identical; checked against jinja2 when available)."""
     out = []
+    first_system = bool(messages) and messages[0]["role"] == "system"
+    if tools:
+        out.append("<|im_start|>system\n" + (messages[0]["content"] if first_system else DEFAULT_SYSTEM))
+        out.append(TOOLS_HEADER)
+        for t in tools:
+            out.append("\n" + tojson(t, compact_tools))
+        out.append(TOOLS_FOOTER + "<|im_end|>\n")
+    else:
+        out.append("<|im_start|>system\n" + (messages[0]["content"] if first_system else DEFAULT_SYSTEM)
+                   + "<|im_end|>\n")
     for i, m in enumerate(messages):
-        if i == 0 and messages[0]["role"] != "system":
-            out.append("<|im_start|>system\n" + DEFAULT_SYSTEM + "<|im_end|>\n")
-        out.append("<|im_start|>" + m["role"] + "\n" + m["content"] + "<|im_end|>\n")
+        role = m["role"]
+        if role == "user" or (role == "system" and i > 0) or (role == "assistant" and not m.get("tool_calls")):
+            out.append("<|im_start|>" + role + "\n" + m["content"] + "<|im_end|>\n")
+        elif role == "assistant":
+            out.append("<|im_start|>assistant" + ("\n" + m["content"] if m.get("content") else ""))
+            for c in m["tool_calls"]:
+                c = c.get("function", c)
+                out.append('\n<tool_call>\n{"name": "' + c["name"] + '", "arguments": ' + tojson(c["arguments"])
+                           + "}\n</tool_call>")
+            out.append("<|im_end|>\n")
+        elif role == "tool":
+            if i == 0 or messages[i - 1]["role"] != "tool":
+                out.append("<|im_start|>user")
+            out.append("\n<tool_response>\n" + m["content"] + "\n</tool_response>")
+            if i == len(messages) - 1 or messages[i + 1]["role"] != "tool":
+                out.append("<|im_end|>\n")
     if add_generation_prompt:
         out.append("<|im_start|>assistant\n")
     return "".join(out)
+
+
+def apply_chat_template(messages: List[dict], add_generation_prompt: bool = False) -> str:
+    return render_chat(messages, add_generation_prompt)
 
 
 def bytes_to_unicode() -> Dict[int, str]:
@@ -71,8 +162,13 @@ def split_special(text: str) -> List[str]:
     return [p for p in SPECIAL_SPLIT.split(text) if p]
 
 
-def train_bpe(texts, vocab_size: int) -> Tuple[Dict[str, int], List[Tuple[str, str]]]:
-    """Train merges until len(vocab) == vocab_size (specials + 256 bytes + merges)."""
+def train_bpe(texts, vocab_size: int, digit_merges: bool = True) -> Tuple[Dict[str, int], List[Tuple[str, str]]]:
+    """Train merges until len(vocab) == vocab_size (specials + 256 bytes + merges). Without digit_merges,
+    digits stay single tokens: a number is the same tokens wherever it stands, so copying it is copying them."""
+
+    def allowed(pair):
+        return digit_merges or not any(ch.isdigit() for ch in pair[0] + pair[1])
+
     words = Counter()
     for t in texts:
         for part in split_special(t):
@@ -94,6 +190,8 @@ def train_bpe(texts, vocab_size: int) -> Tuple[Dict[str, int], List[Tuple[str, s
             pairs[(a, b)] += freq[i]
             where[(a, b)].add(i)
     merges: List[Tuple[str, str]] = []
+    for p in [p for p in pairs if not allowed(p)]:
+        del pairs[p]
     while len(vocab) < vocab_size and pairs:
         # deterministic: highest count, ties broken by the pair itself
         best = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))[0]
@@ -121,6 +219,8 @@ def train_bpe(texts, vocab_size: int) -> Tuple[Dict[str, int], List[Tuple[str, s
                     j += 1
             syms[i] = ns
             for p in zip(ns, ns[1:]):
+                if not allowed(p):
+                    continue
                 pairs[p] += f
                 where[p].add(i)
         pairs.pop(best, None)
@@ -256,12 +356,13 @@ def main():
     ap.add_argument("--vocab-size", type=int, default=3072)
     ap.add_argument("--out", required=True)
     ap.add_argument("--model-max-length", type=int, default=1024)
+    ap.add_argument("--no-digit-merges", action="store_true", help="keep digits single tokens")
     a = ap.parse_args()
     texts = []
     with open(a.corpus, encoding="utf-8") as f:
         for line in f:
             texts.append(json.loads(line)["text"])
-    vocab, merges = train_bpe(texts, a.vocab_size)
+    vocab, merges = train_bpe(texts, a.vocab_size, digit_merges=not a.no_digit_merges)
     tok = BPETokenizer(vocab, merges)
     tok.save(a.out, a.model_max_length)
     # self-check: round trip

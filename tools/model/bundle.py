@@ -43,6 +43,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--reference", default=None)
     ap.add_argument("--max-new-tokens", type=int, default=120)
+    ap.add_argument("--temperature", type=float, default=None,
+                    help="generation_config.json temperature: the service's default for requests without one")
+    ap.add_argument("--top-p", type=float, default=None, help="generation_config.json top_p (likewise)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     tok = BPETokenizer.load(os.path.join(a.tokenizer, "tokenizer.json"))
@@ -71,11 +74,15 @@ def main():
         "bos_token_id": cfg.bos_token_id,
         "eos_token_id": eos,
         "pad_token_id": tok.token_id("<|endoftext|>"),
-        "do_sample": False,
+        "do_sample": a.temperature is not None and a.temperature > 0,
         "max_new_tokens": 256,
         "repetition_penalty": 1.0,
         "transformers_version": "4.44.0",
     }
+    if a.temperature is not None:
+        gen["temperature"] = a.temperature
+    if a.top_p is not None:
+        gen["top_p"] = a.top_p
     with open(os.path.join(a.out, "generation_config.json"), "w") as f:
         json.dump(gen, f, indent=2)
     for fn in ("tokenizer.json", "tokenizer_config.json"):

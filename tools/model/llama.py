@@ -201,9 +201,10 @@ class LlamaLM(nn.Module):
                     p.fill_(1.0)
 
     def forward(self, input_ids, attention_mask, position_ids,
-                past: Optional[List[Tuple[torch.Tensor, torch.Tensor]]] = None):
+                past: Optional[List[Tuple[torch.Tensor, torch.Tensor]]] = None, skip_head: bool = False):
         """input_ids/position_ids [b, s]; attention_mask [b, past+s] (1 = attend);
-        past: list of (key, value) [b, kvh, past, d] or None.  Returns logits, presents."""
+        past: list of (key, value) [b, kvh, past, d] or None.  Returns logits (or, with skip_head, the final
+        hidden states for head()), presents."""
         b, s = input_ids.shape[0], input_ids.shape[1]
         total = attention_mask.shape[1]
         x = self.embed_tokens(input_ids)
@@ -220,11 +221,13 @@ class LlamaLM(nn.Module):
             x, k, v = layer(x, cos, sin, mask, pk, pv)
             presents.append((k, v))
         x = self.norm(x)
+        return (x if skip_head else self.head(x)), presents
+
+    def head(self, x):
+        """Logits of final hidden states."""
         if self.lm_head is None:
-            logits = torch.matmul(x, self.embed_tokens.weight.t())
-        else:
-            logits = self.lm_head(x)
-        return logits, presents
+            return torch.matmul(x, self.embed_tokens.weight.t())
+        return self.lm_head(x)
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())

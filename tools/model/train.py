@@ -28,6 +28,26 @@ def load_ids(path, tok, max_len):
     return out
 
 
+def assistant_mask(ids, tok):
+    """1 for the tokens of assistant turns (after the `<|im_start|>assistant\\n` header, through `<|im_end|>`):
+    the tokens the model must produce. System, user and tool text is context only."""
+    start, end = tok.token_id("<|im_start|>"), tok.token_id("<|im_end|>")
+    mask, state, header = [0] * len(ids), "out", []
+    for i, t in enumerate(ids):
+        if t == start:
+            state, header = "header", []
+        elif state == "header":
+            header.append(t)
+            role = tok.decode(header)
+            if "\n" in role:
+                state = "body" if role.strip() == "assistant" else "out"
+        elif state == "body":
+            mask[i] = 1
+            if t == end:
+                state = "out"
+    return mask
+
+
 def make_batches(seqs, tokens_per_batch, rng):
     """Length-bucketed batches of roughly tokens_per_batch (padded) tokens, shuffled."""
     order = sorted(range(len(seqs)), key=lambda i: (len(seqs[i]), i))
@@ -45,31 +65,95 @@ def make_batches(seqs, tokens_per_batch, rng):
     return batches
 
 
-def collate(seqs, idx, pad_id):
+def collate(seqs, idx, pad_id, weights=None):
+    """ids, attention mask, positions and loss mask (weights[i] per token, or every real token)."""
     L = max(len(seqs[i]) for i in idx)
     ids = torch.full((len(idx), L), pad_id, dtype=torch.long)
     mask = torch.zeros((len(idx), L), dtype=torch.long)
+    loss_mask = torch.zeros((len(idx), L), dtype=torch.long)
     for r, i in enumerate(idx):
         s = seqs[i]
         ids[r, :len(s)] = torch.tensor(s)
         mask[r, :len(s)] = 1
+        loss_mask[r, :len(s)] = torch.tensor(weights[i]) if weights is not None else 1
     pos = torch.arange(L).unsqueeze(0).expand(len(idx), L)
-    return ids, mask, pos
+    return ids, mask, pos, loss_mask
 
 
-def lm_loss(model, ids, mask, pos):
+def lm_loss(model, ids, mask, pos, loss_mask):
     logits, _ = model(ids, mask, pos, None)
-    tgt = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
+    tgt = ids[:, 1:].masked_fill(loss_mask[:, 1:] == 0, -100)
     return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=-100,
                            reduction="sum"), int((tgt != -100).sum())
 
 
+SYSTEM_END = "<|im_end|>\n"
+
+
+def load_groups(path, tok, max_len):
+    """Dialogues grouped by the corpus's "group" (one shared system turn each): a list of
+    (prefix ids, [(continuation ids, loss mask)]). The system turn ends at the first <|im_end|>\\n, a special
+    token boundary, so prefix + continuation tokenizes exactly as the whole dialogue."""
+    groups, cur_key, cur = [], None, None
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            cut = d["text"].index(SYSTEM_END) + len(SYSTEM_END)
+            prefix, rest = d["text"][:cut], d["text"][cut:]
+            key = (d.get("group"), prefix)
+            if key != cur_key:
+                cur_key, cur = key, (tok.encode(prefix), [])
+                groups.append(cur)
+            ids = tok.encode(rest)[:max(0, max_len - len(cur[0]))]
+            if len(ids) < 2:
+                continue  # nothing left after the prompt within max_len
+            full_mask = assistant_mask(cur[0] + ids, tok)
+            cur[1].append((ids, full_mask[len(cur[0]):]))
+    return [g for g in groups if g[1]]
+
+
+def group_loss(model, prefix, convs, pad_id):
+    """Summed assistant-token loss of several dialogues under one system prompt: the prompt is run once and
+    its keys/values are shared (as the service's prompt cache shares them) by all continuations."""
+    P = len(prefix)
+    _, past = model(torch.tensor([prefix]), torch.ones(1, P, dtype=torch.long), torch.arange(P).unsqueeze(0),
+                    None, skip_head=True)
+    B, S = len(convs), max(len(c) for c, _ in convs)
+    past = [(k.expand(B, -1, -1, -1), v.expand(B, -1, -1, -1)) for k, v in past]
+    ids = torch.full((B, S), pad_id, dtype=torch.long)
+    am = torch.ones((B, P + S), dtype=torch.long)
+    lm = torch.zeros((B, S), dtype=torch.bool)
+    for r, (c, m) in enumerate(convs):
+        ids[r, :len(c)] = torch.tensor(c)
+        am[r, P + len(c):] = 0
+        lm[r, :len(c)] = torch.tensor(m, dtype=torch.bool)
+    pos = (torch.arange(S) + P).unsqueeze(0).expand(B, S)
+    h, _ = model(ids, am, pos, past, skip_head=True)
+    # position t predicts token t+1 (the first continuation token, <|im_start|>, carries no loss)
+    sel = lm[:, 1:]
+    logits = model.head(h[:, :-1][sel])
+    n = int(sel.sum())
+    return F.cross_entropy(logits, ids[:, 1:][sel], reduction="sum"), n, P + B * S
+
+
 @torch.no_grad()
-def evaluate(model, seqs, pad_id, tokens_per_batch=8192):
+def evaluate_groups(model, groups, pad_id):
+    model.eval()
+    tot, n = 0.0, 0
+    for prefix, convs in groups:
+        l, c, _ = group_loss(model, prefix, convs, pad_id)
+        tot += float(l)
+        n += c
+    model.train()
+    return tot / max(n, 1)
+
+
+@torch.no_grad()
+def evaluate(model, seqs, pad_id, weights=None, tokens_per_batch=8192):
     model.eval()
     tot, n = 0.0, 0
     for idx in make_batches(seqs, tokens_per_batch, random.Random(0)):
-        l, c = lm_loss(model, *collate(seqs, idx, pad_id))
+        l, c = lm_loss(model, *collate(seqs, idx, pad_id, weights))
         tot += float(l)
         n += c
     model.train()
@@ -89,6 +173,17 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-len", type=int, default=384)
+    ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--max-minutes", type=float, default=None,
+                    help="train for this long instead (the schedule follows elapsed time; --steps caps it)")
+    ap.add_argument("--group-prompts", action="store_true",
+                    help="one step per group of dialogues sharing a system prompt, computed once "
+                         "(implies --assistant-only)")
+    ap.add_argument("--assistant-only", action="store_true",
+                    help="loss on assistant tokens only (the system prompt and user turns are context)")
+    ap.add_argument("--checkpoint-every", type=int, default=100,
+                    help="save model, optimizer and position to <out>.resume every N steps and at the end; "
+                         "a rerun resumes (and, given more minutes or steps, trains on)")
     ap.add_argument("--init-checkpoint", default=None,
                     help="continue from this checkpoint (its config wins over --config; fresh optimizer)")
     a = ap.parse_args()
@@ -106,11 +201,23 @@ def main():
                           pad_token_id=tok.token_id("<|endoftext|>"), **overrides)
     pad_id = cfg.pad_token_id
     t0 = time.time()
-    train = load_ids(os.path.join(a.corpus, "train.jsonl"), tok, a.max_len)
-    held = load_ids(os.path.join(a.corpus, "heldout.jsonl"), tok, a.max_len)
-    n_tok = sum(len(s) for s in train)
-    print(f"tokenized in {time.time() - t0:.1f}s: train {len(train)} dialogues / {n_tok} tokens, "
-          f"held-out {len(held)} dialogues / {sum(len(s) for s in held)} tokens", flush=True)
+    if a.group_prompts:
+        a.assistant_only = True
+        train = load_groups(os.path.join(a.corpus, "train.jsonl"), tok, a.max_len)
+        held_groups = load_groups(os.path.join(a.corpus, "heldout.jsonl"), tok, a.max_len)[:60]
+        print(f"tokenized in {time.time() - t0:.1f}s: {len(train)} training groups of "
+              f"{sum(len(c) for _, c in train)} dialogues", flush=True)
+    else:
+        train = load_ids(os.path.join(a.corpus, "train.jsonl"), tok, a.max_len)
+        held = load_ids(os.path.join(a.corpus, "heldout.jsonl"), tok, a.max_len)[:100]
+    if a.group_prompts:
+        n_tok = sum(len(p) + sum(len(c) for c, _ in cs) for p, cs in train)
+    else:
+        w_train = [assistant_mask(s, tok) for s in train] if a.assistant_only else None
+        w_held = [assistant_mask(s, tok) for s in held] if a.assistant_only else None
+        n_tok = sum(len(s) for s in train)
+        print(f"tokenized in {time.time() - t0:.1f}s: train {len(train)} dialogues / {n_tok} tokens, "
+              f"held-out {len(held)} dialogues / {sum(len(s) for s in held)} tokens", flush=True)
 
     model = LlamaLM(cfg)
     g = torch.Generator().manual_seed(a.seed)
@@ -128,53 +235,88 @@ def main():
         if step < a.warmup:
             return a.lr * (step + 1) / a.warmup
         p = (step - a.warmup) / max(1, a.steps - a.warmup)
+        if a.max_minutes:
+            p = max(p, min(1.0, (time.time() - t_start) / (60 * a.max_minutes)))
         return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
 
-    rng = random.Random(a.seed)
-    batches, bi, epoch = make_batches(train, a.tokens_per_batch, rng), 0, 0
+    def epoch_batches(epoch):
+        if a.group_prompts:
+            order = [[i] for i in range(len(train))]
+            random.Random(a.seed * 1000 + epoch).shuffle(order)
+            return order
+        return make_batches(train, a.tokens_per_batch, random.Random(a.seed * 1000 + epoch))
+
+    resume_path = a.out + ".resume"
+    start, bi, epoch, seen, log, spent = 0, 0, 0, 0, [], 0.0
+    if os.path.exists(resume_path):
+        st = torch.load(resume_path, map_location="cpu")
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        start, bi, epoch, seen, log, spent = st["step"], st["bi"], st["epoch"], st["seen"], st["log"], st["spent"]
+        torch.set_rng_state(st["torch_rng"])
+        print(f"resuming at step {start} from {resume_path}", flush=True)
+    def save_state(done_steps, spent_s=None):
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done_steps, "bi": bi,
+                    "epoch": epoch, "seen": seen, "log": log,
+                    "spent": time.time() - t_start if spent_s is None else spent_s,
+                    "torch_rng": torch.get_rng_state()}, resume_path + ".tmp")
+        os.replace(resume_path + ".tmp", resume_path)
+
+    batches = epoch_batches(epoch)
     model.train()
-    t_start = time.time()
-    seen = 0
-    log = []
+    t_start = time.time() - spent
     run_loss, run_n = 0.0, 0
-    for step in range(a.steps):
+    for step in range(start, a.steps):
+        if a.max_minutes and time.time() - t_start >= 60 * a.max_minutes:
+            a.steps = step  # the time is up: this is the last step
+            break
         if bi >= len(batches):
-            batches, bi, epoch = make_batches(train, a.tokens_per_batch, rng), 0, epoch + 1
-        ids, mask, pos = collate(train, batches[bi], pad_id)
-        bi += 1
+            epoch, bi = epoch + 1, 0
+            batches = epoch_batches(epoch)
         for gp in opt.param_groups:
             gp["lr"] = lr_at(step)
-        loss_sum, n = lm_loss(model, ids, mask, pos)
+        if a.group_prompts:
+            prefix, convs = train[batches[bi][0]]
+            loss_sum, n, n_in = group_loss(model, prefix, convs, pad_id)
+        else:
+            ids, mask, pos, loss_mask = collate(train, batches[bi], pad_id, w_train)
+            loss_sum, n = lm_loss(model, ids, mask, pos, loss_mask)
+            n_in = int(mask.sum())
+        bi += 1
         loss = loss_sum / n
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        seen += n
+        seen += n_in
         run_loss += float(loss_sum)
         run_n += n
-        if (step + 1) % 50 == 0 or step == 0:
+        if ((step + 1) % a.log_every == 0 or step == 0) and run_n > 0:
             el = time.time() - t_start
             print(f"step {step + 1}/{a.steps} epoch {epoch} loss {run_loss / run_n:.4f} lr {lr_at(step):.2e} "
                   f"tokens {seen} elapsed {el:.0f}s ({seen / el:.0f} tok/s)", flush=True)
             log.append({"step": step + 1, "loss": run_loss / run_n, "elapsed_s": el})
             run_loss, run_n = 0.0, 0
+        if (step + 1) % a.checkpoint_every == 0:
+            save_state(step + 1)
     train_time = time.time() - t_start
-    held_loss = evaluate(model, held, pad_id)
+    held_loss = (evaluate_groups(model, held_groups, pad_id) if a.group_prompts
+                 else evaluate(model, held, pad_id, w_held))
     print(f"training time {train_time:.0f}s, held-out loss {held_loss:.4f} (ppl {math.exp(held_loss):.3f})",
           flush=True)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     torch.save({"config": json.loads(cfg.to_json()), "model": model.state_dict()}, a.out)
     stats = {
         "params": model.num_params(), "train_dialogues": len(train), "train_tokens": n_tok,
-        "heldout_dialogues": len(held), "heldout_tokens": sum(len(s) for s in held),
         "steps": a.steps, "tokens_per_batch": a.tokens_per_batch, "tokens_seen": seen, "epochs": seen / n_tok,
         "train_time_s": round(train_time, 1), "heldout_loss": round(held_loss, 4),
         "heldout_ppl": round(math.exp(held_loss), 4), "seed": a.seed, "threads": a.threads,
-        "lr": a.lr, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
+        "lr": a.lr, "assistant_only": a.assistant_only, "max_len": a.max_len, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
     }
     with open(os.path.splitext(a.out)[0] + ".stats.json", "w") as f:
         json.dump(stats, f, indent=2)
+    # kept: a rerun with a larger --max-minutes (or --steps) continues this run
+    save_state(a.steps, train_time)
 
 
 if __name__ == "__main__":

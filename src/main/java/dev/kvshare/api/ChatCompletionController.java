@@ -58,7 +58,8 @@ class ChatCompletionController {
         Integer requestedMax = request.maxCompletionTokens() != null ? request.maxCompletionTokens()
                 : request.maxTokens();
         String maxParam = request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
-        GenerationRequest generationRequest = GenerationRequests.of(request, prompt,
+        GenerationRequest generationRequest = GenerationRequests.of(request,
+                generation.model().config().samplingDefaults(), prompt,
                 generation.maxTokensFor(prompt, requestedMax, maxParam, "messages"), stops,
                 namespace.saltFor(authorization, request.cacheSalt()), constraint);
         Reply reply = Reply.of("chatcmpl", model, prompt, request);

@@ -43,7 +43,8 @@ class CompletionController {
         GenerationRequests.checkModel(request, model);
         List<String> stops = limits.stops(request.stop());
         int[] prompt = prompt(request.prompt());
-        GenerationRequest generationRequest = GenerationRequests.of(request, prompt,
+        GenerationRequest generationRequest = GenerationRequests.of(request,
+                generation.model().config().samplingDefaults(), prompt,
                 generation.maxTokensFor(prompt, request.maxTokens(), "max_tokens", "prompt"), stops,
                 namespace.saltFor(authorization, request.cacheSalt()));
         Reply reply = Reply.of("cmpl", model, prompt, request);

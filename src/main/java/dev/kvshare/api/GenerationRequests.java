@@ -8,6 +8,7 @@ import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.SamplingParams;
+import dev.kvshare.model.ModelConfig.SamplingDefaults;
 
 /** Checks the fields both completion endpoints share and turns them into a {@link GenerationRequest}. */
 final class GenerationRequests {
@@ -16,18 +17,19 @@ final class GenerationRequests {
     }
 
     /**
-     * @param stops the request's checked stop strings (see RequestLimits)
-     * @param salt  the request's prompt-cache salt (see CacheNamespace)
+     * @param defaults the served model's sampling for fields the request leaves out
+     * @param stops    the request's checked stop strings (see RequestLimits)
+     * @param salt     the request's prompt-cache salt (see CacheNamespace)
      */
-    static GenerationRequest of(SamplingFields fields, int[] prompt, int maxTokens, List<String> stops,
-                                String salt) {
-        return of(fields, prompt, maxTokens, stops, salt, () -> TokenConstraint.NONE);
+    static GenerationRequest of(SamplingFields fields, SamplingDefaults defaults, int[] prompt, int maxTokens,
+                                List<String> stops, String salt) {
+        return of(fields, defaults, prompt, maxTokens, stops, salt, () -> TokenConstraint.NONE);
     }
 
     /** @param constraint the structured output the sequence is generated under (see StructuredOutput) */
-    static GenerationRequest of(SamplingFields fields, int[] prompt, int maxTokens, List<String> stops,
-                                String salt, Supplier<TokenConstraint> constraint) {
-        return new GenerationRequest(prompt, maxTokens, sampling(fields), stops,
+    static GenerationRequest of(SamplingFields fields, SamplingDefaults defaults, int[] prompt, int maxTokens,
+                                List<String> stops, String salt, Supplier<TokenConstraint> constraint) {
+        return new GenerationRequest(prompt, maxTokens, sampling(fields, defaults), stops,
                 Boolean.TRUE.equals(fields.ignoreEos()), salt, constraint, fields instanceof ChatCompletionRequest
                         ? GenerationRequest.Operation.CHAT : GenerationRequest.Operation.TEXT_COMPLETION);
     }
@@ -46,9 +48,9 @@ final class GenerationRequests {
         });
     }
 
-    static SamplingParams sampling(SamplingFields fields) {
-        double temperature = within(fields.temperature(), 1.0, 0, 2, "temperature");
-        double topP = within(fields.topP(), 1.0, 0, 1, "top_p");
+    static SamplingParams sampling(SamplingFields fields, SamplingDefaults defaults) {
+        double temperature = within(fields.temperature(), defaults.temperature(), 0, 2, "temperature");
+        double topP = within(fields.topP(), defaults.topP(), 0, 1, "top_p");
         if (topP == 0) {
             throw new InvalidRequestException("top_p must be greater than 0", "top_p");
         }

@@ -12,11 +12,30 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What the generation loop needs from a model's config files ({@code config.json},
- * {@code generation_config.json}, {@code genai_config.json}): context length, end-of-sequence ids, and the
- * KV dimensions for exports that leave them symbolic.
+ * {@code generation_config.json}, {@code genai_config.json}): context length, end-of-sequence ids, the
+ * KV dimensions for exports that leave them symbolic, and the sampling a request that sets none gets.
  */
 public record ModelConfig(int contextLength, Set<Integer> eosTokenIds, DecoderIo.HeadDimensions headDimensions,
-                          Optional<String> genaiDecoderFile) {
+                          Optional<String> genaiDecoderFile, SamplingDefaults samplingDefaults) {
+
+    /**
+     * The temperature and top-p of a request that gives none: {@code generation_config.json}'s
+     * {@code temperature} and {@code top_p} where it sets them, else OpenAI's defaults (1 and 1).
+     */
+    public record SamplingDefaults(double temperature, double topP) {
+
+        public static final SamplingDefaults OPENAI = new SamplingDefaults(1.0, 1.0);
+
+        static SamplingDefaults of(JsonNode generation) {
+            double temperature = generation.path("temperature").asDouble(OPENAI.temperature());
+            double topP = generation.path("top_p").asDouble(OPENAI.topP());
+            if (!(temperature >= 0 && temperature <= 2) || !(topP > 0 && topP <= 1)) {
+                throw new UnsupportedModelException("generation_config.json: temperature must be within [0, 2] "
+                        + "and top_p within (0, 1], not " + temperature + " and " + topP);
+            }
+            return new SamplingDefaults(temperature, topP);
+        }
+    }
 
     private static final int DEFAULT_CONTEXT_LENGTH = 2048;
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -45,17 +64,17 @@ public record ModelConfig(int contextLength, Set<Integer> eosTokenIds, DecoderIo
         }
         Optional<String> file = Optional.ofNullable(genaiDecoder.path("filename").asString(null));
         return new ModelConfig(context > 0 ? context : DEFAULT_CONTEXT_LENGTH, Set.copyOf(eos),
-                new DecoderIo.HeadDimensions(kvHeads, headDim), file);
+                new DecoderIo.HeadDimensions(kvHeads, headDim), file, SamplingDefaults.of(generation));
     }
 
     public ModelConfig withContextLength(int length) {
-        return new ModelConfig(length, eosTokenIds, headDimensions, genaiDecoderFile);
+        return new ModelConfig(length, eosTokenIds, headDimensions, genaiDecoderFile, samplingDefaults);
     }
 
     public ModelConfig withEosTokenIds(Set<Integer> extra) {
         Set<Integer> all = new LinkedHashSet<>(eosTokenIds);
         all.addAll(extra);
-        return new ModelConfig(contextLength, Set.copyOf(all), headDimensions, genaiDecoderFile);
+        return new ModelConfig(contextLength, Set.copyOf(all), headDimensions, genaiDecoderFile, samplingDefaults);
     }
 
     static JsonNode readJson(Path file) {

@@ -105,6 +105,27 @@ class ChatTemplateTest {
     }
 
     @Test
+    void bundledTemplateIsQwenWithASupportDefault() throws IOException {
+        TokenizerConfig config = TokenizerConfig.read(
+                Path.of("src/main/resources/kvshare/bundled-model/tokenizer_config.json"));
+        ChatTemplate bundled = ChatTemplate.of(config);
+        ChatTemplate qwen = fromResource("qwen2.5-instruct.jinja", null, "<|im_end|>");
+        List<ChatTurn> conversation = turns("system", "You are the support assistant of Acme Home Goods.",
+                "user", "Where is order 417263?", "assistant", "It has shipped.", "user", "Thanks!");
+
+        assertThat(bundled.isFallback()).isFalse();
+        assertThat(bundled.render(conversation, true)).isEqualTo(qwen.render(conversation, true));
+        assertThat(bundled.render(turns("user", "Hello!"), true))
+                .isEqualTo("<|im_start|>system\n"
+                        + "You are a helpful customer support assistant.<|im_end|>\n"
+                        + "<|im_start|>user\n"
+                        + "Hello!<|im_end|>\n"
+                        + "<|im_start|>assistant\n");
+        // the tool-use format the tool-call parser recognises (Hermes blocks, as Qwen 2.5 writes them)
+        assertThat(config.chatTemplate()).contains("<tool_call>", "<tool_response>", "tool | tojson");
+    }
+
+    @Test
     void llama3TrimsContentAndPrependsBos() throws IOException {
         ChatTemplate llama3 = fromResource("llama3-instruct.jinja", "<|begin_of_text|>", "<|eot_id|>");
 

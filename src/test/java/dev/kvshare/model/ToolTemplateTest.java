@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +39,19 @@ class ToolTemplateTest {
         assertThat(prompt).contains("# Tools", "<tools>\n{", "\"name\":\"lookupOrder\"",
                 "<tool_call>\n{\"name\": \"lookupOrder\", \"arguments\": {\"orderId\":\"A-1\"}}\n</tool_call>",
                 "<|im_start|>user\n<tool_response>\n{\"status\": \"shipped\"}\n</tool_response><|im_end|>");
+    }
+
+    @Test
+    void theBundledTemplateRendersToolsAsQwensDoes() throws IOException {
+        ChatTemplate bundled = ChatTemplate.of(TokenizerConfig.read(
+                Path.of("src/main/resources/kvshare/bundled-model/tokenizer_config.json")));
+        List<ChatTurn> withSystem = new ArrayList<>(LOOP);
+        withSystem.add(0, new ChatTurn("system", "You are the support assistant of Acme Home Goods."));
+
+        assertThat(bundled.rendersTools()).isTrue();
+        assertThat(ToolCallFormat.of(bundled)).isEqualTo(ToolCallFormat.HERMES);
+        assertThat(bundled.render(withSystem, true, TOOLS))
+                .isEqualTo(template("qwen2.5-instruct.jinja").render(withSystem, true, TOOLS));
     }
 
     @Test

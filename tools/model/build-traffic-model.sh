@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Build of the traffic-shaped support model (issue 13), the candidate to replace the bundled one:
+#   traffic corpus -> tokenizer -> time-boxed, resumable training -> ONNX export -> --out (default work/traffic/model)
+# Evaluate it with tools/model/eval/run-eval.sh before copying it to src/main/resources/kvshare/bundled-model/.
+# Needs Debian's packages (PyPI is not used):
+#   apt-get install -y python3-torch python3-onnx python3-numpy python3-regex libopenblas0-pthread
+# Usage: tools/model/build-traffic-model.sh [--minutes M] [--out DIR] [--work DIR]
+# Training runs for M minutes (default 45) on 2 CPU cores and resumes from its last checkpoint if rerun.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+PY="${PYTHON:-/usr/bin/python3}"
+MINUTES=45
+WORK="$HERE/work/traffic"
+OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --minutes) MINUTES="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    --work) WORK="$2"; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+OUT="${OUT:-$WORK/model}"
+export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 PYTHONHASHSEED=0
+mkdir -p "$WORK"
+cd "$HERE"
+echo "== corpus"
+"$PY" traffic_corpus.py --out "$WORK/corpus" --train 16000 --heldout 300 --per-prompt 8 --seed 1234
+head -3000 "$WORK/corpus/train.jsonl" > "$WORK/tokenizer-corpus.jsonl"
+echo "== tokenizer"
+"$PY" bpe_tokenizer.py --corpus "$WORK/tokenizer-corpus.jsonl" --vocab-size 3072 --model-max-length 2048 --no-digit-merges \
+  --out "$WORK/tokenizer"
+echo "== training (resumes from $WORK/checkpoint.pt.resume if present)"
+nice -n 10 "$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" --out "$WORK/checkpoint.pt" \
+  --steps 2000 --max-minutes "$MINUTES" --log-every 10 --checkpoint-every 20 --max-len 2048 --group-prompts \
+  --lr 3e-3 --warmup 20 --seed 1234 --threads 2 \
+  --config '{"num_hidden_layers": 4, "max_position_embeddings": 2048}'
+echo "== export"
+"$PY" bundle.py --checkpoint "$WORK/checkpoint.pt" --tokenizer "$WORK/tokenizer" --corpus "$WORK/corpus" \
+  --out "$OUT" --reference "$WORK/reference.json" --temperature 0.5 --top-p 0.9
+echo "== done: $OUT"
+ls -l "$OUT"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Serve a model directory with the service's jar and run the held-out evaluation against it over HTTP.
+# Usage: tools/model/eval/run-eval.sh MODEL_DIR [eval.py options, e.g. --limit 40 --out FILE]
+#   MODEL_DIR "bundled" serves the bundled model. Needs target/kvshare-*.jar (./mvnw -q -DskipTests package)
+#   and the traffic corpus (tools/model/build-traffic-model.sh writes it to tools/model/work/traffic/corpus).
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+PY="${PYTHON:-/usr/bin/python3}"
+MODEL="$1"; shift
+PORT="${PORT:-18080}"
+CORPUS="${CORPUS:-$ROOT/tools/model/work/traffic/corpus}"
+JAR="$(ls "$ROOT"/target/kvshare-*.jar | head -1)"
+ARGS=(--server.port="$PORT")
+TOKENIZER="$ROOT/src/main/resources/kvshare/bundled-model/tokenizer.json"
+if [ "$MODEL" != bundled ]; then
+  ARGS+=(--kvshare.model.path="$MODEL")
+  TOKENIZER="$MODEL/tokenizer.json"
+fi
+java -jar "$JAR" "${ARGS[@]}" > "${TMPDIR:-/tmp}/kvshare-eval-server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  curl -sf "localhost:$PORT/v1/models" > /dev/null && break
+  kill -0 $SERVER 2>/dev/null || { cat "${TMPDIR:-/tmp}/kvshare-eval-server.log"; exit 1; }
+  sleep 1
+done
+"$PY" "$HERE/eval.py" --url "http://localhost:$PORT" --heldout "$CORPUS/heldout.jsonl" \
+  --vocab-from "$CORPUS/train.jsonl" --tokenizer "$TOKENIZER" "$@"
