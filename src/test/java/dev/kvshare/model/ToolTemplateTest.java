@@ -14,7 +14,10 @@ import java.util.Map;
 import dev.kvshare.testsupport.TestModels;
 import org.junit.jupiter.api.Test;
 
-/** Tools and tool turns through chat templates: Qwen 2.5's (the bundled model's too) and plain ChatML, which has no tool support. */
+/**
+ * Tools and tool turns through chat templates: Qwen 2.5's (the bundled model's too) and plain ChatML, which has no
+ * tool support.
+ */
 class ToolTemplateTest {
 
     private static final List<Map<String, Object>> TOOLS = List.of(Map.of("type", "function", "function",
