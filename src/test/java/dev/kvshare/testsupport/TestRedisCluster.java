@@ -14,6 +14,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import org.springframework.util.FileSystemUtils;
 
 /**
  * A real Redis Cluster of three masters on 127.0.0.1 (redis-server processes in cluster mode), slots split
@@ -111,5 +112,11 @@ public final class TestRedisCluster implements AutoCloseable {
     @Override
     public void close() {
         nodes.forEach(TestRedis::close);
+        try {
+            // The nodes' cluster config files: a test run leaves nothing in the temp dir.
+            FileSystemUtils.deleteRecursively(directory);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }
