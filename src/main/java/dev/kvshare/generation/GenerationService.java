@@ -316,8 +316,10 @@ public class GenerationService {
                 log.warn("Could not store the prompt's KV in the prompt cache", e);
             }
         };
-        return trace == null ? store
-                : (cache, computedTokens, nanos) -> trace.inSequence(() -> store.prefilled(cache, computedTokens, nanos));
+        if (trace == null) {
+            return store;
+        }
+        return (cache, computedTokens, nanos) -> trace.inSequence(() -> store.prefilled(cache, computedTokens, nanos));
     }
 
     public int retryAfterSeconds() {
