@@ -36,10 +36,12 @@ class TokenizeController {
 
     private final GenerationService generation;
     private final RequestLimits limits;
+    private final ToolRequests toolRequests;
 
-    TokenizeController(GenerationService generation, RequestLimits limits) {
+    TokenizeController(GenerationService generation, RequestLimits limits, ToolRequests toolRequests) {
         this.generation = generation;
         this.limits = limits;
+        this.toolRequests = toolRequests;
     }
 
     @PostMapping("/tokenize")
@@ -79,7 +81,12 @@ class TokenizeController {
             }
             List<ChatTurn> turns = ChatTurns.of(request.messages());
             limits.checkChat(turns);
-            return generation.chatPrompt(turns);
+            ToolUse tools = toolRequests.of(request.tools(), null, null);
+            return generation.chatPrompt(turns, tools.templateTools(), tools.format());
+        }
+        if (request.tools() != null) {
+            throw new InvalidRequestException("tools are rendered into a chat prompt: give messages with them",
+                    "tools");
         }
         String text = request.prompt() != null ? request.prompt() : request.content();
         limits.checkPrompt(text);

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * {@code POST /tokenize}, in vLLM's shape ({@code prompt} or {@code messages}) and llama.cpp's ({@code content},
  * {@code add_special}, {@code with_pieces}).
  *
+ * @param tools            with {@code messages}: the tools the chat endpoint would offer, rendered into the prompt
  * @param addSpecialTokens vLLM: whether the tokenizer adds its special tokens (a BOS) to a plain prompt;
  *                         default true. A rendered chat template already holds them.
  * @param returnTokenStrs  vLLM: adds {@code token_strs}, the text of each token decoded alone
@@ -18,6 +19,7 @@ public record TokenizeRequest(
         String prompt,
         String content,
         List<ChatCompletionRequest.Message> messages,
+        List<Tool> tools,
         @JsonProperty("add_generation_prompt") Boolean addGenerationPrompt,
         @JsonProperty("add_special_tokens") Boolean addSpecialTokens,
         @JsonProperty("add_special") Boolean addSpecial,

@@ -31,7 +31,12 @@ class ToolRequests {
     }
 
     ToolUse of(ChatCompletionRequest request) {
-        List<Tool> tools = request.tools() == null ? List.of() : request.tools();
+        return of(request.tools(), request.toolChoice(), request.parallelToolCalls());
+    }
+
+    /** {@code tools} (null: none), {@code tool_choice} and {@code parallel_tool_calls} as a chat request has them. */
+    ToolUse of(List<Tool> declared, Object toolChoice, Boolean parallelToolCalls) {
+        List<Tool> tools = declared == null ? List.of() : declared;
         if (tools.size() > properties.maxTools()) {
             throw new InvalidRequestException("A request may declare at most " + properties.maxTools() + " tools, not "
                     + tools.size(), "tools");
@@ -59,7 +64,6 @@ class ToolRequests {
         }
         ToolUse.Choice choice = ToolUse.Choice.AUTO;
         String named = null;
-        Object toolChoice = request.toolChoice();
         if (toolChoice instanceof String mode) {
             choice = switch (mode) {
                 case "none" -> ToolUse.Choice.NONE;
@@ -86,6 +90,6 @@ class ToolRequests {
         if (tools.isEmpty() && (choice == ToolUse.Choice.REQUIRED || choice == ToolUse.Choice.NAMED)) {
             throw new InvalidRequestException("tool_choice " + toolChoice + " needs tools", "tool_choice");
         }
-        return new ToolUse(tools, choice, named, format, !Boolean.FALSE.equals(request.parallelToolCalls()));
+        return new ToolUse(tools, choice, named, format, !Boolean.FALSE.equals(parallelToolCalls));
     }
 }

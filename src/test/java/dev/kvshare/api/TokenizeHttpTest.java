@@ -68,6 +68,24 @@ class TokenizeHttpTest {
     }
 
     @Test
+    void toolsAreRenderedIntoTheChatPromptAsTheChatEndpointRendersThem() {
+        String messages = "[{\"role\": \"user\", \"content\": \"Hi\"}]";
+        String tools = """
+                [{"type": "function", "function": {"name": "lookup_order", "parameters": {"type": "object"}}}]""";
+        List<Integer> withTools = ids(http().post("/tokenize", "{\"messages\": " + messages + ", \"tools\": " + tools
+                + "}").json().path("tokens"));
+        JsonNode chat = http().post("/v1/chat/completions", "{\"messages\": " + messages + ", \"tools\": " + tools
+                + ", \"max_tokens\": 1, \"return_token_ids\": true}").json();
+
+        assertThat(withTools).containsExactlyElementsOf(ids(chat.path("prompt_token_ids")))
+                .hasSizeGreaterThan(ids(http().post("/tokenize", "{\"messages\": " + messages + "}").json()
+                        .path("tokens")).size());
+        assertError(http().post("/tokenize", "{\"prompt\": \"Hi\", \"tools\": " + tools + "}"), 400, "tools");
+        assertError(http().post("/tokenize", "{\"messages\": " + messages + ", \"tools\": [{\"type\": \"x\"}]}"),
+                400, "tools[0]");
+    }
+
+    @Test
     void requestsAreBoundedAndRefusedInTheOpenAiShape() {
         assertError(http().post("/tokenize", "{\"prompt\": \"" + "x".repeat(101) + "\"}"), 400, "prompt");
         assertError(http().post("/tokenize", """
