@@ -240,7 +240,7 @@ public class GenerationService {
      */
     public int prefill(int[] prompt, String salt) {
         try (PromptCache.Lookup lookup = lookup(prompt, salt);
-             PrefixedDecoder decoder = decoderAfter(lookup, null)) {
+             PrefixedDecoder decoder = decoderAfter(lookup, SequenceTrace.untraced())) {
             decoder.decoder().start(prompt);
             return decoder.cachedTokens();
         }
@@ -262,7 +262,6 @@ public class GenerationService {
         }
     }
 
-    /** @param trace the request's trace, or null (warm-up) */
     private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup, SequenceTrace trace) {
         KvCache past = restore(lookup, trace);
         int cached = past.length();
@@ -293,9 +292,7 @@ public class GenerationService {
         try {
             KvCache restored = lookup.restore().orElse(model.decoder().emptyCache());
             metrics.promptRestored(lookup.localTokens(), lookup.redisTokens());
-            if (trace != null) {
-                trace.restored(lookup.localTokens(), lookup.redisTokens());
-            }
+            trace.restored(lookup.localTokens(), lookup.redisTokens());
             return restored;
         } catch (RuntimeException e) {
             log.warn("Could not restore cached KV; computing the whole prompt", e);
@@ -303,7 +300,7 @@ public class GenerationService {
         }
     }
 
-    /** @param trace the request's trace, or null (warm-up): the store is traced under it, whichever thread calls */
+    /** The store is traced under the request's {@code trace}, whichever thread calls it. */
     private CachedDecoder.PrefillListener storeInto(PromptCache.Lookup lookup, SequenceTrace trace) {
         if (lookup == null) {
             return CachedDecoder.PrefillListener.NONE;
@@ -316,9 +313,6 @@ public class GenerationService {
                 log.warn("Could not store the prompt's KV in the prompt cache", e);
             }
         };
-        if (trace == null) {
-            return store;
-        }
         return (cache, computedTokens, nanos) -> trace.inSequence(() -> store.prefilled(cache, computedTokens, nanos));
     }
 

@@ -35,6 +35,11 @@ public final class SequenceTrace {
         this.admission = tracer.nextSpan(sequence).name("kvshare.admission").start();
     }
 
+    /** A trace that records nothing, for work no request asked for (the prompt-cache warm-up). */
+    public static SequenceTrace untraced() {
+        return new SequenceTrace(Spans.NONE, Span.NOOP, "");
+    }
+
     /**
      * {@code task}, the sequence's work, run in its trace: the wait for a slot ends when it starts, the
      * sequence's span is current on its thread while it runs (so log lines carry the trace id), and the span
