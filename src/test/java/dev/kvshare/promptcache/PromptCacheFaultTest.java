@@ -13,9 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 
+import dev.kvshare.model.BundledModel;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.testsupport.Instance;
-import dev.kvshare.testsupport.TestModels;
 import dev.kvshare.testsupport.TestRedis;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,16 +46,15 @@ class PromptCacheFaultTest {
     @BeforeAll
     void start() {
         redis = new TestRedis().start();
-        var model = TestModels.shared(TestModels.LLAMA);
-        fingerprint = ModelFingerprint.of(model).digest();
-        Map<String, Object> cached = Map.of("kvshare.model.path", model.toString(),
-                "kvshare.prompt-cache.block-size", BLOCK, "kvshare.prompt-cache.redis.enabled", true,
+        fingerprint = ModelFingerprint.of(BundledModel.extract()).digest();
+        Map<String, Object> cached = Map.of("kvshare.prompt-cache.block-size", BLOCK,
+                "kvshare.prompt-cache.redis.enabled", true,
                 "kvshare.prompt-cache.hmac-key", "test-signing-key", "kvshare.prompt-cache.redis.timeout", "300ms",
                 "kvshare.prompt-cache.redis.open-duration", "1s", "spring.data.redis.host", redis.host(),
                 "spring.data.redis.port", redis.port());
         writer = Instance.start(cached);
         reader = Instance.start(cached);
-        reference = Instance.start(Map.of("kvshare.model.path", model.toString(), "kvshare.prompt-cache.enabled", false));
+        reference = Instance.start(Map.of("kvshare.prompt-cache.enabled", false));
     }
 
     @AfterAll

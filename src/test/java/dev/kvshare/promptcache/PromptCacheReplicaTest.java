@@ -6,9 +6,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.StreamSupport;
 
+import dev.kvshare.model.BundledModel;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.testsupport.Instance;
-import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.TestPrompts;
 import dev.kvshare.testsupport.TestRedis;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,16 +18,14 @@ import org.junit.jupiter.api.TestInstance;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Replicas share prefixes through one real Redis: instance B, which never saw the system prompt, restores it
- * from what A stored and answers exactly like C, which has no prompt cache at all.
+ * Replicas of the bundled model share a support bot's system prompt through one real Redis: instance B, which
+ * never saw the prompt, restores it from what A stored and answers exactly like C, which has no prompt cache.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PromptCacheReplicaTest {
 
     static final int BLOCK = 16;
-    static final String SYSTEM = ("You are the support assistant of Example Shop. Be polite and precise. "
-            + "Refunds take five to seven business days once the returned parcel arrives at our warehouse. ")
-            .repeat(6);
+    static final String SYSTEM = TestPrompts.SUPPORT;
 
     private TestRedis redis;
     private byte[] fingerprint;
@@ -37,15 +36,14 @@ class PromptCacheReplicaTest {
     @BeforeAll
     void start() {
         redis = new TestRedis().start();
-        fingerprint = ModelFingerprint.of(TestModels.shared(TestModels.LLAMA)).digest();
-        String model = TestModels.shared(TestModels.LLAMA).toString();
-        Map<String, Object> shared = Map.of("kvshare.model.path", model, "kvshare.prompt-cache.block-size", BLOCK,
+        fingerprint = ModelFingerprint.of(BundledModel.extract()).digest();
+        Map<String, Object> shared = Map.of("kvshare.prompt-cache.block-size", BLOCK,
                 "kvshare.prompt-cache.redis.enabled", true, "spring.data.redis.host", redis.host(),
                 "spring.data.redis.port", redis.port(), "kvshare.prompt-cache.tenants[key-acme]", "acme",
                 "kvshare.prompt-cache.tenants[key-globex]", "globex");
         a = Instance.start(shared);
         b = Instance.start(shared);
-        c = Instance.start(Map.of("kvshare.model.path", model, "kvshare.prompt-cache.enabled", false));
+        c = Instance.start(Map.of("kvshare.prompt-cache.enabled", false));
     }
 
     @AfterAll
@@ -56,7 +54,7 @@ class PromptCacheReplicaTest {
 
     @Test
     void aReplicaThatNeverSawTheSystemPromptRestoresItFromRedisAndAnswersIdentically() throws Exception {
-        JsonNode first = chat(a, "Where is my refund?");
+        JsonNode first = chat(a, "Where is my refund for order 4417203?");
         assertThat(cached(first)).isZero();
         awaitStored(first, CacheNamespace.ANONYMOUS, null);
 
@@ -65,7 +63,7 @@ class PromptCacheReplicaTest {
 
         int common = commonPrefix(ids(first.path("prompt_token_ids")), ids(second.path("prompt_token_ids")));
         int expected = Math.min(common, ids(second.path("prompt_token_ids")).size() - 1) / BLOCK * BLOCK;
-        assertThat(expected).isGreaterThan(200);
+        assertThat(expected).isGreaterThan(600);
         assertThat(cached(second)).isEqualTo(expected);
         assertThat(b.metric("kvshare_prompt_tokens_total", "source=\"redis\"")).isEqualTo(expected);
         assertThat(ids(second.path("choices").path(0).path("token_ids")))
