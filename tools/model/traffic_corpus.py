@@ -11,7 +11,8 @@ get a short redirect; angry customers are calmed first.
 Held-out data (heldout.jsonl) draws companies, products, names, e-mail domains, tool descriptions and
 policy phrasings from pools that training never uses.  Each line is
   {"messages": [...], "tools": [...] | null, "text": <rendered>, "checks": [...] one per assistant turn}
-with checks {"kind": "reply"|"tool", "intent", "copy": [strings the reply must contain], "tool": {...}}.
+with checks {"kind": "reply"|"tool", "turn": index of the assistant message in "messages", "intent",
+"copy": [strings the reply must contain], "tool": {...}}.
 """
 import argparse
 import json
@@ -221,17 +222,21 @@ class Dialog:
             text = g + text[0].lower() + text[1:] if not text.startswith("I ") else g + text
         self.msgs.append({"role": "user", "content": text})
 
+    def turn(self):
+        """The index of the last message in the dialogue's "messages", which start with the system turn."""
+        return len(self.msgs)
+
     def say(self, text, intent, copy=()):
         who = f", {self.name}" if self.name and self.r.random() < 0.3 else ""
         text = text.replace("{who}", who)
         self.msgs.append({"role": "assistant", "content": text})
-        self.checks.append({"kind": "reply", "turn": len(self.msgs) - 1, "intent": intent,
+        self.checks.append({"kind": "reply", "turn": self.turn(), "intent": intent,
                             "copy": [c for c in copy if c]})
 
     def call(self, name, args, result, intent):
         self.msgs.append({"role": "assistant", "content": "",
                           "tool_calls": [{"type": "function", "function": {"name": name, "arguments": args}}]})
-        self.checks.append({"kind": "tool", "turn": len(self.msgs) - 1, "intent": intent,
+        self.checks.append({"kind": "tool", "turn": self.turn(), "intent": intent,
                             "tool": {"name": name, "arguments": args}, "copy": []})
         self.msgs.append({"role": "tool", "content": json.dumps(result)})
 
