@@ -65,6 +65,23 @@ TONES = (
     ["relaxed and upbeat", "precise and courteous"],
 )
 
+ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "tr", "st", "pl", "gr", "sh"]
+VOWELS = ["a", "e", "i", "o", "u", "ai", "ou", "y"]
+CODAS = ["", "", "", "n", "r", "s", "x", "l", "m", "k"]
+
+
+def coined(r):
+    """A made-up word ("Travik", "Zoulen"): training names no pool could hold, so that a reply can only get
+    them right by copying them from the conversation, not by remembering a list."""
+    w = "".join(r.choice(ONSETS) + r.choice(VOWELS) for _ in range(r.randint(2, 3))) + r.choice(CODAS)
+    return w.capitalize()
+
+
+def maybe_coined(r, h, pick, share):
+    """In training, a coined variant of a pool pick `share` of the time; held-out names come from their pool."""
+    return pick if h or r.random() >= share else coined(r)
+
+
 # ---- tools -------------------------------------------------------------------------------------------------
 TOOL_DESCRIPTIONS = {
     "lookup_order": (["Look up an order by its order number and return its status, carrier and delivery date.",
@@ -105,10 +122,11 @@ class World:
     """One operator: company, products, plans and policies; the system prompt is written from it."""
 
     def __init__(self, r, h):
-        self.company = f"{r.choice(BRAND_A[h])} {r.choice(BRAND_B[h])}"
+        self.company = f"{maybe_coined(r, h, r.choice(BRAND_A[h]), 0.5)} {r.choice(BRAND_B[h])}"
         self.slug = self.company.split()[0].lower()
-        self.products = r.sample(PRODUCTS[h], r.randint(4, 9))
-        self.plans = r.sample(PLANS[h], 3)
+        self.products = [p if h or r.random() < 0.5 else f"{coined(r)} {p.split()[-1]}"
+                         for p in r.sample(PRODUCTS[h], r.randint(4, 9))]
+        self.plans = [maybe_coined(r, h, p, 0.3) for p in r.sample(PLANS[h], 3)]
         self.return_days = r.choice([14, 30, 60, 90])
         self.refund_days = r.choice([3, 5, 7, 10])
         self.support_email = f"{r.choice(['help', 'support', 'care', 'service'])}@{self.slug}.com"
@@ -204,11 +222,11 @@ class Dialog:
     def __init__(self, r, h, world, tools_on):
         self.r, self.h, self.w = r, h, world
         self.tools_on = tools_on
-        self.name = r.choice(NAMES[h]) if r.random() < 0.5 else None
+        self.name = maybe_coined(r, h, r.choice(NAMES[h]), 0.5) if r.random() < 0.5 else None
         self.order = str(r.randint(100000, 9999999))
         self.product = r.choice(world.products)
         self.plan = r.choice(world.plans)
-        nm = (self.name or r.choice(NAMES[h])).lower()
+        nm = (self.name or maybe_coined(r, h, r.choice(NAMES[h]), 0.5)).lower()
         self.email = f"{nm}{r.choice(['', '.', '_'])}{r.choice(['', str(r.randint(1, 99))])}@{r.choice(DOMAINS[h])}"
         self.msgs, self.checks = [], []
         self.angry = False
@@ -393,6 +411,8 @@ class Dialog:
             options.append(("which_product", 2))
         if "password" in done:
             options.append(("which_email", 2))
+        if {"order_status", "return", "refund", "damaged"} & done:
+            options.append(("read_back", 3))
         kind = r.choices([k for k, _ in options], [w for _, w in options])[0]
         if kind == "thanks":
             self.user(r.choice(["Thanks!", "Thank you, that helps.", "Great, thanks.", "Ok, thank you."]))
@@ -406,6 +426,12 @@ class Dialog:
         elif kind == "which_product":
             self.user(r.choice(["Which item was that?", "What product is in that order again?"]))
             self.say(f"That was your {self.product}, order {o}.", "recall", [self.product, o])
+        elif kind == "read_back":
+            # dense copying: every specific of the conversation, back in one reply
+            self.user(r.choice([f"Just to be sure: order {o}, the {self.product}, and my e-mail is {self.email}?",
+                                f"So that's order {o} for the {self.product}, and you have {self.email}, right?"]))
+            self.say(f"Yes{{who}}: order {o}, your {self.product}, and we will write to {self.email}.", "recall",
+                     [o, self.product, self.email])
         elif kind == "which_email":
             self.user(r.choice(["Which address did you send it to?", "Where did the link go?"]))
             self.say(f"The link went to {self.email}.", "recall", [self.email])
@@ -472,13 +498,54 @@ def make_dialogue(r, h, op):
         else:
             getattr(d, intent)()
         done.add(DONE_NAME.get(intent, intent))
-    for _ in range(r.choices([0, 1, 2, 3], [0.4, 0.3, 0.2, 0.1])[0]):
+    for _ in range(r.choices([0, 1, 2, 3], [0.2, 0.35, 0.3, 0.15])[0]):
         if len([m for m in d.msgs if m["role"] == "user"]) >= 6:
             break
         d.follow_up(done)
     msgs = [{"role": "system", "content": op.system}] + d.msgs
     return {"messages": msgs, "tools": op.tools, "checks": d.checks, "company": op.world.company,
             "text": render_chat(msgs, tools=op.tools, compact_tools=op.compact)}
+
+
+DRILL_ASKS = ["Please note {items}.", "For your records: {items}.", "Can you repeat {items}?",
+              "Let me check you have it right: {items}.", "Write this down: {items}."]
+DRILL_ANSWERS = ["Noted: {items}.", "Sure: {items}.", "I have {items}.", "Got it: {items}."]
+
+
+def drill_items(r):
+    """Two or three specifics as a customer writes them: numbers, coined product names, e-mails, codes."""
+    product = f"{coined(r)} {r.choice(PRODUCTS[0]).split()[-1]}"
+    name, separator = coined(r).lower(), r.choice(["", ".", "_"])
+    email = f"{name}{separator}{r.choice(['', str(r.randint(1, 99))])}@{r.choice(DOMAINS[0])}"
+    pool = [f"order {r.randint(100000, 9999999)}", f"the {product}", f"e-mail {email}",
+            f"ticket {r.randint(10000, 99999)}", f"return R-{r.randint(10000, 99999)}", f"the {coined(r)} plan"]
+    items = r.sample(pool, r.randint(2, 3))
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def make_drill(r, company):
+    """A read-back drill: a short system prompt and 3-5 turns in which the assistant repeats the customer's
+    specifics exactly. Dense, cheap copying practice (a support reply's hardest part) mixed into training."""
+    msgs = [{"role": "system", "content": f"You are the support assistant of {company}."}]
+    checks = []
+    for _ in range(r.randint(3, 5)):
+        items = drill_items(r)
+        msgs.append({"role": "user", "content": r.choice(DRILL_ASKS).format(items=items)})
+        msgs.append({"role": "assistant", "content": r.choice(DRILL_ANSWERS).format(items=items)})
+        checks.append({"kind": "reply", "turn": len(msgs) - 1, "intent": "recall", "copy": [items]})
+    return {"messages": msgs, "tools": None, "checks": checks, "company": company, "text": render_chat(msgs)}
+
+
+def drills(n, seed, first_group, per_prompt):
+    """n read-back drills, per_prompt under each (short) system prompt, numbered from first_group."""
+    r = random.Random(seed)
+    company = None
+    for i in range(n):
+        if i % per_prompt == 0:
+            company = f"{maybe_coined(r, 0, r.choice(BRAND_A[0]), 0.5)} {r.choice(BRAND_B[0])}"
+        d = make_drill(r, company)
+        d["group"] = first_group + i // per_prompt
+        yield d
 
 
 def generate(n, seed, heldout, per_prompt=1):
@@ -501,6 +568,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--per-prompt", type=int, default=8,
                     help="training dialogues per system prompt (train.py computes a shared prompt once)")
+    ap.add_argument("--drills", type=int, default=0, help="read-back drills added to the training dialogues")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -509,7 +577,10 @@ def main():
         with open(os.path.join(a.out, name + ".jsonl"), "w", encoding="utf-8") as f:
             for d in generate(n, seed, ho, k):
                 f.write(json.dumps(d, ensure_ascii=False) + "\n")
-    print(f"train {a.train}, held-out {a.heldout} dialogues -> {a.out}")
+            if not ho:
+                for d in drills(a.drills, seed + 2, (n + k - 1) // k, k):
+                    f.write(json.dumps(d, ensure_ascii=False) + "\n")
+    print(f"train {a.train} + {a.drills} drills, held-out {a.heldout} dialogues -> {a.out}")
 
 
 if __name__ == "__main__":
