@@ -17,13 +17,16 @@ from bpe_tokenizer import BPETokenizer, apply_chat_template  # noqa: E402
 from export_onnx import check_layout, export  # noqa: E402
 from llama import LlamaLM, ModelConfig, greedy_generate  # noqa: E402
 
+# greedy samples under the README's support-bot system prompt (docs/examples/support-prompt.txt)
+SAMPLE_PROMPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "examples",
+                             "support-prompt.txt")
 SAMPLE_QUESTIONS = [
-    "Where is my order 417263?",
-    "I was charged twice for order 582910.",
-    "My coffee maker arrived damaged.",
-    "How do I cancel my Premium subscription?",
+    "Where is my order 4417203?",
+    "I want to return the air fryer from order 5520981.",
     "I forgot my password and can't log in.",
     "I want to talk to a human.",
+    "Can you write me a poem about the sea?",
+    "Wo ist meine Bestellung?",
 ]
 REFERENCE_PROMPTS = [
     [{"role": "user", "content": "Where is my order 417263?"}],
@@ -111,8 +114,11 @@ def main():
         print("reference ->", a.reference)
 
     samples = []
+    with open(SAMPLE_PROMPT, encoding="utf-8") as f:
+        system = f.read().strip()
     for q in SAMPLE_QUESTIONS:
-        prompt = apply_chat_template([{"role": "user", "content": q}], add_generation_prompt=True)
+        prompt = apply_chat_template([{"role": "system", "content": system}, {"role": "user", "content": q}],
+                                     add_generation_prompt=True)
         out = greedy_generate(model, tok.encode(prompt), a.max_new_tokens, eos_ids=eos)
         reply = tok.decode(out)
         samples.append({"user": q, "assistant": reply})
