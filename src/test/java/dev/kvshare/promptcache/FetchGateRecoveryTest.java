@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 
 import dev.kvshare.testsupport.Instance;
 import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.TestPrompts;
 import dev.kvshare.testsupport.TestRedis;
 import org.junit.jupiter.api.Test;
 import org.springframework.data.redis.core.RedisCallback;
@@ -33,19 +34,19 @@ class FetchGateRecoveryTest {
             try (Instance writer = Instance.start(settings); Instance reader = Instance.start(settings);
                  RedisKeys keys = new RedisKeys(redis)) {
                 for (String prompt : PROMPTS) {
-                    chat(writer, prompt + PromptCacheReplicaTest.SYSTEM);
+                    chat(writer, prompt + TestPrompts.SUPPORT);
                 }
                 Thread.sleep(1_000); // the writer's background stores reach Redis
 
                 CompletableFuture<Void> stall = CompletableFuture.runAsync(() -> keys.redis.execute(
                         (RedisCallback<Object>) c -> c.execute("DEBUG", "SLEEP".getBytes(), "2".getBytes())));
                 Thread.sleep(200);
-                JsonNode slow = chat(reader, PROMPTS.get(0) + PromptCacheReplicaTest.SYSTEM);
+                JsonNode slow = chat(reader, PROMPTS.get(0) + TestPrompts.SUPPORT);
                 stall.join();
                 assertThat(cached(slow)).as("the stalled fetch still answered").isPositive();
 
                 for (String prompt : PROMPTS.subList(1, PROMPTS.size())) {
-                    assertThat(cached(chat(reader, prompt + PromptCacheReplicaTest.SYSTEM)))
+                    assertThat(cached(chat(reader, prompt + TestPrompts.SUPPORT)))
                             .as("cached tokens after the slow fetch: %s", prompt).isPositive();
                 }
                 assertThat(reader.http().get("/actuator/health").json().path("components").path("promptCache")

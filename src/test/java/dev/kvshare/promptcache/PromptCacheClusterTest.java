@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Map;
 
 import dev.kvshare.testsupport.Instance;
+import dev.kvshare.testsupport.TestPrompts;
 import dev.kvshare.testsupport.TestRedisCluster;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -46,7 +47,7 @@ class PromptCacheClusterTest {
         var response = instance.http().post("/v1/chat/completions", """
                 {"messages": [{"role": "system", "content": %s}, {"role": "user", "content": %s}],
                  "max_tokens": 8, "temperature": 0, "ignore_eos": true, "return_token_ids": true}"""
-                .formatted(json(PromptCacheReplicaTest.SYSTEM), json(user)));
+                .formatted(json(TestPrompts.SUPPORT), json(user)));
         assertThat(response.status()).as(response.body()).isEqualTo(200);
         return response.json();
     }

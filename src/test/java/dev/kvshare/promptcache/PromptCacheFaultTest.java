@@ -16,6 +16,7 @@ import java.util.zip.CRC32C;
 import dev.kvshare.model.BundledModel;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.testsupport.Instance;
+import dev.kvshare.testsupport.TestPrompts;
 import dev.kvshare.testsupport.TestRedis;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,7 +97,7 @@ class PromptCacheFaultTest {
     @EnumSource(Corruption.class)
     void aDamagedFrameIsAMissCountedByReasonAndReplacedWhileTheOutputStaysTheSame(Corruption corruption)
             throws Exception {
-        String system = "Corruption " + corruption + ". " + PromptCacheReplicaTest.SYSTEM;
+        String system = "Corruption " + corruption + ". " + TestPrompts.SUPPORT;
         JsonNode stored = chat(writer, system, "hello");
         String firstBlock = chainKeys(stored).get(0);
         try (RedisKeys keys = new RedisKeys(redis)) {
@@ -118,7 +119,7 @@ class PromptCacheFaultTest {
 
     @Test
     void aFrameOfAnotherBlockUnderThisBlocksKeyIsRefused() throws Exception {
-        String system = "Swapped frames. " + PromptCacheReplicaTest.SYSTEM;
+        String system = "Swapped frames. " + TestPrompts.SUPPORT;
         JsonNode stored = chat(writer, system, "hello");
         List<String> chain = chainKeys(stored);
         try (RedisKeys keys = new RedisKeys(redis)) {
@@ -133,7 +134,7 @@ class PromptCacheFaultTest {
 
     @Test
     void redisStoppedMeansComputingDegradedHealthAndRecoveryOnceItIsBack() throws Exception {
-        String system = "Redis outage. " + PromptCacheReplicaTest.SYSTEM;
+        String system = "Redis outage. " + TestPrompts.SUPPORT;
         List<Integer> expected = tokens(chat(reference, system, "where is my order"));
         redis.stop();
 
@@ -163,7 +164,7 @@ class PromptCacheFaultTest {
 
     @Test
     void aStalledRedisDoesNotHoldTheRequestPastTheTimeout() throws Exception {
-        String system = "Stalled Redis. " + PromptCacheReplicaTest.SYSTEM;
+        String system = "Stalled Redis. " + TestPrompts.SUPPORT;
         List<Integer> expected = tokens(chat(reference, system, "hello"));
         try (RedisKeys keys = new RedisKeys(redis)) {
             // DEBUG SLEEP blocks the whole server for 4 s; the request must finish long before that.

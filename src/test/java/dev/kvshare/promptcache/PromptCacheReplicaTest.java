@@ -25,7 +25,6 @@ import tools.jackson.databind.JsonNode;
 class PromptCacheReplicaTest {
 
     static final int BLOCK = 16;
-    static final String SYSTEM = TestPrompts.SUPPORT;
 
     private TestRedis redis;
     private byte[] fingerprint;
@@ -77,7 +76,7 @@ class PromptCacheReplicaTest {
 
     @Test
     void differentCacheSaltsAndTenantsNeverShareEntries() throws Exception {
-        String system = "Tenant isolation check. " + SYSTEM;
+        String system = "Tenant isolation check. " + TestPrompts.SUPPORT;
         awaitStored(chatAs(a, system, "first", "salt-one", null), CacheNamespace.ANONYMOUS, "salt-one");
         assertThat(cached(chatAs(b, system, "second", "salt-two", null))).isZero();
         assertThat(cached(chatAs(b, system, "third", "salt-one", "Bearer unknown-key"))).isPositive();
@@ -85,7 +84,7 @@ class PromptCacheReplicaTest {
 
     @Test
     void aClientChosenSaltNeverReachesAnotherTenantsEntries() throws Exception {
-        String system = "Per-tenant prompt. " + SYSTEM;
+        String system = "Per-tenant prompt. " + TestPrompts.SUPPORT;
         awaitStored(chatAs(a, system, "first", "shared-salt", "Bearer key-acme"), "acme", "shared-salt");
         assertThat(cached(chatAs(b, system, "second", "shared-salt", "Bearer key-globex"))).isZero();
         assertThat(cached(chatAs(b, system, "second", "shared-salt", null))).isZero();
@@ -99,7 +98,7 @@ class PromptCacheReplicaTest {
     }
 
     private JsonNode chat(Instance instance, String user) {
-        return chatAs(instance, SYSTEM, user, null, null);
+        return chatAs(instance, TestPrompts.SUPPORT, user, null, null);
     }
 
     private JsonNode chatAs(Instance instance, String system, String user, String salt, String authorization) {

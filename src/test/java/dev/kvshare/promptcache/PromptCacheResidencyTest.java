@@ -1,6 +1,5 @@
 package dev.kvshare.promptcache;
 
-import static dev.kvshare.promptcache.PromptCacheReplicaTest.SYSTEM;
 import static dev.kvshare.promptcache.PromptCacheReplicaTest.cached;
 import static dev.kvshare.promptcache.PromptCacheReplicaTest.ids;
 import static dev.kvshare.promptcache.PromptCacheReplicaTest.json;
@@ -12,6 +11,7 @@ import java.util.Map;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.testsupport.Instance;
 import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.TestPrompts;
 import dev.kvshare.testsupport.TestRedis;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -64,7 +64,7 @@ class PromptCacheResidencyTest {
         }
         double redisBefore = instance.metric("kvshare_prompt_tokens_total", "source=\"redis\"");
 
-        String system = "Counters. " + SYSTEM;
+        String system = "Counters. " + TestPrompts.SUPPORT;
         JsonNode first = chat(system, "Where is my parcel?");
         RedisKeys.awaitAll(redis, RedisKeys.chainKeys(fingerprint, BLOCK, ids(first.path("prompt_token_ids")),
                 CacheNamespace.salt(CacheNamespace.ANONYMOUS, null)));
@@ -85,7 +85,7 @@ class PromptCacheResidencyTest {
 
     @Test
     void theAdminEndpointReportsWhereASystemPromptsBlocksAre() throws Exception {
-        String system = "Residency. " + SYSTEM;
+        String system = "Residency. " + TestPrompts.SUPPORT;
         JsonNode before = residency(system, null);
         int blocks = before.path("blocks").asInt();
         assertThat(blocks).isGreaterThan(10);

@@ -1,6 +1,5 @@
 package dev.kvshare.promptcache;
 
-import static dev.kvshare.promptcache.PromptCacheReplicaTest.SYSTEM;
 import static dev.kvshare.promptcache.PromptCacheReplicaTest.cached;
 import static dev.kvshare.promptcache.PromptCacheReplicaTest.ids;
 import static dev.kvshare.promptcache.PromptCacheReplicaTest.json;
@@ -20,6 +19,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.testsupport.Http;
 import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.TestPrompts;
 import dev.kvshare.testsupport.TestRedis;
 import dev.kvshare.testsupport.TraceWaterfall;
 import io.opentelemetry.api.common.AttributeKey;
@@ -151,7 +151,7 @@ class PromptCacheTracingTest {
         var response = new Http(port).post("/v1/chat/completions", """
                 {"messages": [{"role": "system", "content": %s}, {"role": "user", "content": %s}],
                  "max_tokens": 6, "temperature": 0, "ignore_eos": true, "return_token_ids": true}"""
-                .formatted(json(SYSTEM), json(user)));
+                .formatted(json(TestPrompts.SUPPORT), json(user)));
         assertThat(response.status()).as(response.body()).isEqualTo(200);
         return response.json();
     }
