@@ -82,6 +82,14 @@ def maybe_coined(r, h, pick, share):
     return pick if h or r.random() >= share else coined(r)
 
 
+def company_name(r, h):
+    return f"{maybe_coined(r, h, r.choice(BRAND_A[h]), 0.5)} {r.choice(BRAND_B[h])}"
+
+
+def email_address(r, h, name):
+    return f"{name}{r.choice(['', '.', '_'])}{r.choice(['', str(r.randint(1, 99))])}@{r.choice(DOMAINS[h])}"
+
+
 # ---- tools -------------------------------------------------------------------------------------------------
 TOOL_DESCRIPTIONS = {
     "lookup_order": (["Look up an order by its order number and return its status, carrier and delivery date.",
@@ -122,7 +130,7 @@ class World:
     """One operator: company, products, plans and policies; the system prompt is written from it."""
 
     def __init__(self, r, h):
-        self.company = f"{maybe_coined(r, h, r.choice(BRAND_A[h]), 0.5)} {r.choice(BRAND_B[h])}"
+        self.company = company_name(r, h)
         self.slug = self.company.split()[0].lower()
         self.products = [p if h or r.random() < 0.5 else f"{coined(r)} {p.split()[-1]}"
                          for p in r.sample(PRODUCTS[h], r.randint(4, 9))]
@@ -226,8 +234,7 @@ class Dialog:
         self.order = str(r.randint(100000, 9999999))
         self.product = r.choice(world.products)
         self.plan = r.choice(world.plans)
-        nm = (self.name or maybe_coined(r, h, r.choice(NAMES[h]), 0.5)).lower()
-        self.email = f"{nm}{r.choice(['', '.', '_'])}{r.choice(['', str(r.randint(1, 99))])}@{r.choice(DOMAINS[h])}"
+        self.email = email_address(r, h, (self.name or maybe_coined(r, h, r.choice(NAMES[h]), 0.5)).lower())
         self.msgs, self.checks = [], []
         self.angry = False
 
@@ -515,8 +522,7 @@ DRILL_ANSWERS = ["Noted: {items}.", "Sure: {items}.", "I have {items}.", "Got it
 def drill_items(r):
     """Two or three specifics as a customer writes them: numbers, coined product names, e-mails, codes."""
     product = f"{coined(r)} {r.choice(PRODUCTS[0]).split()[-1]}"
-    name, separator = coined(r).lower(), r.choice(["", ".", "_"])
-    email = f"{name}{separator}{r.choice(['', str(r.randint(1, 99))])}@{r.choice(DOMAINS[0])}"
+    email = email_address(r, 0, coined(r).lower())
     pool = [f"order {r.randint(100000, 9999999)}", f"the {product}", f"e-mail {email}",
             f"ticket {r.randint(10000, 99999)}", f"return R-{r.randint(10000, 99999)}", f"the {coined(r)} plan"]
     items = r.sample(pool, r.randint(2, 3))
@@ -542,7 +548,7 @@ def drills(n, seed, first_group, per_prompt):
     company = None
     for i in range(n):
         if i % per_prompt == 0:
-            company = f"{maybe_coined(r, 0, r.choice(BRAND_A[0]), 0.5)} {r.choice(BRAND_B[0])}"
+            company = company_name(r, 0)
         d = make_drill(r, company)
         d["group"] = first_group + i // per_prompt
         yield d
