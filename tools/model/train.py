@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bpe_tokenizer import BPETokenizer  # noqa: E402
+from copy_practice import CopyPractice  # noqa: E402
 from llama import LlamaLM, ModelConfig  # noqa: E402
 
 
@@ -184,6 +185,8 @@ def main():
     ap.add_argument("--checkpoint-every", type=int, default=100,
                     help="save model, optimizer and position to <out>.resume every N steps and at the end; "
                          "a rerun resumes (and, given more minutes or steps, trains on)")
+    ap.add_argument("--copy-batch", type=int, default=0,
+                    help="copy-practice sequences added to every step (copy_practice.py); 0 = none")
     ap.add_argument("--init-checkpoint", default=None,
                     help="continue from this checkpoint (its config wins over --config; fresh optimizer)")
     a = ap.parse_args()
@@ -262,6 +265,8 @@ def main():
                     "torch_rng": torch.get_rng_state()}, resume_path + ".tmp")
         os.replace(resume_path + ".tmp", resume_path)
 
+    copier = CopyPractice(tok, a.seed, a.copy_batch) if a.copy_batch else None
+    copy_counts = [0, 0, 0, 0]  # correct, total, digits correct, digits total since the last log line
     batches = epoch_batches(epoch)
     model.train()
     t_start = time.time() - spent
@@ -284,6 +289,10 @@ def main():
             n_in = int(mask.sum())
         bi += 1
         loss = loss_sum / n
+        if copier is not None:
+            copy_loss, counts = copier.loss(model, step)
+            loss = loss + copy_loss
+            copy_counts = [c + d for c, d in zip(copy_counts, counts)]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -293,10 +302,16 @@ def main():
         run_n += n
         if ((step + 1) % a.log_every == 0 or step == 0) and run_n > 0:
             el = time.time() - t_start
-            print(f"step {step + 1}/{a.steps} epoch {epoch} loss {run_loss / run_n:.4f} lr {lr_at(step):.2e} "
-                  f"tokens {seen} elapsed {el:.0f}s ({seen / el:.0f} tok/s)", flush=True)
-            log.append({"step": step + 1, "loss": run_loss / run_n, "elapsed_s": el})
-            run_loss, run_n = 0.0, 0
+            entry = {"step": step + 1, "loss": run_loss / run_n, "elapsed_s": el}
+            if copier is not None:
+                entry["copy_acc"] = copy_counts[0] / copy_counts[1]
+                entry["copy_digit_acc"] = copy_counts[2] / max(1, copy_counts[3])
+            copied = (f" copy {entry['copy_acc']:.3f} digits {entry['copy_digit_acc']:.3f}"
+                      if copier is not None else "")
+            print(f"step {step + 1}/{a.steps} epoch {epoch} loss {run_loss / run_n:.4f}{copied} "
+                  f"lr {lr_at(step):.2e} tokens {seen} elapsed {el:.0f}s ({seen / el:.0f} tok/s)", flush=True)
+            log.append(entry)
+            run_loss, run_n, copy_counts = 0.0, 0, [0, 0, 0, 0]
         if (step + 1) % a.checkpoint_every == 0:
             save_state(step + 1)
     train_time = time.time() - t_start
@@ -311,7 +326,7 @@ def main():
         "steps": a.steps, "tokens_per_batch": a.tokens_per_batch, "tokens_seen": seen, "epochs": seen / n_tok,
         "train_time_s": round(train_time, 1), "heldout_loss": round(held_loss, 4),
         "heldout_ppl": round(math.exp(held_loss), 4), "seed": a.seed, "threads": a.threads,
-        "lr": a.lr, "assistant_only": a.assistant_only, "max_len": a.max_len, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
+        "lr": a.lr, "copy_batch": a.copy_batch, "assistant_only": a.assistant_only, "max_len": a.max_len, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
     }
     with open(os.path.splitext(a.out)[0] + ".stats.json", "w") as f:
         json.dump(stats, f, indent=2)
