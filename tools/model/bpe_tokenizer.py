@@ -162,12 +162,21 @@ def split_special(text: str) -> List[str]:
     return [p for p in SPECIAL_SPLIT.split(text) if p]
 
 
-def train_bpe(texts, vocab_size: int, digit_merges: bool = True) -> Tuple[Dict[str, int], List[Tuple[str, str]]]:
-    """Train merges until len(vocab) == vocab_size (specials + 256 bytes + merges). Without digit_merges,
-    digits stay single tokens: a number is the same tokens wherever it stands, so copying it is copying them."""
+DIGIT_MERGES = ("all", "pairs", "none")
+
+
+def train_bpe(texts, vocab_size: int, digit_merges: str = "all") -> Tuple[Dict[str, int], List[Tuple[str, str]]]:
+    """Train merges until len(vocab) == vocab_size (specials + 256 bytes + merges). digit_merges "none" keeps
+    digits single tokens; "pairs" allows only two-digit tokens, so a 7-digit order number is 4 tokens of a
+    110-token alphabet instead of 7 of 10: a model copying it token by token, by matching the token it just
+    wrote, is rarely misled by a repeated digit. Either way a number is its own pre-token, so it is the same
+    tokens wherever it stands."""
 
     def allowed(pair):
-        return digit_merges or not any(ch.isdigit() for ch in pair[0] + pair[1])
+        digits = [part for part in pair if any(ch.isdigit() for ch in part)]
+        if not digits or digit_merges == "all":
+            return True
+        return digit_merges == "pairs" and all(len(part) == 1 and part.isdigit() for part in pair)
 
     words = Counter()
     for t in texts:
@@ -356,13 +365,14 @@ def main():
     ap.add_argument("--vocab-size", type=int, default=3072)
     ap.add_argument("--out", required=True)
     ap.add_argument("--model-max-length", type=int, default=1024)
-    ap.add_argument("--no-digit-merges", action="store_true", help="keep digits single tokens")
+    ap.add_argument("--digit-merges", choices=DIGIT_MERGES, default="all",
+                    help="merges with digits: any, only two-digit tokens, or none (digits stay single tokens)")
     a = ap.parse_args()
     texts = []
     with open(a.corpus, encoding="utf-8") as f:
         for line in f:
             texts.append(json.loads(line)["text"])
-    vocab, merges = train_bpe(texts, a.vocab_size, digit_merges=not a.no_digit_merges)
+    vocab, merges = train_bpe(texts, a.vocab_size, digit_merges=a.digit_merges)
     tok = BPETokenizer(vocab, merges)
     tok.save(a.out, a.model_max_length)
     # self-check: round trip
