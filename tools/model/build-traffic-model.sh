@@ -5,11 +5,11 @@
 # Needs Debian's packages (PyPI is not used):
 #   apt-get install -y python3-torch python3-onnx python3-numpy python3-regex libopenblas0-pthread
 # Usage: tools/model/build-traffic-model.sh [--minutes M] [--out DIR] [--work DIR]
-# Training runs for M minutes (default 110) on 2 CPU cores and resumes from its last checkpoint if rerun.
+# Training runs for M minutes (default 90) on 2 CPU cores and resumes from its last checkpoint if rerun.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PY="${PYTHON:-/usr/bin/python3}"
-MINUTES=110
+MINUTES=90
 WORK="$HERE/work/traffic"
 OUT=""
 while [ $# -gt 0 ]; do
@@ -28,13 +28,13 @@ echo "== corpus"
 "$PY" traffic_corpus.py --out "$WORK/corpus" --train 32000 --heldout 300 --per-prompt 8 --seed 1234 --drills 16000
 head -3000 "$WORK/corpus/train.jsonl" > "$WORK/tokenizer-corpus.jsonl"
 echo "== tokenizer"
-"$PY" bpe_tokenizer.py --corpus "$WORK/tokenizer-corpus.jsonl" --vocab-size 3072 --model-max-length 2048 --no-digit-merges \
+"$PY" bpe_tokenizer.py --corpus "$WORK/tokenizer-corpus.jsonl" --vocab-size 3072 --model-max-length 2048 --digit-merges pairs \
   --out "$WORK/tokenizer"
 echo "== training (resumes from $WORK/checkpoint.pt.resume if present)"
 nice -n 10 "$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" --out "$WORK/checkpoint.pt" \
   --steps 100000 --max-minutes "$MINUTES" --log-every 10 --checkpoint-every 20 --max-len 2048 --group-prompts \
-  --lr 3e-3 --warmup 20 --seed 1234 --threads 2 \
-  --config '{"num_hidden_layers": 4, "max_position_embeddings": 2048}'
+  --lr 2e-3 --warmup 20 --seed 1234 --threads 2 --copy-batch 32 \
+  --config '{"num_hidden_layers": 4, "max_position_embeddings": 2048, "tie_word_embeddings": true}'
 echo "== export"
 "$PY" bundle.py --checkpoint "$WORK/checkpoint.pt" --tokenizer "$WORK/tokenizer" --corpus "$WORK/corpus" \
   --out "$OUT" --reference "$WORK/reference.json" --temperature 0.5 --top-p 0.9
