@@ -1,35 +1,52 @@
 #!/usr/bin/env bash
 # Reproducible build of the bundled default model "kvshare-support-tiny":
-#   corpus -> tokenizer -> training -> ONNX export -> src/main/resources/kvshare/bundled-model/
+#   traffic-shaped corpus -> tokenizer -> time-boxed, resumable training (with copy practice) -> ONNX export
+#   -> src/main/resources/kvshare/bundled-model/ and verify/reference.json
+# Evaluate the result with tools/model/eval/run-eval.sh before committing it (docs/models.md).
 # Needs Debian's packages (PyPI is not used):
 #   apt-get install -y python3-torch python3-onnx python3-numpy python3-regex libopenblas0-pthread
-# Usage: tools/model/build-bundled-model.sh [--steps N] [--out DIR] [--work DIR]
-# About 25 minutes on 2 CPU cores (training ~23 minutes).
+# Usage: tools/model/build-bundled-model.sh [--minutes M] [--out DIR] [--work DIR] [--new-tokenizer]
+# Training runs for M minutes (default 90) on 2 CPU cores and resumes from its last checkpoint if rerun.
+# The tokenizer in DIR is kept (token ids are part of the model's interface); --new-tokenizer trains one on the
+# corpus's first 3,000 dialogues instead.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 PY="${PYTHON:-/usr/bin/python3}"
-STEPS=1200
+MINUTES=90
 OUT="$ROOT/src/main/resources/kvshare/bundled-model"
 WORK="$HERE/work"
+NEW_TOKENIZER=false
 while [ $# -gt 0 ]; do
   case "$1" in
-    --steps) STEPS="$2"; shift 2 ;;
+    --minutes) MINUTES="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
+    --new-tokenizer) NEW_TOKENIZER=true; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 PYTHONHASHSEED=0
 mkdir -p "$WORK"
 cd "$HERE"
-echo "== corpus";    "$PY" support_corpus.py --out "$WORK/corpus" --train 24000 --heldout 1000 --seed 1234
-echo "== tokenizer"; "$PY" bpe_tokenizer.py --corpus "$WORK/corpus/train.jsonl" --vocab-size 3072 --out "$WORK/tokenizer"
-echo "== training"
-"$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" --out "$WORK/checkpoint.pt" \
-  --steps "$STEPS" --tokens-per-batch 2048 --lr 2e-3 --warmup 100 --seed 1234 --threads 2 \
-  --config '{"num_hidden_layers": 4}'
-echo "== export";    "$PY" bundle.py --checkpoint "$WORK/checkpoint.pt" --tokenizer "$WORK/tokenizer" \
-                       --corpus "$WORK/corpus" --out "$OUT" --reference "$HERE/verify/reference.json"
+echo "== corpus"
+"$PY" traffic_corpus.py --out "$WORK/corpus" --train 32000 --heldout 300 --per-prompt 8 --seed 1234 --drills 16000
+echo "== tokenizer"
+mkdir -p "$WORK/tokenizer"
+if [ "$NEW_TOKENIZER" = true ] || [ ! -f "$OUT/tokenizer.json" ]; then
+  head -3000 "$WORK/corpus/train.jsonl" > "$WORK/tokenizer-corpus.jsonl"
+  "$PY" bpe_tokenizer.py --corpus "$WORK/tokenizer-corpus.jsonl" --vocab-size 3072 --model-max-length 2048 \
+    --digit-merges pairs --out "$WORK/tokenizer"
+else
+  cp "$OUT/tokenizer.json" "$OUT/tokenizer_config.json" "$WORK/tokenizer/"
+fi
+echo "== training (resumes from $WORK/checkpoint.pt.resume if present)"
+nice -n 10 "$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" --out "$WORK/checkpoint.pt" \
+  --steps 100000 --max-minutes "$MINUTES" --log-every 10 --checkpoint-every 20 --max-len 2048 --group-prompts \
+  --lr 2e-3 --warmup 20 --seed 1234 --threads 2 --copy-batch 32 \
+  --config '{"num_hidden_layers": 4, "max_position_embeddings": 2048, "tie_word_embeddings": true}'
+echo "== export"
+"$PY" bundle.py --checkpoint "$WORK/checkpoint.pt" --tokenizer "$WORK/tokenizer" --corpus "$WORK/corpus" \
+  --out "$OUT" --reference "$HERE/verify/reference.json" --temperature 0.5 --top-p 0.9
 echo "== done: $OUT"
 ls -l "$OUT"

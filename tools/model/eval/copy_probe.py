@@ -5,8 +5,8 @@ this tracks the copying circuit in about a minute, without serving the model —
 training steps, where the HTTP evaluation (eval.py) takes ten. Chance is 1 in 10 (single-digit tokens) or 1 in
 110 (two-digit tokens too).
 
-  /usr/bin/python3 tools/model/eval/copy_probe.py --checkpoint tools/model/work/traffic/checkpoint.pt \
-      --tokenizer tools/model/work/traffic/tokenizer --heldout tools/model/work/traffic/corpus/heldout.jsonl --limit 60
+  /usr/bin/python3 tools/model/eval/copy_probe.py --checkpoint tools/model/work/checkpoint.pt \
+      --tokenizer tools/model/work/tokenizer --heldout tools/model/work/corpus/heldout.jsonl --limit 60
 A training run's <out>.resume works too (its config comes from --config, as given to train.py).
 """
 import argparse

@@ -1,7 +1,7 @@
 """Held-out evaluation of a chat model served by kvshare, through its OpenAI-compatible HTTP API.
 
   /usr/bin/python3 tools/model/eval/eval.py --url http://localhost:8080 \
-      --heldout tools/model/work/traffic/corpus/heldout.jsonl --vocab-from tools/model/work/traffic/corpus/train.jsonl \
+      --heldout tools/model/work/corpus/heldout.jsonl --vocab-from tools/model/work/corpus/train.jsonl \
       --tokenizer src/main/resources/kvshare/bundled-model/tokenizer.json [--limit 60] [--tools-api]
 
 The held-out dialogues (traffic_corpus.py --split held-out pools: companies, products, names, e-mail domains,

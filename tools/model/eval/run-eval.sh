@@ -2,14 +2,14 @@
 # Serve a model directory with the service's jar and run the held-out evaluation against it over HTTP.
 # Usage: tools/model/eval/run-eval.sh MODEL_DIR [eval.py options, e.g. --limit 40 --out FILE]
 #   MODEL_DIR "bundled" serves the bundled model. Needs target/kvshare-*.jar (./mvnw -q -DskipTests package)
-#   and the traffic corpus (tools/model/build-traffic-model.sh writes it to tools/model/work/traffic/corpus).
+#   and the traffic corpus (tools/model/build-bundled-model.sh writes it to tools/model/work/corpus).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
 PY="${PYTHON:-/usr/bin/python3}"
 MODEL="$1"; shift
 PORT="${PORT:-18080}"
-CORPUS="${CORPUS:-$ROOT/tools/model/work/traffic/corpus}"
+CORPUS="${CORPUS:-$ROOT/tools/model/work/corpus}"
 JAR="$(ls "$ROOT"/target/kvshare-*.jar | head -1)"
 ARGS=(--server.port="$PORT")
 TOKENIZER="$ROOT/src/main/resources/kvshare/bundled-model/tokenizer.json"
