@@ -10,7 +10,7 @@ public final class TestPrompts {
 
     /**
      * The operator system prompt of the README's examples ({@code docs/examples/support-prompt.txt}): a support
-     * bot's real-sized prompt, ~500 words (919 tokens of the bundled model's tokenizer).
+     * bot's real-sized prompt, ~500 words (652 tokens of the bundled model's tokenizer).
      */
     public static final String SUPPORT = read(Path.of("docs/examples/support-prompt.txt"));
 
