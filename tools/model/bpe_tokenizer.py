@@ -173,8 +173,7 @@ def train_bpe(texts, vocab_size: int, digit_merges: str = "all") -> Tuple[Dict[s
     tokens wherever it stands."""
 
     def allowed(pair):
-        digits = [part for part in pair if any(ch.isdigit() for ch in part)]
-        if not digits or digit_merges == "all":
+        if digit_merges == "all" or not any(ch.isdigit() for ch in pair[0] + pair[1]):
             return True
         return digit_merges == "pairs" and all(len(part) == 1 and part.isdigit() for part in pair)
 

@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bpe_tokenizer import BPETokenizer, apply_chat_template  # noqa: E402
 from export_onnx import check_layout, export  # noqa: E402
 from llama import LlamaLM, ModelConfig, greedy_generate  # noqa: E402
+from train import model_config  # noqa: E402
 
 # greedy samples under the README's support-bot system prompt (docs/examples/support-prompt.txt)
 SAMPLE_PROMPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "examples",
@@ -54,9 +55,7 @@ def main():
     tok = BPETokenizer.load(os.path.join(a.tokenizer, "tokenizer.json"))
     if a.random_init:
         torch.manual_seed(0)
-        over = json.loads(a.config) if a.config else {}
-        cfg = ModelConfig(vocab_size=len(tok.vocab), eos_token_id=tok.token_id("<|im_end|>"),
-                          pad_token_id=tok.token_id("<|endoftext|>"), **over)
+        cfg = model_config(tok, a.config)
         model = LlamaLM(cfg)
         model.init_weights()
     else:

@@ -20,6 +20,12 @@ from copy_practice import CopyPractice  # noqa: E402
 from llama import LlamaLM, ModelConfig  # noqa: E402
 
 
+def model_config(tok, config_json):
+    """ModelConfig for this tokenizer (vocabulary, eos, pad) with the --config JSON overrides."""
+    return ModelConfig(vocab_size=len(tok.vocab), eos_token_id=tok.token_id("<|im_end|>"),
+                       pad_token_id=tok.token_id("<|endoftext|>"), **json.loads(config_json or "{}"))
+
+
 def load_ids(path, tok, max_len):
     out = []
     with open(path, encoding="utf-8") as f:
@@ -195,13 +201,11 @@ def main():
     torch.manual_seed(a.seed)
     random.seed(a.seed)
     tok = BPETokenizer.load(os.path.join(a.tokenizer, "tokenizer.json"))
-    overrides = json.loads(a.config) if a.config else {}
     init = torch.load(a.init_checkpoint, map_location="cpu") if a.init_checkpoint else None
     if init is not None:
         cfg = ModelConfig.from_dict(init["config"])
     else:
-        cfg = ModelConfig(vocab_size=len(tok.vocab), eos_token_id=tok.token_id("<|im_end|>"),
-                          pad_token_id=tok.token_id("<|endoftext|>"), **overrides)
+        cfg = model_config(tok, a.config)
     pad_id = cfg.pad_token_id
     t0 = time.time()
     if a.group_prompts:
@@ -303,11 +307,11 @@ def main():
         if ((step + 1) % a.log_every == 0 or step == 0) and run_n > 0:
             el = time.time() - t_start
             entry = {"step": step + 1, "loss": run_loss / run_n, "elapsed_s": el}
+            copied = ""
             if copier is not None:
                 entry["copy_acc"] = copy_counts[0] / copy_counts[1]
                 entry["copy_digit_acc"] = copy_counts[2] / max(1, copy_counts[3])
-            copied = (f" copy {entry['copy_acc']:.3f} digits {entry['copy_digit_acc']:.3f}"
-                      if copier is not None else "")
+                copied = f" copy {entry['copy_acc']:.3f} digits {entry['copy_digit_acc']:.3f}"
             print(f"step {step + 1}/{a.steps} epoch {epoch} loss {run_loss / run_n:.4f}{copied} "
                   f"lr {lr_at(step):.2e} tokens {seen} elapsed {el:.0f}s ({seen / el:.0f} tok/s)", flush=True)
             log.append(entry)

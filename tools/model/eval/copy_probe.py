@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from bpe_tokenizer import BPETokenizer  # noqa: E402
 from copy_practice import number_ids  # noqa: E402
 from llama import LlamaLM, ModelConfig  # noqa: E402
-from train import assistant_mask  # noqa: E402
+from train import assistant_mask, model_config  # noqa: E402
 
 
 def load_model(path, config_json, tok):
@@ -28,8 +28,7 @@ def load_model(path, config_json, tok):
     if "config" in state:
         cfg = ModelConfig.from_dict(state["config"])
     else:
-        cfg = ModelConfig(vocab_size=len(tok.vocab), eos_token_id=tok.token_id("<|im_end|>"),
-                          pad_token_id=tok.token_id("<|endoftext|>"), **json.loads(config_json or "{}"))
+        cfg = model_config(tok, config_json)
     model = LlamaLM(cfg)
     model.load_state_dict(state["model"])
     return model.eval()
