@@ -7,14 +7,15 @@
 #   apt-get install -y python3-torch python3-onnx python3-numpy python3-regex libopenblas0-pthread
 # Usage: tools/model/build-bundled-model.sh [--minutes M] [--out DIR] [--work DIR] [--new-tokenizer]
 # Training runs for M minutes (default 90) on 2 CPU cores and resumes from its last checkpoint if rerun.
-# The tokenizer in DIR is kept (token ids are part of the model's interface); --new-tokenizer trains one on the
-# corpus's first 3,000 dialogues instead.
+# The shipped model's tokenizer is kept, also with --out elsewhere (token ids are part of the model's interface);
+# --new-tokenizer trains one on the corpus's first 3,000 dialogues instead.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 PY="${PYTHON:-/usr/bin/python3}"
 MINUTES=90
-OUT="$ROOT/src/main/resources/kvshare/bundled-model"
+SHIPPED="$ROOT/src/main/resources/kvshare/bundled-model"
+OUT="$SHIPPED"
 WORK="$HERE/work"
 NEW_TOKENIZER=false
 while [ $# -gt 0 ]; do
@@ -33,12 +34,12 @@ echo "== corpus"
 "$PY" traffic_corpus.py --out "$WORK/corpus" --train 32000 --heldout 300 --per-prompt 8 --seed 1234 --drills 16000
 echo "== tokenizer"
 mkdir -p "$WORK/tokenizer"
-if [ "$NEW_TOKENIZER" = true ] || [ ! -f "$OUT/tokenizer.json" ]; then
+if [ "$NEW_TOKENIZER" = true ] || [ ! -f "$SHIPPED/tokenizer.json" ]; then
   head -3000 "$WORK/corpus/train.jsonl" > "$WORK/tokenizer-corpus.jsonl"
   "$PY" bpe_tokenizer.py --corpus "$WORK/tokenizer-corpus.jsonl" --vocab-size 3072 --model-max-length 2048 \
     --digit-merges pairs --out "$WORK/tokenizer"
 else
-  cp "$OUT/tokenizer.json" "$OUT/tokenizer_config.json" "$WORK/tokenizer/"
+  cp "$SHIPPED/tokenizer.json" "$SHIPPED/tokenizer_config.json" "$WORK/tokenizer/"
 fi
 echo "== training (resumes from $WORK/checkpoint.pt.resume if present)"
 nice -n 10 "$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" --out "$WORK/checkpoint.pt" \
