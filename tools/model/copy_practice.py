@@ -46,7 +46,7 @@ class CopyPractice:
         return out[:n]
 
     def batch_at(self, step):
-        """ids [batch, 2L+1] and the length L of the span."""
+        """ids [batch, 2L+1] and the length L of the span (targets are ids[:, L+1:])."""
         r = random.Random(self.seed * 1_000_003 + step)
         n = r.randint(self.min_len, self.max_len)
         rows = []
@@ -56,13 +56,11 @@ class CopyPractice:
         return torch.tensor(rows), n
 
     def loss(self, model, step):
-        """Mean cross-entropy on the repeated span but its first token, and (correct, total, digits correct, digits
-        total). The first token is left out: nothing predicts it, and learning "after a newline, any token" would
-        teach the model that where every reply starts."""
+        """Mean cross-entropy on the repeated span, and (correct, total, digits correct, digits total)."""
         ids, n = self.batch_at(step)
         b, s = ids.shape
         logits, _ = model(ids, torch.ones(b, s, dtype=torch.long), torch.arange(s).unsqueeze(0).expand(b, s), None)
-        pred, tgt = logits[:, n + 1:-1], ids[:, n + 2:]
+        pred, tgt = logits[:, n:-1], ids[:, n + 1:]
         loss = torch.nn.functional.cross_entropy(pred.reshape(-1, pred.shape[-1]), tgt.reshape(-1))
         with torch.no_grad():
             ok = pred.argmax(-1) == tgt

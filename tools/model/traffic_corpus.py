@@ -70,11 +70,6 @@ VOWELS = ["a", "e", "i", "o", "u", "ai", "ou", "y"]
 CODAS = ["", "", "", "n", "r", "s", "x", "l", "m", "k"]
 
 
-# In training, most names are coined: a reply can only get a specific right by copying it from the conversation
-# when no list could hold it (with the pools alone, the model learnt "mail.com" and "Maple" instead of copying).
-COINED_SHARE = 0.7
-
-
 def coined(r):
     """A made-up word ("Travik", "Zoulen"): training names no pool could hold, so that a reply can only get
     them right by copying them from the conversation, not by remembering a list."""
@@ -82,23 +77,17 @@ def coined(r):
     return w.capitalize()
 
 
-def maybe_coined(r, h, pick, share=COINED_SHARE):
+def maybe_coined(r, h, pick, share):
     """In training, a coined variant of a pool pick `share` of the time; held-out names come from their pool."""
     return pick if h or r.random() >= share else coined(r)
 
 
 def company_name(r, h):
-    return f"{maybe_coined(r, h, r.choice(BRAND_A[h]))} {r.choice(BRAND_B[h])}"
-
-
-def email_domain(r, h):
-    if h or r.random() >= COINED_SHARE:
-        return r.choice(DOMAINS[h])
-    return coined(r).lower() + r.choice([".com", ".net", ".io", ".org", ".de", ".me"])
+    return f"{maybe_coined(r, h, r.choice(BRAND_A[h]), 0.5)} {r.choice(BRAND_B[h])}"
 
 
 def email_address(r, h, name):
-    return f"{name}{r.choice(['', '.', '_'])}{r.choice(['', str(r.randint(1, 99))])}@{email_domain(r, h)}"
+    return f"{name}{r.choice(['', '.', '_'])}{r.choice(['', str(r.randint(1, 99))])}@{r.choice(DOMAINS[h])}"
 
 
 # ---- tools -------------------------------------------------------------------------------------------------
@@ -143,9 +132,9 @@ class World:
     def __init__(self, r, h):
         self.company = company_name(r, h)
         self.slug = self.company.split()[0].lower()
-        self.products = [p if h or r.random() >= COINED_SHARE else f"{coined(r)} {p.split()[-1]}"
+        self.products = [p if h or r.random() < 0.5 else f"{coined(r)} {p.split()[-1]}"
                          for p in r.sample(PRODUCTS[h], r.randint(4, 9))]
-        self.plans = [maybe_coined(r, h, p) for p in r.sample(PLANS[h], 3)]
+        self.plans = [maybe_coined(r, h, p, 0.3) for p in r.sample(PLANS[h], 3)]
         self.return_days = r.choice([14, 30, 60, 90])
         self.refund_days = r.choice([3, 5, 7, 10])
         self.support_email = f"{r.choice(['help', 'support', 'care', 'service'])}@{self.slug}.com"
@@ -241,23 +230,19 @@ class Dialog:
     def __init__(self, r, h, world, tools_on):
         self.r, self.h, self.w = r, h, world
         self.tools_on = tools_on
-        self.name = maybe_coined(r, h, r.choice(NAMES[h]))
-        # replies use the name only once the customer has said it: a name from nowhere is an invented one
-        self.gives_name = r.random() < 0.4
-        self.said_name = None
+        self.name = maybe_coined(r, h, r.choice(NAMES[h]), 0.5) if r.random() < 0.5 else None
         self.order = str(r.randint(100000, 9999999))
         self.product = r.choice(world.products)
         self.plan = r.choice(world.plans)
-        self.email = email_address(r, h, self.name.lower())
+        self.email = email_address(r, h, (self.name or maybe_coined(r, h, r.choice(NAMES[h]), 0.5)).lower())
         self.msgs, self.checks = [], []
         self.angry = False
 
     def user(self, text):
         r = self.r
         g = r.choice(GREET)
-        if self.gives_name and not self.msgs:
+        if self.name and not self.msgs and r.random() < 0.5:
             text = f"{text} I'm {self.name}." if r.random() < 0.5 else f"This is {self.name}. {text}"
-            self.said_name = self.name
         if g and not self.msgs:
             text = g + text[0].lower() + text[1:] if not text.startswith("I ") else g + text
         self.msgs.append({"role": "user", "content": text})
@@ -267,7 +252,7 @@ class Dialog:
         return len(self.msgs)
 
     def say(self, text, intent, copy=()):
-        who = f", {self.said_name}" if self.said_name and self.r.random() < 0.3 else ""
+        who = f", {self.name}" if self.name and self.r.random() < 0.3 else ""
         text = text.replace("{who}", who)
         self.msgs.append({"role": "assistant", "content": text})
         self.checks.append({"kind": "reply", "turn": self.turn(), "intent": intent,
@@ -429,7 +414,7 @@ class Dialog:
         options = [("thanks", 3)]
         if {"order_status", "return", "refund", "damaged"} & done:
             options += [("which_order", 3), ("email_confirm", 2)]
-        if any(self.product in m["content"] for m in self.msgs if m["role"] == "user"):  # asked only if said
+        if {"return", "damaged", "order_status"} & done:
             options.append(("which_product", 2))
         if "password" in done:
             options.append(("which_email", 2))
@@ -438,9 +423,9 @@ class Dialog:
         kind = r.choices([k for k, _ in options], [w for _, w in options])[0]
         if kind == "thanks":
             self.user(r.choice(["Thanks!", "Thank you, that helps.", "Great, thanks.", "Ok, thank you."]))
-            nm = f", {self.said_name}" if self.said_name else ""
+            nm = f", {self.name}" if self.name else ""
             self.say(r.choice([f"You're welcome{nm}! Is there anything else I can help you with?",
-                               f"Happy to help{nm}. Have a great day!"]), "thanks", [self.said_name])
+                               f"Happy to help{nm}. Have a great day!"]), "thanks", [self.name])
         elif kind == "which_order":
             self.user(r.choice(["Sorry, what was my order number again?", "Which order was that again?",
                                 "Can you repeat the order number?"]))

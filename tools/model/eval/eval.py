@@ -14,11 +14,10 @@ renders them (Qwen 2.5 / Hermes format), so the evaluation runs against a server
 parameter too; `--tools-api` sends `tools`, `tool_calls` and `tool` messages instead and reads `tool_calls`.
 
 Per reply: on-intent (the intent's key phrase, no tool call where none is due; for a due call, the right tool),
-readable (no garbage word: a word that is neither common in the training corpus nor in the conversation), stopped
+readable (no garbage word: a word that is neither in the training corpus nor in the conversation), stopped
 (finish_reason "stop"), copy (every specific the reply needs appears exactly), tool name / exact arguments.
 """
 import argparse
-import collections
 import json
 import os
 import re
@@ -184,9 +183,6 @@ def main():
     ap.add_argument("--url", default="http://localhost:8080")
     ap.add_argument("--heldout", required=True)
     ap.add_argument("--vocab-from", required=True, help="training corpus JSONL: its words are the language")
-    ap.add_argument("--min-dialogues", type=int, default=30,
-                    help="a training word counts as language only if this many dialogues use it (keeps the coined "
-                         "names out, so that a made-up name in a reply counts as garbage)")
     ap.add_argument("--tokenizer", required=True, help="tokenizer.json, to measure system prompts in tokens")
     ap.add_argument("--limit", type=int, default=None, help="first N dialogues only (a quick subset)")
     ap.add_argument("--max-tokens", type=int, default=160)
@@ -196,11 +192,10 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
 
-    uses = collections.Counter()
+    known = set()
     with open(a.vocab_from, encoding="utf-8") as f:
         for line in f:
-            uses.update(set(words(json.loads(line)["text"])))
-    known = {w for w, n in uses.items() if n >= a.min_dialogues}
+            known.update(words(json.loads(line)["text"]))
     tok = BPETokenizer.load(a.tokenizer)
     with open(a.heldout, encoding="utf-8") as f:
         dialogues = [json.loads(line) for line in f][:a.limit]
