@@ -14,10 +14,12 @@ renders them (Qwen 2.5 / Hermes format), so the evaluation runs against a server
 parameter too; `--tools-api` sends `tools`, `tool_calls` and `tool` messages instead and reads `tool_calls`.
 
 Per reply: on-intent (the intent's key phrase, no tool call where none is due; for a due call, the right tool),
-readable (no garbage word: a word that is neither in the training corpus nor in the conversation), stopped
-(finish_reason "stop"), copy (every specific the reply needs appears exactly), tool name / exact arguments.
+readable (no garbage word: a word that is neither common in the training corpus nor in the conversation), stopped
+(finish_reason "stop"), copy (every specific the reply needs, of those the conversation holds, appears exactly),
+tool name / exact arguments.
 """
 import argparse
+import collections
 import json
 import os
 import re
@@ -183,6 +185,9 @@ def main():
     ap.add_argument("--url", default="http://localhost:8080")
     ap.add_argument("--heldout", required=True)
     ap.add_argument("--vocab-from", required=True, help="training corpus JSONL: its words are the language")
+    ap.add_argument("--min-dialogues", type=int, default=30,
+                    help="a training word counts as language only if this many dialogues use it (keeps the coined "
+                         "names out, so that a made-up name in a reply counts as garbage)")
     ap.add_argument("--tokenizer", required=True, help="tokenizer.json, to measure system prompts in tokens")
     ap.add_argument("--limit", type=int, default=None, help="first N dialogues only (a quick subset)")
     ap.add_argument("--max-tokens", type=int, default=160)
@@ -192,10 +197,11 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
 
-    known = set()
+    uses = collections.Counter()
     with open(a.vocab_from, encoding="utf-8") as f:
         for line in f:
-            known.update(words(json.loads(line)["text"]))
+            uses.update(set(words(json.loads(line)["text"])))
+    known = {w for w, n in uses.items() if n >= a.min_dialogues}
     tok = BPETokenizer.load(a.tokenizer)
     with open(a.heldout, encoding="utf-8") as f:
         dialogues = [json.loads(line) for line in f][:a.limit]
@@ -222,8 +228,11 @@ def main():
                     choice = post(a.url, body, a.timeout)["choices"][0]
                 except urllib.error.HTTPError as e:  # e.g. a prompt longer than the model's context
                     choice = {"message": {"content": ""}, "finish_reason": f"error {e.code}"}
-                conv_words = set(words(json.dumps(history)))
-                r = score(check, choice, known | conv_words)
+                said = json.dumps(history, ensure_ascii=False)
+                # a specific the conversation never held (a name the customer did not give, a support address
+                # cut from a short prompt) cannot be copied: the corpus writes it anyway, the check leaves it out
+                check = dict(check, copy=[c for c in check["copy"] if c in said])
+                r = score(check, choice, known | set(words(said)))
                 r.update({"dialogue": i, "turn": check["turn"], "intent": check["intent"], "kind": check["kind"],
                           "system_tokens": sys_tokens, "want": check.get("tool") or check["copy"]})
                 rows.append(r)
