@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproducible build of the bundled default model "kvshare-support-tiny":
 #   traffic-shaped corpus -> tokenizer -> time-boxed, resumable training (with copy practice) -> ONNX export
-#   -> src/main/resources/kvshare/bundled-model/ and verify/reference.json
+#   -> src/main/resources/kvshare/bundled-model/ and verify/reference.json (with --out elsewhere: DIR and
+#   WORK/reference.json, so that an evaluation build leaves the tracked files alone)
 # Evaluate the result with tools/model/eval/run-eval.sh before committing it (docs/models.md).
 # Needs Debian's packages (PyPI is not used):
 #   apt-get install -y python3-torch python3-onnx python3-numpy python3-regex libopenblas0-pthread
@@ -27,6 +28,9 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
+# absolute before the cd below, so that --out and --work are relative to where the script is called from
+OUT="$(realpath -m "$OUT")"
+WORK="$(realpath -m "$WORK")"
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 PYTHONHASHSEED=0
 mkdir -p "$WORK"
 cd "$HERE"
@@ -47,7 +51,10 @@ nice -n 10 "$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" 
   --lr 2e-3 --warmup 20 --seed 1234 --threads 2 --copy-batch 32 \
   --config '{"num_hidden_layers": 4, "max_position_embeddings": 2048, "tie_word_embeddings": true}'
 echo "== export"
+# the tracked torch reference belongs to the shipped model; a build elsewhere writes its own into the work dir
+REFERENCE="$HERE/verify/reference.json"
+[ "$OUT" = "$(realpath -m "$SHIPPED")" ] || REFERENCE="$WORK/reference.json"
 "$PY" bundle.py --checkpoint "$WORK/checkpoint.pt" --tokenizer "$WORK/tokenizer" --corpus "$WORK/corpus" \
-  --out "$OUT" --reference "$HERE/verify/reference.json" --temperature 0.5 --top-p 0.9
+  --out "$OUT" --reference "$REFERENCE" --temperature 0.5 --top-p 0.9
 echo "== done: $OUT"
 ls -l "$OUT"
