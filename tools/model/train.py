@@ -193,9 +193,15 @@ def main():
                          "a rerun resumes (and, given more minutes or steps, trains on)")
     ap.add_argument("--copy-batch", type=int, default=0,
                     help="copy-practice sequences added to every step (copy_practice.py); 0 = none")
+    ap.add_argument("--copy-first", type=float, default=0.0,
+                    help="copy practice alone (at --copy-first-lr) until its accuracy over the last 10 steps "
+                         "reaches this, then the corpus; 0 = from the start mixed")
+    ap.add_argument("--copy-first-lr", type=float, default=1e-3)
     ap.add_argument("--init-checkpoint", default=None,
                     help="continue from this checkpoint (its config wins over --config; fresh optimizer)")
     a = ap.parse_args()
+    if a.copy_first and not a.copy_batch:
+        ap.error("--copy-first needs --copy-batch")
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -255,22 +261,25 @@ def main():
 
     resume_path = a.out + ".resume"
     start, bi, epoch, seen, log, spent = 0, 0, 0, 0, [], 0.0
+    copy_formed_at = None if a.copy_first else 0  # the step the corpus joined
     if os.path.exists(resume_path):
         st = torch.load(resume_path, map_location="cpu")
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         start, bi, epoch, seen, log, spent = st["step"], st["bi"], st["epoch"], st["seen"], st["log"], st["spent"]
+        copy_formed_at = st.get("copy_formed_at", 0)
         torch.set_rng_state(st["torch_rng"])
         print(f"resuming at step {start} from {resume_path}", flush=True)
     def save_state(done_steps, spent_s=None):
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done_steps, "bi": bi,
-                    "epoch": epoch, "seen": seen, "log": log,
+                    "epoch": epoch, "seen": seen, "log": log, "copy_formed_at": copy_formed_at,
                     "spent": time.time() - t_start if spent_s is None else spent_s,
                     "torch_rng": torch.get_rng_state()}, resume_path + ".tmp")
         os.replace(resume_path + ".tmp", resume_path)
 
     copier = CopyPractice(tok, a.seed, a.copy_batch) if a.copy_batch else None
     copy_counts = [0, 0, 0, 0]  # correct, total, digits correct, digits total since the last log line
+    recent_copy = []  # (correct, total) of the last 10 steps, while copy practice runs alone
     batches = epoch_batches(epoch)
     model.train()
     t_start = time.time() - spent
@@ -282,21 +291,31 @@ def main():
         if bi >= len(batches):
             epoch, bi = epoch + 1, 0
             batches = epoch_batches(epoch)
+        copying_alone = copy_formed_at is None
         for gp in opt.param_groups:
-            gp["lr"] = lr_at(step)
-        if a.group_prompts:
+            gp["lr"] = a.copy_first_lr * min(1.0, (step + 1) / a.warmup) if copying_alone else lr_at(step)
+        if copying_alone:
+            loss_sum, n, n_in, loss = torch.zeros(()), 0, 0, 0
+        elif a.group_prompts:
             prefix, convs = train[batches[bi][0]]
             loss_sum, n, n_in = group_loss(model, prefix, convs, pad_id)
         else:
             ids, mask, pos, loss_mask = collate(train, batches[bi], pad_id, w_train)
             loss_sum, n = lm_loss(model, ids, mask, pos, loss_mask)
             n_in = int(mask.sum())
-        bi += 1
-        loss = loss_sum / n
+        if not copying_alone:
+            bi += 1
+            loss = loss_sum / n
         if copier is not None:
             copy_loss, counts = copier.loss(model, step)
             loss = loss + copy_loss
             copy_counts = [c + d for c, d in zip(copy_counts, counts)]
+            if copying_alone:
+                recent_copy = (recent_copy + [counts[:2]])[-10:]
+                if sum(c for c, _ in recent_copy) >= a.copy_first * sum(t for _, t in recent_copy) \
+                        and len(recent_copy) == 10:
+                    copy_formed_at = step + 1
+                    print(f"copy practice at {a.copy_first:.0%} after {step + 1} steps: the corpus joins", flush=True)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -304,16 +323,17 @@ def main():
         seen += n_in
         run_loss += float(loss_sum)
         run_n += n
-        if ((step + 1) % a.log_every == 0 or step == 0) and run_n > 0:
+        if (step + 1) % a.log_every == 0 or step == 0:
             el = time.time() - t_start
-            entry = {"step": step + 1, "loss": run_loss / run_n, "elapsed_s": el}
+            entry = {"step": step + 1, "loss": run_loss / max(1, run_n), "elapsed_s": el}
             copied = ""
             if copier is not None:
                 entry["copy_acc"] = copy_counts[0] / copy_counts[1]
                 entry["copy_digit_acc"] = copy_counts[2] / max(1, copy_counts[3])
                 copied = f" copy {entry['copy_acc']:.3f} digits {entry['copy_digit_acc']:.3f}"
-            print(f"step {step + 1}/{a.steps} epoch {epoch} loss {run_loss / run_n:.4f}{copied} "
-                  f"lr {lr_at(step):.2e} tokens {seen} elapsed {el:.0f}s ({seen / el:.0f} tok/s)", flush=True)
+            print(f"step {step + 1}/{a.steps} epoch {epoch} loss {entry['loss']:.4f}{copied} "
+                  f"lr {opt.param_groups[0]['lr']:.2e} tokens {seen} elapsed {el:.0f}s ({seen / el:.0f} tok/s)",
+                  flush=True)
             log.append(entry)
             run_loss, run_n, copy_counts = 0.0, 0, [0, 0, 0, 0]
         if (step + 1) % a.checkpoint_every == 0:
@@ -330,7 +350,7 @@ def main():
         "steps": a.steps, "tokens_per_batch": a.tokens_per_batch, "tokens_seen": seen, "epochs": seen / n_tok,
         "train_time_s": round(train_time, 1), "heldout_loss": round(held_loss, 4),
         "heldout_ppl": round(math.exp(held_loss), 4), "seed": a.seed, "threads": a.threads,
-        "lr": a.lr, "copy_batch": a.copy_batch, "assistant_only": a.assistant_only, "max_len": a.max_len, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
+        "lr": a.lr, "copy_batch": a.copy_batch, "copy_formed_at": copy_formed_at, "assistant_only": a.assistant_only, "max_len": a.max_len, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
     }
     with open(os.path.splitext(a.out)[0] + ".stats.json", "w") as f:
         json.dump(stats, f, indent=2)
