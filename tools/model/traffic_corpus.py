@@ -86,8 +86,16 @@ def company_name(r, h):
     return f"{maybe_coined(r, h, r.choice(BRAND_A[h]), 0.5)} {r.choice(BRAND_B[h])}"
 
 
+def email_domain(r, h):
+    """Half the training domains are coined: from a pool of seven the model learnt to write "mail.com" for any
+    address instead of copying the one the customer gave."""
+    if h or r.random() >= 0.5:
+        return r.choice(DOMAINS[h])
+    return coined(r).lower() + r.choice([".com", ".net", ".io", ".org", ".de", ".me"])
+
+
 def email_address(r, h, name):
-    return f"{name}{r.choice(['', '.', '_'])}{r.choice(['', str(r.randint(1, 99))])}@{r.choice(DOMAINS[h])}"
+    return f"{name}{r.choice(['', '.', '_'])}{r.choice(['', str(r.randint(1, 99))])}@{email_domain(r, h)}"
 
 
 # ---- tools -------------------------------------------------------------------------------------------------
@@ -231,6 +239,7 @@ class Dialog:
         self.r, self.h, self.w = r, h, world
         self.tools_on = tools_on
         self.name = maybe_coined(r, h, r.choice(NAMES[h]), 0.5) if r.random() < 0.5 else None
+        self.said_name = None  # replies use the name only once the customer said it, or they teach inventing one
         self.order = str(r.randint(100000, 9999999))
         self.product = r.choice(world.products)
         self.plan = r.choice(world.plans)
@@ -243,6 +252,7 @@ class Dialog:
         g = r.choice(GREET)
         if self.name and not self.msgs and r.random() < 0.5:
             text = f"{text} I'm {self.name}." if r.random() < 0.5 else f"This is {self.name}. {text}"
+            self.said_name = self.name
         if g and not self.msgs:
             text = g + text[0].lower() + text[1:] if not text.startswith("I ") else g + text
         self.msgs.append({"role": "user", "content": text})
@@ -252,7 +262,7 @@ class Dialog:
         return len(self.msgs)
 
     def say(self, text, intent, copy=()):
-        who = f", {self.name}" if self.name and self.r.random() < 0.3 else ""
+        who = f", {self.said_name}" if self.said_name and self.r.random() < 0.3 else ""
         text = text.replace("{who}", who)
         self.msgs.append({"role": "assistant", "content": text})
         self.checks.append({"kind": "reply", "turn": self.turn(), "intent": intent,
@@ -423,9 +433,9 @@ class Dialog:
         kind = r.choices([k for k, _ in options], [w for _, w in options])[0]
         if kind == "thanks":
             self.user(r.choice(["Thanks!", "Thank you, that helps.", "Great, thanks.", "Ok, thank you."]))
-            nm = f", {self.name}" if self.name else ""
+            nm = f", {self.said_name}" if self.said_name else ""
             self.say(r.choice([f"You're welcome{nm}! Is there anything else I can help you with?",
-                               f"Happy to help{nm}. Have a great day!"]), "thanks", [self.name])
+                               f"Happy to help{nm}. Have a great day!"]), "thanks", [self.said_name])
         elif kind == "which_order":
             self.user(r.choice(["Sorry, what was my order number again?", "Which order was that again?",
                                 "Can you repeat the order number?"]))
