@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproducible build of the bundled default model "kvshare-support-tiny":
-#   traffic-shaped corpus -> tokenizer -> time-boxed, resumable training (with copy practice) -> ONNX export
+#   traffic-shaped corpus -> tokenizer -> time-boxed, resumable training (copy practice alone until the model
+#   copies, then the corpus with copy practice) -> ONNX export
 #   -> src/main/resources/kvshare/bundled-model/ and verify/reference.json (with --out elsewhere: DIR and
 #   WORK/reference.json, so that an evaluation build leaves the tracked files alone)
 # Evaluate the result with tools/model/eval/run-eval.sh before committing it (docs/models.md).
@@ -48,7 +49,7 @@ fi
 echo "== training (resumes from $WORK/checkpoint.pt.resume if present)"
 nice -n 10 "$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" --out "$WORK/checkpoint.pt" \
   --steps 100000 --max-minutes "$MINUTES" --log-every 10 --checkpoint-every 20 --max-len 2048 --group-prompts \
-  --lr 2e-3 --warmup 20 --seed 1234 --threads 2 --copy-batch 32 \
+  --lr 2e-3 --warmup 20 --seed 1234 --threads 2 --copy-batch 32 --copy-first 0.9 \
   --config '{"num_hidden_layers": 4, "max_position_embeddings": 2048, "tie_word_embeddings": true}'
 echo "== export"
 # the tracked torch reference belongs to the shipped model; a build elsewhere writes its own into the work dir

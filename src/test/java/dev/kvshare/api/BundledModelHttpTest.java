@@ -3,7 +3,9 @@ package dev.kvshare.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import dev.kvshare.testsupport.Http;
@@ -36,11 +38,14 @@ class BundledModelHttpTest {
             "Where is my order 4417203?                          | 4417203",
             "I want to return the air fryer from order 5520981.  | 5520981",
             "I forgot my password and can't log in.              | e-mail",
-            "Can you write me a poem about the sea?              | only help"})
-    void answersUnderTheOperatorPromptToThePointAndStopsByItself(String question, String expected) {
+            "Can you write me a poem about the sea?              | only help / can't help"})
+    void answersUnderTheOperatorPromptToThePointAndStopsByItself(String question, String expectedOneOf) {
         JsonNode choice = chat(List.of(Map.of("role", "user", "content", question)));
-        assertThat(choice.path("message").path("content").asString()).containsIgnoringCase(expected)
-                .doesNotContain("<|im_end|>", "<|im_start|>");
+        String reply = choice.path("message").path("content").asString();
+        String lowerCase = reply.toLowerCase(Locale.ROOT);
+        // as the evaluation's key phrases (tools/model/eval/eval.py): the corpus words a redirect either way
+        assertThat(Arrays.stream(expectedOneOf.split(" / "))).as(reply).anyMatch(lowerCase::contains);
+        assertThat(reply).doesNotContain("<|im_end|>", "<|im_start|>");
         assertThat(choice.path("finish_reason").asString()).isEqualTo("stop");
     }
 
