@@ -295,7 +295,7 @@ def main():
         for gp in opt.param_groups:
             gp["lr"] = a.copy_first_lr * min(1.0, (step + 1) / a.warmup) if copying_alone else lr_at(step)
         if copying_alone:
-            loss_sum, n, n_in, loss = torch.zeros(()), 0, 0, 0
+            loss_sum, n, n_in = torch.zeros(()), 0, 0
         elif a.group_prompts:
             prefix, convs = train[batches[bi][0]]
             loss_sum, n, n_in = group_loss(model, prefix, convs, pad_id)
@@ -305,17 +305,18 @@ def main():
             n_in = int(mask.sum())
         if not copying_alone:
             bi += 1
-            loss = loss_sum / n
+        loss = loss_sum / max(1, n)
         if copier is not None:
             copy_loss, counts = copier.loss(model, step)
             loss = loss + copy_loss
             copy_counts = [c + d for c, d in zip(copy_counts, counts)]
             if copying_alone:
                 recent_copy = (recent_copy + [counts[:2]])[-10:]
-                if sum(c for c, _ in recent_copy) >= a.copy_first * sum(t for _, t in recent_copy) \
-                        and len(recent_copy) == 10:
+                right, total = (sum(col) for col in zip(*recent_copy))
+                if len(recent_copy) == 10 and right >= a.copy_first * total:
                     copy_formed_at = step + 1
-                    print(f"copy practice at {a.copy_first:.0%} after {step + 1} steps: the corpus joins", flush=True)
+                    print(f"copy practice at {a.copy_first:.0%} after {step + 1} steps: the corpus joins",
+                          flush=True)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
