@@ -19,7 +19,8 @@ if [ "$MODEL" != bundled ]; then
 fi
 java -jar "$JAR" "${ARGS[@]}" > "${TMPDIR:-/tmp}/kvshare-eval-server.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+# wait for it to exit, so that a next evaluation on the same port cannot reach this server while it shuts down
+trap 'kill $SERVER 2>/dev/null && wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
   curl -sf "localhost:$PORT/v1/models" > /dev/null && break
   kill -0 $SERVER 2>/dev/null || { cat "${TMPDIR:-/tmp}/kvshare-eval-server.log"; exit 1; }
