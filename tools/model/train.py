@@ -95,6 +95,7 @@ def lm_loss(model, ids, mask, pos, loss_mask):
 
 
 SYSTEM_END = "<|im_end|>\n"
+COPY_WINDOW = 10  # steps over which --copy-first measures the practice accuracy
 
 
 def load_groups(path, tok, max_len):
@@ -194,8 +195,8 @@ def main():
     ap.add_argument("--copy-batch", type=int, default=0,
                     help="copy-practice sequences added to every step (copy_practice.py); 0 = none")
     ap.add_argument("--copy-first", type=float, default=0.0,
-                    help="copy practice alone (at --copy-first-lr) until its accuracy over the last 10 steps "
-                         "reaches this, then the corpus; 0 = from the start mixed")
+                    help=f"copy practice alone (at --copy-first-lr) until its accuracy over the last "
+                         f"{COPY_WINDOW} steps reaches this, then the corpus; 0 = from the start mixed")
     ap.add_argument("--copy-first-lr", type=float, default=1e-3)
     ap.add_argument("--init-checkpoint", default=None,
                     help="continue from this checkpoint (its config wins over --config; fresh optimizer)")
@@ -245,8 +246,13 @@ def main():
                             lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
 
     def lr_at(step):
+        """Warm-up to the peak, then held while copy practice runs alone (--copy-first), else the cosine."""
+        copying_alone = copy_formed_at is None
+        peak = a.copy_first_lr if copying_alone else a.lr
         if step < a.warmup:
-            return a.lr * (step + 1) / a.warmup
+            return peak * (step + 1) / a.warmup
+        if copying_alone:
+            return peak
         p = (step - a.warmup) / max(1, a.steps - a.warmup)
         if a.max_minutes:
             p = max(p, min(1.0, (time.time() - t_start) / (60 * a.max_minutes)))
@@ -279,7 +285,7 @@ def main():
 
     copier = CopyPractice(tok, a.seed, a.copy_batch) if a.copy_batch else None
     copy_counts = [0, 0, 0, 0]  # correct, total, digits correct, digits total since the last log line
-    recent_copy = []  # (correct, total) of the last 10 steps, while copy practice runs alone
+    recent_copy = []  # (correct, total) of the last COPY_WINDOW steps, while copy practice runs alone
     batches = epoch_batches(epoch)
     model.train()
     t_start = time.time() - spent
@@ -293,7 +299,7 @@ def main():
             batches = epoch_batches(epoch)
         copying_alone = copy_formed_at is None
         for gp in opt.param_groups:
-            gp["lr"] = a.copy_first_lr * min(1.0, (step + 1) / a.warmup) if copying_alone else lr_at(step)
+            gp["lr"] = lr_at(step)
         if copying_alone:
             loss_sum, n, n_in = torch.zeros(()), 0, 0
         elif a.group_prompts:
@@ -311,9 +317,9 @@ def main():
             loss = loss + copy_loss
             copy_counts = [c + d for c, d in zip(copy_counts, counts)]
             if copying_alone:
-                recent_copy = (recent_copy + [counts[:2]])[-10:]
+                recent_copy = (recent_copy + [counts[:2]])[-COPY_WINDOW:]
                 right, total = (sum(col) for col in zip(*recent_copy))
-                if len(recent_copy) == 10 and right >= a.copy_first * total:
+                if len(recent_copy) == COPY_WINDOW and right >= a.copy_first * total:
                     copy_formed_at = step + 1
                     print(f"copy practice at {a.copy_first:.0%} after {step + 1} steps: the corpus joins",
                           flush=True)
