@@ -1,7 +1,9 @@
-"""Teacher-forced copy probe: how often the model's top token is right on the number tokens of assistant replies.
+"""Teacher-forced copy probe: how often the model's top token is right on what assistant turns copy.
 
-Digits in a reply are nearly all copies (order numbers, prices, days from the prompt or the conversation), so
-this tracks the copying circuit in about a minute, without serving the model — a check to run every few hundred
+Digits in a reply are nearly all copies (order numbers, prices, days from the prompt or the conversation), and so
+are tool-call argument values; their first token is scored apart from the rest, because a value said after a
+space (" kofi") starts with another token (" k") than the same value in a JSON string ("k"). This tracks the
+copying circuit in about a minute, without serving the model — a check to run every few hundred
 training steps, where the HTTP evaluation (eval.py) takes ten. Chance is 1 in 10 (single-digit tokens) or 1 in
 110 (two-digit tokens too).
 
@@ -34,21 +36,61 @@ def load_model(path, config_json, tok):
     return model.eval()
 
 
+def argument_value_positions(ids, tok):
+    """Positions of the tokens of tool-call argument values: the first token of each, and the others.
+
+    A value follows `": "` (the tokens `":` and ` "`) and ends at the token that closes its string. The
+    value of "name" is the tool, not a copy, so it is left out.
+    """
+    colon, quote, name = (one_token(tok, text) for text in ('":', ' "', "name"))
+    first, rest = [], []
+    i = 2
+    while i < len(ids):
+        if ids[i - 1] == quote and ids[i - 2] == colon and (i < 3 or ids[i - 3] != name):
+            first.append(i)
+            i += 1
+            while i < len(ids) and '"' not in tok.decode([ids[i]]):
+                rest.append(i)
+                i += 1
+        i += 1
+    return first, rest
+
+
+def one_token(tok, text):
+    (token,) = tok.encode(text)
+    return token
+
+
 @torch.no_grad()
-def digit_accuracy(model, tok, texts):
+def copy_accuracy(model, tok, texts):
+    """(right, scored) for the number tokens of replies, and for the first and the other tokens of tool-call
+    argument values, all in assistant turns and teacher-forced."""
     digits = torch.tensor(number_ids(tok))
-    ok = total = 0
+    scores = {"numbers": [0, 0], "argument first tokens": [0, 0], "argument other tokens": [0, 0]}
     for text in texts:
         ids = tok.encode(text)[:model.cfg.max_position_embeddings]
         target = torch.tensor(ids[1:])
-        wanted = torch.tensor(assistant_mask(ids, tok)[1:], dtype=torch.bool) & torch.isin(target, digits)
-        if not wanted.any():
+        in_reply = torch.tensor(assistant_mask(ids, tok)[1:], dtype=torch.bool)
+        first, rest = argument_value_positions(ids, tok)
+        wanted = {"numbers": in_reply & torch.isin(target, digits),
+                  "argument first tokens": in_reply & positions_mask(first, len(target)),
+                  "argument other tokens": in_reply & positions_mask(rest, len(target))}
+        if not any(w.any() for w in wanted.values()):
             continue
         x = torch.tensor([ids])
         logits, _ = model(x, torch.ones_like(x), torch.arange(len(ids)).unsqueeze(0), None)
-        ok += int((logits[0, :-1].argmax(-1) == target)[wanted].sum())
-        total += int(wanted.sum())
-    return ok, total
+        right = logits[0, :-1].argmax(-1) == target
+        for kind, w in wanted.items():
+            scores[kind][0] += int(right[w].sum())
+            scores[kind][1] += int(w.sum())
+    return scores
+
+
+def positions_mask(positions, length):
+    """A mask over the targets (ids[1:]) that marks the given token positions of ids."""
+    mask = torch.zeros(length, dtype=torch.bool)
+    mask[[p - 1 for p in positions]] = True
+    return mask
 
 
 def main():
@@ -65,8 +107,8 @@ def main():
     model = load_model(a.checkpoint, a.config, tok)
     with open(a.heldout, encoding="utf-8") as f:
         texts = [json.loads(line)["text"] for _, line in zip(range(a.limit), f)]
-    ok, total = digit_accuracy(model, tok, texts)
-    print(f"number-token accuracy in assistant replies (teacher-forced): {ok}/{total} = {ok / max(total, 1):.1%}")
+    for kind, (ok, total) in copy_accuracy(model, tok, texts).items():
+        print(f"{kind} in assistant turns (teacher-forced): {ok}/{total} = {ok / max(total, 1):.1%}")
 
 
 if __name__ == "__main__":
