@@ -198,6 +198,9 @@ def main():
                     help=f"copy practice alone (at --copy-first-lr) until its accuracy over the last "
                          f"{COPY_WINDOW} steps reaches this, then the corpus; 0 = from the start mixed")
     ap.add_argument("--copy-first-lr", type=float, default=1e-3)
+    ap.add_argument("--copy-text-share", type=float, default=0.0,
+                    help="share of copy-practice rows that copy coined text from the said form to the quoted "
+                         "one or back (copy_practice.py); 0 = token spans only")
     ap.add_argument("--init-checkpoint", default=None,
                     help="continue from this checkpoint (its config wins over --config; fresh optimizer)")
     a = ap.parse_args()
@@ -283,7 +286,7 @@ def main():
                     "torch_rng": torch.get_rng_state()}, resume_path + ".tmp")
         os.replace(resume_path + ".tmp", resume_path)
 
-    copier = CopyPractice(tok, a.seed, a.copy_batch) if a.copy_batch else None
+    copier = CopyPractice(tok, a.seed, a.copy_batch, text_share=a.copy_text_share) if a.copy_batch else None
     copy_counts = [0, 0, 0, 0]  # correct, total, digits correct, digits total since the last log line
     recent_copy = []  # (correct, total) of the last COPY_WINDOW steps, while copy practice runs alone
     batches = epoch_batches(epoch)
@@ -357,7 +360,7 @@ def main():
         "steps": a.steps, "tokens_per_batch": a.tokens_per_batch, "tokens_seen": seen, "epochs": seen / n_tok,
         "train_time_s": round(train_time, 1), "heldout_loss": round(held_loss, 4),
         "heldout_ppl": round(math.exp(held_loss), 4), "seed": a.seed, "threads": a.threads,
-        "lr": a.lr, "copy_batch": a.copy_batch, "copy_formed_at": copy_formed_at, "assistant_only": a.assistant_only, "max_len": a.max_len, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
+        "lr": a.lr, "copy_batch": a.copy_batch, "copy_text_share": a.copy_text_share, "copy_formed_at": copy_formed_at, "assistant_only": a.assistant_only, "max_len": a.max_len, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
     }
     with open(os.path.splitext(a.out)[0] + ".stats.json", "w") as f:
         json.dump(stats, f, indent=2)
