@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Serve a model directory with the service's jar and run the held-out evaluation against it over HTTP.
 # Usage: tools/model/eval/run-eval.sh MODEL_DIR [eval.py options, e.g. --limit 40 --out FILE]
+#   PROBE=phrasings runs phrasings.py (its options) instead: fixed phrasings under the README's support prompt.
 #   MODEL_DIR "bundled" serves the bundled model. Needs target/kvshare-*.jar (./mvnw -q -DskipTests package)
 #   and the traffic corpus (tools/model/build-bundled-model.sh writes it to tools/model/work/corpus).
 set -euo pipefail
@@ -26,5 +27,9 @@ for _ in $(seq 1 120); do
   kill -0 $SERVER 2>/dev/null || { cat "${TMPDIR:-/tmp}/kvshare-eval-server.log"; exit 1; }
   sleep 1
 done
-"$PY" "$HERE/eval.py" --url "http://localhost:$PORT" --heldout "$CORPUS/heldout.jsonl" \
-  --vocab-from "$CORPUS/train.jsonl" --tokenizer "$TOKENIZER" "$@"
+if [ "${PROBE:-}" = phrasings ]; then
+  "$PY" "$HERE/phrasings.py" --url "http://localhost:$PORT" "$@"
+else
+  "$PY" "$HERE/eval.py" --url "http://localhost:$PORT" --heldout "$CORPUS/heldout.jsonl" \
+    --vocab-from "$CORPUS/train.jsonl" --tokenizer "$TOKENIZER" "$@"
+fi
