@@ -12,7 +12,8 @@ import argparse
 import json
 import os
 import random
-import urllib.request
+
+from eval import post
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 NAMES = ["Bastian", "Ingrid", "Marek", "Sofia", "Kenji", "Rosa", "Amara", "Tomasz", "Leila", "Felix"]
@@ -49,12 +50,9 @@ PHRASINGS = [
 
 
 def ask(url, system, question, max_tokens):
-    body = json.dumps({"temperature": 0, "max_tokens": max_tokens,
-                       "messages": [{"role": "system", "content": system},
-                                    {"role": "user", "content": question}]}).encode()
-    request = urllib.request.Request(url + "/v1/chat/completions", body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=300) as response:
-        choice = json.load(response)["choices"][0]
+    choice = post(url, {"temperature": 0, "max_tokens": max_tokens,
+                        "messages": [{"role": "system", "content": system},
+                                     {"role": "user", "content": question}]}, timeout=300)["choices"][0]
     return choice["message"].get("content") or "", choice["finish_reason"]
 
 
