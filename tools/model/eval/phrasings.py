@@ -74,7 +74,7 @@ def main():
     with open(a.system, encoding="utf-8") as f:
         system = f.read()
     r = random.Random(a.seed)
-    rows, passed, total = [], 0, 0
+    rows = []
     for phrasing, must, must_not in PHRASINGS:
         fills = a.fills if "{" in phrasing else 1
         right = 0
@@ -86,8 +86,7 @@ def main():
             right += ok
             rows.append({"question": question, "reply": reply, "finish": finish, "ok": ok})
         print(f"{right}/{fills}  {phrasing}", flush=True)
-        passed, total = passed + right, total + fills
-    print(f"{passed}/{total} replies right")
+    print(f"{sum(row['ok'] for row in rows)}/{len(rows)} replies right")
     if a.out:
         with open(a.out, "w", encoding="utf-8") as f:
             json.dump(rows, f, indent=1, ensure_ascii=False)
