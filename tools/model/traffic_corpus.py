@@ -65,15 +65,22 @@ TONES = (
     ["relaxed and upbeat", "precise and courteous"],
 )
 
-ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "tr", "st", "pl", "gr", "sh"]
+ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "tr", "st", "pl", "gr", "sh",
+          "c", "h", "j", "w", "ch", "th", "dr", "fr", "kl", "sp"]
 VOWELS = ["a", "e", "i", "o", "u", "ai", "ou", "y"]
+OPENING_VOWELS = ["a", "e", "i", "o", "u", "ai", "ou"]
 CODAS = ["", "", "", "n", "r", "s", "x", "l", "m", "k"]
 
 
 def coined(r):
     """A made-up word ("Travik", "Zoulen"): training names no pool could hold, so that a reply can only get
     them right by copying them from the conversation, not by remembering a list."""
-    w = "".join(r.choice(ONSETS) + r.choice(VOWELS) for _ in range(r.randint(2, 3))) + r.choice(CODAS)
+    # a third open on a vowel: a said " Ivan" or " Elena" starts with a token as common as " I" or " E", and
+    # names that always opened on a consonant left those first tokens unpractised (68 % of vowel-initial
+    # specifics copied against 88 %, 2026-12-02)
+    opening = r.choice(OPENING_VOWELS) if r.random() < 0.3 else ""
+    syllables = r.randint(1 if opening else 2, 3)
+    w = opening + "".join(r.choice(ONSETS) + r.choice(VOWELS) for _ in range(syllables)) + r.choice(CODAS)
     return w.capitalize()
 
 
@@ -82,8 +89,16 @@ def maybe_coined(r, h, pick, share):
     return pick if h or r.random() >= share else coined(r)
 
 
+def coined_product(r, pick):
+    """"Travik kettle", and sometimes a coined noun as well ("Travik doulen"): with the pool's nouns alone the
+    noun was recalled, and a held-out one came out wrong ("spermostat" for "smart thermostat")."""
+    return f"{coined(r)} {pick.split()[-1] if r.random() < 0.6 else coined(r).lower()}"
+
+
 def company_name(r, h):
-    return f"{maybe_coined(r, h, r.choice(BRAND_A[h]), 0.5)} {r.choice(BRAND_B[h])}"
+    # the second word is coined too: from a fixed list it was recalled, never copied, and a held-out one
+    # ("Marigold Workshop") made greedy replies loop on its first token ("Marigold W W W ...")
+    return f"{maybe_coined(r, h, r.choice(BRAND_A[h]), 0.5)} {maybe_coined(r, h, r.choice(BRAND_B[h]), 0.3)}"
 
 
 def email_domain(r, h):
@@ -140,7 +155,7 @@ class World:
     def __init__(self, r, h):
         self.company = company_name(r, h)
         self.slug = self.company.split()[0].lower()
-        self.products = [p if h or r.random() < 0.5 else f"{coined(r)} {p.split()[-1]}"
+        self.products = [p if h or r.random() < 0.5 else coined_product(r, p)
                          for p in r.sample(PRODUCTS[h], r.randint(4, 9))]
         self.plans = [maybe_coined(r, h, p, 0.3) for p in r.sample(PLANS[h], 3)]
         self.return_days = r.choice([14, 30, 60, 90])
