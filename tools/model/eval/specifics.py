@@ -16,7 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eval import TOOL_CALL  # noqa: E402
+from eval import TOOL_CALL, parse_calls  # noqa: E402
 
 
 def kind_of(value):
@@ -26,12 +26,10 @@ def kind_of(value):
 
 
 def called_arguments(text):
-    """The arguments of the first tool call written as template text, or {} when there is none to parse."""
-    match = TOOL_CALL.search(text)
-    try:
-        return json.loads(match.group(1)).get("arguments", {}) if match else {}
-    except (ValueError, AttributeError):
-        return {}
+    """The arguments of the reply's first tool call as eval.py parses it, or {} when there is none to read."""
+    calls = parse_calls({"message": {"content": text}})
+    arguments = calls[0]["arguments"] if calls and calls[0] else None
+    return arguments if isinstance(arguments, dict) else {}
 
 
 def tally(rows):
@@ -43,7 +41,8 @@ def tally(rows):
             pairs = [(str(v), str(got.get(k)) == str(v)) for k, v in row["want"]["arguments"].items()]
             where = "tool arguments"
         else:
-            pairs = [(v, v in row["text"]) for v in row["want"]]
+            prose = TOOL_CALL.sub(" ", row["text"])  # as eval.py scores a reply: outside any tool call
+            pairs = [(v, v in prose) for v in row["want"]]
             where = "replies"
         for value, copied in pairs:
             count = counts[(where, kind_of(value))]
