@@ -165,14 +165,22 @@ def split_special(text: str) -> List[str]:
 DIGIT_MERGES = ("all", "pairs", "none")
 
 
-def train_bpe(texts, vocab_size: int, digit_merges: str = "all") -> Tuple[Dict[str, int], List[Tuple[str, str]]]:
+SPACE = BYTE_ENC[ord(" ")]
+
+
+def train_bpe(texts, vocab_size: int, digit_merges: str = "all",
+              space_apart: bool = False) -> Tuple[Dict[str, int], List[Tuple[str, str]]]:
     """Train merges until len(vocab) == vocab_size (specials + 256 bytes + merges). digit_merges "none" keeps
     digits single tokens; "pairs" allows only two-digit tokens, so a 7-digit order number is 4 tokens of a
     110-token alphabet instead of 7 of 10: a model copying it token by token, by matching the token it just
     wrote, is rarely misled by a repeated digit. Either way a number is its own pre-token, so it is the same
-    tokens wherever it stands."""
+    tokens wherever it stands. space_apart keeps the space before a word a token of its own (" kofi" is
+    ` ` `kofi`, never ` k` `ofi`), so that a word said in a sentence and the same word quoted as a JSON value
+    are the same tokens, as numbers already are."""
 
     def allowed(pair):
+        if space_apart and pair[0] == SPACE and pair[1][0].isalpha():
+            return False
         if digit_merges == "all" or not any(ch.isdigit() for ch in pair[0] + pair[1]):
             return True
         return digit_merges == "pairs" and all(len(part) == 1 and part.isdigit() for part in pair)
@@ -366,12 +374,14 @@ def main():
     ap.add_argument("--model-max-length", type=int, default=1024)
     ap.add_argument("--digit-merges", choices=DIGIT_MERGES, default="all",
                     help="merges with digits: any, only two-digit tokens, or none (digits stay single tokens)")
+    ap.add_argument("--space-apart", action="store_true",
+                    help="never merge the space before a word into the word's first letters")
     a = ap.parse_args()
     texts = []
     with open(a.corpus, encoding="utf-8") as f:
         for line in f:
             texts.append(json.loads(line)["text"])
-    vocab, merges = train_bpe(texts, a.vocab_size, digit_merges=a.digit_merges)
+    vocab, merges = train_bpe(texts, a.vocab_size, digit_merges=a.digit_merges, space_apart=a.space_apart)
     tok = BPETokenizer(vocab, merges)
     tok.save(a.out, a.model_max_length)
     # self-check: round trip
