@@ -52,11 +52,12 @@ else
 fi
 # Under glibc's malloc every step's large activation buffers went back to the kernel when freed and were faulted
 # in again on the next step (70,000 page faults a second, a third of the CPU in the kernel): steps took 2.6 times
-# as long as under jemalloc told never to return memory (about 3 GB resident). docs/models.md, "Training".
+# as long as under jemalloc told never to return memory (about 3 GB resident). docs/models.md, "Tooling".
 JEMALLOC="$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1 || true)"
 [ -n "$JEMALLOC" ] || echo "warning: libjemalloc2 is not installed; training runs at about 40 % of its speed" >&2
 train() {  # train until $1 minutes in all (a finished stage rerun returns at once), extra train.py options after
-  LD_PRELOAD="$JEMALLOC" MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 nice -n 10 "$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" --out "$WORK/checkpoint.pt" \
+  LD_PRELOAD="$JEMALLOC" MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 nice -n 10 \
+    "$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" --out "$WORK/checkpoint.pt" \
     --steps 100000 --max-minutes "$1" --log-every 10 --checkpoint-every 20 --max-len 2048 --group-prompts \
     --lr 2e-3 --warmup 20 --seed 1234 --threads 2 --copy-batch 32 --copy-first 0.9 "${@:2}" \
     --config '{"num_hidden_layers": 4, "max_position_embeddings": 2048, "tie_word_embeddings": true}'
