@@ -9,10 +9,13 @@
 # Needs Debian's packages (PyPI is not used):
 #   apt-get install -y python3-torch python3-onnx python3-numpy python3-regex libopenblas0-pthread libjemalloc2
 # Usage: tools/model/build-bundled-model.sh [--minutes M] [--text-minutes T] [--out DIR] [--work DIR] [--new-tokenizer]
+#        [--space-apart]
 # Training runs for M minutes (default 90), then T more (default 30) with text copy practice, on 2 CPU cores;
 # it resumes from its last checkpoint if rerun.
 # The shipped model's tokenizer is kept, also with --out elsewhere (token ids are part of the model's interface);
-# --new-tokenizer trains one on the corpus's first 3,000 dialogues instead.
+# --new-tokenizer trains one on the corpus's first 3,000 dialogues instead; --space-apart trains one whose space
+# never merges into a word (a said word and a quoted tool argument are then the same tokens), and because that
+# makes prompts ~58 % longer, gives the model 3,072 positions instead of 2,048 (docs/models.md, next step 4).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -23,6 +26,8 @@ SHIPPED="$ROOT/src/main/resources/kvshare/bundled-model"
 OUT="$SHIPPED"
 WORK="$HERE/work"
 NEW_TOKENIZER=false
+TOKENIZER_OPTIONS=()
+CONTEXT=2048
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) MINUTES="$2"; shift 2 ;;
@@ -30,6 +35,7 @@ while [ $# -gt 0 ]; do
     --out) OUT="$2"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
     --new-tokenizer) NEW_TOKENIZER=true; shift ;;
+    --space-apart) NEW_TOKENIZER=true; TOKENIZER_OPTIONS=(--space-apart); CONTEXT=3072; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -45,8 +51,8 @@ echo "== tokenizer"
 mkdir -p "$WORK/tokenizer"
 if [ "$NEW_TOKENIZER" = true ] || [ ! -f "$SHIPPED/tokenizer.json" ]; then
   head -3000 "$WORK/corpus/train.jsonl" > "$WORK/tokenizer-corpus.jsonl"
-  "$PY" bpe_tokenizer.py --corpus "$WORK/tokenizer-corpus.jsonl" --vocab-size 3072 --model-max-length 2048 \
-    --digit-merges pairs --out "$WORK/tokenizer"
+  "$PY" bpe_tokenizer.py --corpus "$WORK/tokenizer-corpus.jsonl" --vocab-size 3072 --model-max-length "$CONTEXT" \
+    --digit-merges pairs "${TOKENIZER_OPTIONS[@]}" --out "$WORK/tokenizer"
 else
   cp "$SHIPPED/tokenizer.json" "$SHIPPED/tokenizer_config.json" "$WORK/tokenizer/"
 fi
@@ -58,9 +64,9 @@ JEMALLOC="$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1 || true)"
 train() {  # train until $1 minutes in all (a finished stage rerun returns at once), extra train.py options after
   LD_PRELOAD="$JEMALLOC" MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 nice -n 10 \
     "$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" --out "$WORK/checkpoint.pt" \
-    --steps 100000 --max-minutes "$1" --log-every 10 --checkpoint-every 20 --max-len 2048 --group-prompts \
+    --steps 100000 --max-minutes "$1" --log-every 10 --checkpoint-every 20 --max-len "$CONTEXT" --group-prompts \
     --lr 2e-3 --warmup 20 --seed 1234 --threads 2 --copy-batch 32 --copy-first 0.9 "${@:2}" \
-    --config '{"num_hidden_layers": 4, "max_position_embeddings": 2048, "tie_word_embeddings": true}'
+    --config '{"num_hidden_layers": 4, "max_position_embeddings": '"$CONTEXT"', "tie_word_embeddings": true}'
 }
 echo "== training (resumes from $WORK/checkpoint.pt.resume if present)"
 train "$MINUTES"
