@@ -30,9 +30,10 @@ import reactor.core.publisher.Flux;
 /**
  * The tool loop end to end with Spring AI 2.0: a ChatClient offers a {@code @Tool} method, the service's reply
  * calls it, Spring AI's tool-calling advisor runs it and sends the result back, the model answers — plain and
- * streamed. The bundled model is not trained for tools, so {@link ForceTheFirstCall} asks for a call
- * ({@code tool_choice: required}) until a tool result is in the conversation, then for none: the forced call
- * is generated under the tool's schema, so it always parses and validates.
+ * streamed. The bundled model calls by itself only the tools it was trained on ({@code lookup_order}, …), not
+ * this one, so {@link ForceTheFirstCall} asks for a call ({@code tool_choice: required}) until a tool result is
+ * in the conversation, then for none: the forced call is generated under the tool's schema, so it always parses
+ * and validates. (docs/examples/spring-ai-support-bot shows the model calling its trained tool unforced.)
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = ConstrainedHttp.SHORT_STRINGS)
 class SpringAiToolLoopTest {
@@ -52,6 +53,19 @@ class SpringAiToolLoopTest {
         String lookupOrder(@ToolParam(description = "The order id, e.g. A-1042") String orderId) {
             lookedUp.add(orderId);
             return "{\"orderId\": \"" + orderId.replace("\"", "") + "\", \"status\": \"shipped\", \"eta\": \"Friday\"}";
+        }
+    }
+
+    /** The tool the bundled model was trained to call, under its name and parameter, with a result of its shape. */
+    static class TrainedOrderTool {
+
+        final List<String> lookedUp = new CopyOnWriteArrayList<>();
+
+        @Tool(name = "lookup_order", description = "Looks an order up by its number and tells its status")
+        String lookupOrder(@ToolParam(description = "The order number, e.g. 4417203") String order_id) {
+            lookedUp.add(order_id);
+            return "{\"order_id\": \"" + order_id.replace("\"", "") + "\", \"status\": \"shipped\", "
+                    + "\"carrier\": \"DHL\", \"eta\": \"May 14\"}";
         }
     }
 
@@ -91,10 +105,14 @@ class SpringAiToolLoopTest {
     }
 
     private ChatClient client() {
+        return unforcedClient().mutate().defaultAdvisors(new ForceTheFirstCall()).build();
+    }
+
+    private ChatClient unforcedClient() {
         return ChatClient.builder(OpenAiChatModel.builder().options(OpenAiChatOptions.builder()
                         .baseUrl("http://127.0.0.1:" + port + "/v1").apiKey("unused")
                         .model("kvshare-support-tiny").temperature(0.0).maxTokens(120).build()).build())
-                .defaultSystem(SYSTEM).defaultAdvisors(new ForceTheFirstCall()).build();
+                .defaultSystem(SYSTEM).build();
     }
 
     @Test
@@ -118,5 +136,15 @@ class SpringAiToolLoopTest {
 
         assertThat(orders.lookedUp).hasSize(1);
         assertThat(answer).isNotBlank();
+    }
+
+    @Test
+    void theBundledModelCallsItsTrainedToolByItselfAndAnswersFromTheResult() {
+        TrainedOrderTool orders = new TrainedOrderTool();
+
+        String answer = unforcedClient().prompt().user("Where is my order 4417203?").tools(orders).call().content();
+
+        assertThat(orders.lookedUp).containsExactly("4417203");
+        assertThat(answer).contains("4417203", "May 14");
     }
 }

@@ -33,31 +33,40 @@ public class SupportBot {
     /** Shared by every conversation, word for word: the cacheable prefix. */
     static final String SYSTEM_PROMPT = """
             You are the support assistant of Example Shop. Be brief and friendly. Look an order up with \
-            lookupOrder before you say anything about it.""";
+            lookup_order before you say anything about it.""";
 
     public static void main(String[] args) {
         SpringApplication.run(SupportBot.class, args);
     }
 
-    /** The tool: a stand-in for the shop's order service. */
+    /**
+     * The tool: a stand-in for the shop's order service. Named, with its parameter, as the tool the bundled
+     * model was trained to call, so that it calls it by itself; a real model takes any name.
+     */
     static class Orders {
 
         private static final Map<String, String> STATUS = Map.of(
-                "A-1042", "shipped on Monday, arriving Friday",
-                "A-2001", "waiting for payment");
+                "4417203", order("4417203", "shipped", "DHL", "May 14"),
+                "5520981", order("5520981", "processing", "UPS", "May 20"));
 
-        @Tool(description = "Looks an order up by its id and tells its status")
-        String lookupOrder(@ToolParam(description = "The order id, e.g. A-1042") String orderId) {
-            System.out.println("  [tool] lookupOrder(" + orderId + ")");
-            return STATUS.getOrDefault(orderId, "no order " + orderId);
+        /** A result as JSON of the shape the bundled model was trained on; a real model reads any. */
+        private static String order(String number, String status, String carrier, String eta) {
+            return """
+                    {"order_id": "%s", "status": "%s", "carrier": "%s", "eta": "%s"}"""
+                    .formatted(number, status, carrier, eta);
+        }
+
+        @Tool(name = "lookup_order", description = "Looks an order up by its number and tells its status")
+        String lookupOrder(@ToolParam(description = "The order number, e.g. 4417203") String order_id) {
+            System.out.println("  [tool] lookup_order(" + order_id + ")");
+            return STATUS.getOrDefault(order_id, "no order " + order_id);
         }
     }
 
     /**
-     * For a model not trained to call tools (kvshare's bundled model): ask for a call ({@code tool_choice:
-     * required}, which kvshare generates under the tool's schema) until a tool result is in the conversation,
-     * then for an answer ({@code none}). Ordered inside Spring AI's tool loop so that it sees every round.
-     * Leave it out with a model that calls tools by itself.
+     * For a model that does not call tools by itself: ask for a call ({@code tool_choice: required}, which
+     * kvshare generates under the tool's schema) until a tool result is in the conversation, then for an answer
+     * ({@code none}). Ordered inside Spring AI's tool loop so that it sees every round.
      */
     static final class ForceTheFirstCall implements CallAdvisor {
 
@@ -84,7 +93,7 @@ public class SupportBot {
     @Bean
     CommandLineRunner conversation(@Value("${kvshare.url:http://localhost:8080/v1}") String url,
                                    @Value("${kvshare.model:kvshare-support-tiny}") String modelId,
-                                   @Value("${kvshare.force-tool-call:true}") boolean forceToolCall) {
+                                   @Value("${kvshare.force-tool-call:false}") boolean forceToolCall) {
         return args -> {
             OpenAiChatModel model = OpenAiChatModel.builder().options(OpenAiChatOptions.builder()
                     .baseUrl(url).apiKey("not-checked").model(modelId).temperature(0.0).maxTokens(120).build())
@@ -95,7 +104,7 @@ public class SupportBot {
                 builder.defaultAdvisors(new ForceTheFirstCall());
             }
             ChatClient bot = builder.build();
-            for (String question : List.of("Where is my order A-1042?", "Has order A-2001 shipped yet?")) {
+            for (String question : List.of("Where is my order 4417203?", "Has order 5520981 shipped yet?")) {
                 System.out.println("> " + question);
                 System.out.println(bot.prompt().user(question).call().content());
             }
