@@ -78,8 +78,8 @@ from_scratch "$MINUTES"
 echo "== text copy practice ($TEXT_MINUTES more minutes)"
 from_scratch "$((MINUTES + TEXT_MINUTES))" --copy-text-share 0.5
 # From those weights with a fresh optimiser, a new data order, a tenth of the peak rate and half the copy practice:
-# it took the greedy replies that run to max_tokens from 7 to 3 of 747 held-out asks and from 5 to
-# 1 of the 74 phrasings, and raised every greedy column of the evaluation (docs/models.md, "A polish").
+# it took the greedy replies that run to max_tokens from 7 to 3 of 747 held-out asks and from 5 to 1 of the 74
+# phrasings, and raised every greedy column of the evaluation (docs/models.md, "The space kept apart").
 echo "== polish ($POLISH_MINUTES more minutes; resumes from $WORK/polish.pt.resume if present)"
 train --out "$WORK/polish.pt" --init-checkpoint "$WORK/checkpoint.pt" --max-minutes "$POLISH_MINUTES" --lr 2e-4 \
   --seed 1235 --copy-batch 16 --copy-text-share 0.5
