@@ -233,26 +233,62 @@ class World:
 
 # ---- dialogue pieces ---------------------------------------------------------------------------------------
 GREET = ["", "", "", "Hi, ", "Hello, ", "Hey, ", "Hi there, ", "Good morning, "]
+# Off-topic and non-English asks in training come from many subjects and sentences, so that a redirect is learnt
+# for "not about this shop" and "not English" rather than for ten memorised sentences. The held-out asks keep
+# subjects (another shop's phones, translation, pets) and sentences that no training ask has.
 OFF_TOPIC = ["What's the weather like tomorrow?", "Can you write me a poem about the sea?",
              "Who won the football game last night?", "What is the capital of Australia?",
              "Can you help me with my math homework?", "Tell me a joke.", "What should I cook for dinner?",
-             "Can you recommend a good movie?", "How do I fix my car's engine?", "What do you think about politics?"]
+             "Can you recommend a good movie?", "How do I fix my car's engine?", "What do you think about politics?",
+             "How far away is the moon?", "Who wrote Hamlet?", "What time is it in Tokyo?",
+             "Is it going to rain this weekend?", "What's the meaning of life?", "Can you sing me a song?",
+             "How many calories are in a banana?", "Who is the best tennis player ever?",
+             "Why is the sky blue?", "What's a good book to read on holiday?"]
+OFF_TOPIC_FRAMES = ["Can you help me with {}?", "Could you explain {} to me?", "I need some advice on {}.",
+                    "Do you have any tips for {}?", "What do you know about {}?", "Any ideas for {}?",
+                    "Can you tell me more about {}?", "I have a question about {}."]
+OFF_TOPIC_SUBJECTS = ["my history essay", "a birthday party", "my tax return", "learning the guitar",
+                      "the Roman empire", "a trip to Lisbon", "my cover letter", "a healthy diet", "the stock market",
+                      "a wedding speech", "the rules of chess", "growing tomatoes", "the election",
+                      "a good workout", "baking sourdough", "a crossword clue", "sleeping better", "the offside rule",
+                      "black holes", "knitting a scarf", "a road trip", "a job interview", "painting my bedroom",
+                      "quantum physics", "my chemistry exam", "the best pizza in town", "climbing mountains",
+                      "saving for a house", "a science project", "my fantasy football team", "the solar system",
+                      "writing a novel", "learning to swim", "the Olympic games", "a camping recipe",
+                      "my neighbour's noisy party", "the train timetable", "a dentist appointment",
+                      "the French revolution", "meditation"]
 OFF_TOPIC_HO = ["Which phone should I buy from another shop?", "Can you translate a letter for me?",
                 "What's a good name for my cat?"]
 FOREIGN = ["Wo ist meine Bestellung? Ich warte schon seit einer Woche.", "Ich möchte mein Geld zurück.",
            "¿Dónde está mi pedido?", "Quiero devolver un producto.", "Où est ma commande ?",
            "Je voudrais un remboursement.", "Dov'è il mio ordine?", "Waar is mijn bestelling?",
-           "Kann ich mit jemandem sprechen?", "Mi pedido llegó roto."]
+           "Kann ich mit jemandem sprechen?", "Mi pedido llegó roto.",
+           "Meine Lieferung ist beschädigt.", "Wann kommt mein Paket?", "Können Sie mir bitte helfen?",
+           "Ich habe eine Frage zu meiner Rechnung.", "Wie kann ich etwas zurückschicken?",
+           "Mon colis est arrivé cassé.", "Quand est-ce que ma commande arrive ?", "Pouvez-vous m'aider ?",
+           "J'ai oublié mon mot de passe.", "¿Cuándo llega mi paquete?", "Quiero hablar con una persona.",
+           "No puedo entrar en mi cuenta.", "Vorrei un rimborso.", "Il mio pacco è arrivato rotto.",
+           "Posso parlare con qualcuno?", "Ik wil mijn geld terug.", "Kunt u mij helpen?",
+           "Quero devolver um produto.", "Gdzie jest moje zamówienie?", "Chcę zwrócić produkt.",
+           "Var är min beställning?", "Siparişim nerede?", "Hvor er min ordre?", "Missä tilaukseni on?"]
 FOREIGN_HO = ["Hallo, mein Paket ist nicht angekommen.", "Bonjour, je veux annuler mon abonnement.",
               "Hola, necesito ayuda con mi cuenta."]
 ANGRY = ["This is ridiculous!", "I am really angry.", "This is the worst service ever!", "Unbelievable.",
          "I'm so fed up with this!", "Seriously, this is a joke!", "I've had enough."]
 
 
+def off_topic_ask(r):
+    """A training off-topic ask: a whole question, or a frame around a subject (20 + 320 in all)."""
+    if r.random() < 0.3:
+        return r.choice(OFF_TOPIC)
+    return r.choice(OFF_TOPIC_FRAMES).format(r.choice(OFF_TOPIC_SUBJECTS))
+
+
 class Dialog:
-    def __init__(self, r, h, world, tools_on):
+    def __init__(self, r, h, world, tools_on, contacts_in_prompt):
         self.r, self.h, self.w = r, h, world
         self.tools_on = tools_on
+        self.contacts_in_prompt = contacts_in_prompt  # whether a reply may name the human team's hours and address
         self.name = maybe_coined(r, h, r.choice(NAMES[h]), 0.5) if r.random() < 0.5 else None
         self.said_name = None  # replies use the name only once the customer said it, or they teach inventing one
         self.order = str(r.randint(100000, 9999999))
@@ -415,12 +451,15 @@ class Dialog:
                       "human")
             self.say(f"I've passed your request to a colleague. Your ticket number is {ticket}, and they will write "
                      f"to {e} soon.", "human", [ticket, e])
-        else:
+        elif self.contacts_in_prompt:
             self.say(f"I understand{{who}}. Our team is available {self.w.days_of_week}, {self.w.hours}, and you can "
                      f"reach them at {self.w.support_email}.", "human", [self.w.support_email])
+        else:  # a prompt cut before its escalation rules gives no contact to copy, and one made up would mislead
+            self.say("I understand{who}. I can't connect you to a colleague from this chat, but our support team "
+                     "can be reached through the contact page of our website.", "human")
 
     def off_topic(self):
-        self.user(self.r.choice(OFF_TOPIC if self.h == 0 else OFF_TOPIC_HO))
+        self.user(off_topic_ask(self.r) if self.h == 0 else self.r.choice(OFF_TOPIC_HO))
         self.say(self.r.choice([
             f"Sorry, I can only help with questions about your {self.w.company} orders and account.",
             f"I'm afraid I can't help with that. I'm here for questions about {self.w.company} orders, returns "
@@ -439,8 +478,8 @@ class Dialog:
         options = [("thanks", 3)]
         if {"order_status", "return", "refund", "damaged"} & done:
             options += [("which_order", 3), ("email_confirm", 2)]
-        if {"return", "damaged", "order_status"} & done:
-            options.append(("which_product", 2))
+        if any(self.product in m["content"] for m in self.msgs if m["role"] == "user"):
+            options.append(("which_product", 2))  # only once said: an answer naming an unsaid item is invented
         if "password" in done:
             options.append(("which_email", 2))
         if {"order_status", "return", "refund", "damaged"} & done:
@@ -511,7 +550,7 @@ class Operator:
 
 
 def make_dialogue(r, h, op):
-    d = Dialog(r, h, op.world, op.tools_on)
+    d = Dialog(r, h, op.world, op.tools_on, op.world.support_email in op.system)
     n_main = r.choices([1, 2], [0.75, 0.25])[0]
     done = set()
     for k in range(n_main):
