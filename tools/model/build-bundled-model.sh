@@ -73,7 +73,7 @@ from_scratch() {  # train until $1 minutes in all (a finished stage rerun return
 echo "== training (resumes from $WORK/checkpoint.pt.resume if present)"
 from_scratch "$MINUTES"
 # Text rows copy coined words, numbers and addresses between their said and their quoted form, as tool arguments
-# do. From the start they slowed the corpus and cost phrasings the held-out set does not ask (docs/models.md);
+# do. From the start they slowed the corpus and cost phrasings the held-out set does not ask (docs/model-history.md);
 # resumed into a longer box, the schedule's cosine stretches over it and the corpus carries on beside them.
 echo "== text copy practice ($TEXT_MINUTES more minutes)"
 from_scratch "$((MINUTES + TEXT_MINUTES))" --copy-text-share 0.5

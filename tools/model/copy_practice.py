@@ -3,7 +3,7 @@
 A support reply has to repeat order numbers, e-mail addresses and coined product names exactly, which takes
 an induction circuit (find where the current text occurred before, emit what followed it). Trained on the
 corpus alone, a 4-layer model never formed one in 2,600 steps: templates lower the loss sooner, and copied
-digits are a sliver of it. Bare copying from random initialisation does form it (docs/models.md), so every
+digits are a sliver of it. Bare copying from random initialisation does form it (docs/model-history.md), so every
 training step also takes a batch of these, with the loss on the repeat only.
 """
 import random
