@@ -15,6 +15,7 @@ with checks {"kind": "reply"|"tool", "turn": index of the assistant message in "
 "copy": [strings the reply must contain], "tool": {...}}.
 """
 import argparse
+import itertools
 import json
 import os
 import random
@@ -631,6 +632,19 @@ def generate(n, seed, heldout, per_prompt=1):
         yield d
 
 
+def unanswerable(d):
+    """(turn, specific) for each specific a reply must copy that the conversation does not hold by then, or, for a
+    recall, that neither the customer nor a tool has said (the prompt's catalogue lists items, not the customer's):
+    a reply that names it teaches the model to make specifics up."""
+    msgs = d["messages"]
+    for check in d["checks"]:
+        held = " ".join(m.get("content") or "" for m in msgs[:check["turn"]])
+        said = " ".join(m.get("content") or "" for m in msgs[:check["turn"]] if m["role"] in ("user", "tool"))
+        for value in check["copy"]:
+            if value not in held or (check["intent"] == "recall" and value not in said):
+                yield check["turn"], value
+
+
 def main():
     ap = argparse.ArgumentParser(description="generate synthetic support traffic (JSONL)")
     ap.add_argument("--train", type=int, default=20000)
@@ -644,12 +658,15 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     for name, n, seed, ho, k in (("train", a.train, a.seed, False, a.per_prompt),
                                  ("heldout", a.heldout, a.seed + 1, True, 1)):
+        dialogues = generate(n, seed, ho, k)
+        if not ho:
+            dialogues = itertools.chain(dialogues, drills(a.drills, seed + 2, (n + k - 1) // k, k))
         with open(os.path.join(a.out, name + ".jsonl"), "w", encoding="utf-8") as f:
-            for d in generate(n, seed, ho, k):
+            for d in dialogues:
+                missing = list(unanswerable(d))
+                if missing:
+                    raise SystemExit(f"{name} group {d['group']}: replies copy what it never said: {missing}")
                 f.write(json.dumps(d, ensure_ascii=False) + "\n")
-            if not ho:
-                for d in drills(a.drills, seed + 2, (n + k - 1) // k, k):
-                    f.write(json.dumps(d, ensure_ascii=False) + "\n")
     print(f"train {a.train} + {a.drills} drills, held-out {a.heldout} dialogues -> {a.out}")
 
 
