@@ -633,15 +633,16 @@ def generate(n, seed, heldout, per_prompt=1):
 
 
 def unanswerable(d):
-    """(turn, specific) for each specific a reply must copy that the conversation does not hold by then, or, for a
-    recall, that neither the customer nor a tool has said (the prompt's catalogue lists items, not the customer's):
-    a reply that names it teaches the model to make specifics up."""
+    """(turn, specific) for each specific a reply must copy that no source has given by then: the operator's prompt,
+    the customer or a tool (not the assistant's own earlier turns), and for a recall the customer or a tool (the
+    prompt's catalogue lists items, not the customer's). A reply that names it teaches the model to make it up."""
     msgs = d["messages"]
     for check in d["checks"]:
-        held = " ".join(m.get("content") or "" for m in msgs[:check["turn"]])
-        said = " ".join(m.get("content") or "" for m in msgs[:check["turn"]] if m["role"] in ("user", "tool"))
+        before = msgs[:check["turn"]]
+        sources = " ".join(m.get("content") or "" for m in before if m["role"] in ("system", "user", "tool"))
+        said = " ".join(m.get("content") or "" for m in before if m["role"] in ("user", "tool"))
         for value in check["copy"]:
-            if value not in held or (check["intent"] == "recall" and value not in said):
+            if value not in sources or (check["intent"] == "recall" and value not in said):
                 yield check["turn"], value
 
 
