@@ -13,12 +13,15 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]
+from eval import summarize  # noqa: E402
 from traffic_corpus import unanswerable  # noqa: E402
 
 
-def percent(rows):
-    return f"{100 * sum(r['copy'] for r in rows) / len(rows):.1f} % ({sum(r['copy'] for r in rows)} of {len(rows)})"
+def copy_exact(rows):
+    """eval.py's copy-exact figure of these replies, as its table prints it."""
+    share, asks = summarize(rows)["copy_exact"]
+    return "–" if share is None else f"{share:.1f} % (n={asks})"
 
 
 def main():
@@ -36,7 +39,7 @@ def main():
         asks = [r for r in result["rows"] if "copy" in r]
         for part, rows in (("all", asks), ("400–700 tokens", [r for r in asks if 400 <= r["system_tokens"] <= 700])):
             kept = [r for r in rows if not any((r["turn"], v) in rejected[r["dialogue"]] for v in r["want"])]
-            print(f"| {mode} | {part} | {percent(rows)} | {percent(kept)} | {len(rows) - len(kept)} |")
+            print(f"| {mode} | {part} | {copy_exact(rows)} | {copy_exact(kept)} | {len(rows) - len(kept)} |")
 
 
 if __name__ == "__main__":
