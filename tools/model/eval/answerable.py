@@ -14,14 +14,13 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
-from eval import summarize  # noqa: E402
+from eval import cell, in_prompt_range, summarize  # noqa: E402
 from traffic_corpus import unanswerable  # noqa: E402
 
 
 def copy_exact(rows):
     """eval.py's copy-exact figure of these replies, as its table prints it."""
-    share, asks = summarize(rows)["copy_exact"]
-    return "–" if share is None else f"{share:.1f} % (n={asks})"
+    return cell(summarize(rows)["copy_exact"])
 
 
 def main():
@@ -37,7 +36,7 @@ def main():
     print("|---|---|---|---|---|")
     for mode, result in results.items():
         asks = [r for r in result["rows"] if "copy" in r]
-        for part, rows in (("all", asks), ("400–700 tokens", [r for r in asks if 400 <= r["system_tokens"] <= 700])):
+        for part, rows in (("all", asks), ("400–700 tokens", [r for r in asks if in_prompt_range(r)])):
             kept = [r for r in rows if not any((r["turn"], v) in rejected[r["dialogue"]] for v in r["want"])]
             print(f"| {mode} | {part} | {copy_exact(rows)} | {copy_exact(kept)} | {len(rows) - len(kept)} |")
 

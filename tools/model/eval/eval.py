@@ -161,6 +161,17 @@ def points(d):
     return tool[:1] + ([last] if last not in tool[:1] else [])
 
 
+def in_prompt_range(row):
+    """Whether the ask's system prompt is in issue 13's range, the length of a real support prompt."""
+    return 400 <= row["system_tokens"] <= 700
+
+
+def cell(figure):
+    """A (share, count) figure of summarize() as the tables print it."""
+    share, count = figure
+    return "—" if share is None else f"{share:.1f} % (n={count})"
+
+
 def summarize(rows):
     def pct(xs):
         xs = list(xs)
@@ -238,7 +249,7 @@ def main():
                 rows.append(r)
             print(f"\r{mode}: {i + 1}/{len(dialogues)}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
-        mid = [r for r in rows if 400 <= r["system_tokens"] <= 700]
+        mid = [r for r in rows if in_prompt_range(r)]
         results[mode] = {"all": summarize(rows), "system_400_700": summarize(mid), "rows": rows}
 
     print(f"model {model}; held-out dialogues: {len(dialogues)}; tools via {'API' if a.tools_api else 'template text'}")
@@ -248,7 +259,7 @@ def main():
     for mode, res in results.items():
         for part in ("all", "system_400_700"):
             s = res[part]
-            cells = [("—" if s[m][0] is None else f"{s[m][0]:.1f} % (n={s[m][1]})") for m in metrics]
+            cells = [cell(s[m]) for m in metrics]
             label = "all" if part == "all" else "400–700 tokens"
             print(f"| {mode} | {label} | " + " | ".join(cells) +
                   f" | {s['ran_to_max_tokens'][0]} of {s['ran_to_max_tokens'][1]} | {s['errors'][0]} |")
