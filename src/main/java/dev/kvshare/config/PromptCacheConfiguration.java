@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import ai.onnxruntime.OrtEnvironment;
 import dev.kvshare.model.KvBlocks;
+import dev.kvshare.model.KvSpec;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.PromptCacheHealthIndicator;
@@ -18,6 +19,7 @@ import dev.kvshare.promptcache.BlockSizes;
 import dev.kvshare.promptcache.CacheNamespace;
 import dev.kvshare.promptcache.CircuitBreaker;
 import dev.kvshare.promptcache.FetchOrCompute;
+import dev.kvshare.promptcache.FrameKeys;
 import dev.kvshare.promptcache.KvCodec;
 import dev.kvshare.promptcache.LocalKvStore;
 import dev.kvshare.promptcache.PrefixHasher;
@@ -79,20 +81,11 @@ public class PromptCacheConfiguration {
         LocalKvStore local = new LocalKvStore(properties.local().maxBytes());
         Optional<RedisTier> redis = Optional.empty();
         if (properties.redis().enabled()) {
-            Optional<byte[]> hmacKey = Optional.of(properties).filter(PromptCacheProperties::signsFrames)
-                    .map(p -> p.hmacKey().getBytes(StandardCharsets.UTF_8));
-            if (hmacKey.isEmpty()) {
-                log.warn("The prompt cache shares KV through Redis in UNSIGNED frames: anyone who can write to this "
-                        + "Redis can plant KV that changes other users' answers. Set kvshare.prompt-cache.hmac-key "
-                        + "(env KVSHARE_PROMPTCACHE_HMACKEY, the same on every replica) and "
-                        + "kvshare.prompt-cache.require-hmac=true; see docs/security.md.");
-            }
-            KvCodec codec = new KvCodec(fingerprint, kv, blockSize, hmacKey);
+            KvCodec codec = codec(properties, fingerprint, kv, blockSize);
             CircuitBreaker breaker = new CircuitBreaker(properties.redis().failureThreshold(),
                     properties.redis().openDuration(), Clock.systemUTC());
-            redis = Optional.of(new RedisTier(new RedisKvStore(redisConnections.getObject(), fingerprint,
-                    codec.maxFrameLength()), codec,
-                    breaker, properties.redis().ttl(), metrics));
+            redis = Optional.of(new RedisTier(new RedisKvStore(redisConnections.getObject(), codec.formatVersion(),
+                    fingerprint, codec.maxFrameLength()), codec, breaker, properties.redis().ttl(), metrics));
         }
         FetchOrCompute fetchOrCompute = new FetchOrCompute();
         PromptCache cache = new PromptCache(new PrefixHasher(fingerprint, blockSize), local, redis,
@@ -117,9 +110,29 @@ public class PromptCacheConfiguration {
         return cache;
     }
 
+    /** Encrypted frames with an encryption key, else signed ones with an HMAC key, else plain (warned about). */
+    private static KvCodec codec(PromptCacheProperties properties, byte[] fingerprint, KvSpec kv, int blockSize) {
+        Optional<FrameKeys> keys = FrameKeys.parse(properties.encryptionKey(), properties.decryptionKeys());
+        if (keys.isPresent()) {
+            log.info("Prompt-cache frames in Redis are AES-256-GCM encrypted ({} key(s) read)",
+                    keys.get().readableKeys());
+            return new KvCodec(fingerprint, kv, blockSize, keys.get());
+        }
+        if (!properties.signsFrames()) {
+            log.warn("The prompt cache shares KV through Redis in UNSIGNED, UNENCRYPTED frames: anyone who can write "
+                    + "to this Redis can plant KV that changes other users' answers, and anyone who can read it reads "
+                    + "the prompts. Set kvshare.prompt-cache.encryption-key (env KVSHARE_PROMPTCACHE_ENCRYPTIONKEY) or "
+                    + "at least kvshare.prompt-cache.hmac-key (env KVSHARE_PROMPTCACHE_HMACKEY), the same on every "
+                    + "replica, and kvshare.prompt-cache.require-hmac=true; see docs/security.md.");
+            return new KvCodec(fingerprint, kv, blockSize, Optional.empty());
+        }
+        return new KvCodec(fingerprint, kv, blockSize,
+                Optional.of(properties.hmacKey().getBytes(StandardCharsets.UTF_8)));
+    }
+
     @Bean
     @ConditionalOnProperty(name = "kvshare.prompt-cache.enabled", havingValue = "true", matchIfMissing = true)
     PromptCacheHealthIndicator promptCacheHealthIndicator(PromptCache promptCache, PromptCacheProperties properties) {
-        return new PromptCacheHealthIndicator(promptCache, properties.signsFrames());
+        return new PromptCacheHealthIndicator(promptCache, properties.frameProtection());
     }
 }

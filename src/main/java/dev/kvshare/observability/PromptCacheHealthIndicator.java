@@ -18,12 +18,12 @@ public class PromptCacheHealthIndicator implements HealthIndicator {
     public static final Status DEGRADED = new Status("DEGRADED", "Redis is unreachable: prefixes are computed");
 
     private final PromptCache cache;
-    private final boolean signedFrames;
+    private final String frameProtection;
 
-    /** @param signedFrames whether Redis frames carry an HMAC (shown as {@code frames: signed|unsigned}) */
-    public PromptCacheHealthIndicator(PromptCache cache, boolean signedFrames) {
+    /** @param frameProtection how Redis frames are protected (shown as {@code frames: encrypted|signed|unsigned}) */
+    public PromptCacheHealthIndicator(PromptCache cache, String frameProtection) {
         this.cache = cache;
-        this.signedFrames = signedFrames;
+        this.frameProtection = frameProtection;
     }
 
     @Override
@@ -40,7 +40,7 @@ public class PromptCacheHealthIndicator implements HealthIndicator {
         CircuitBreaker.State circuit = redis.circuitState();
         boolean reachable = redis.ping();
         health.withDetail("redis", reachable ? "reachable" : "unreachable").withDetail("circuit", circuit.name())
-                .withDetail("frames", signedFrames ? "signed" : "unsigned")
+                .withDetail("frames", frameProtection)
                 .withDetail("fetchGate", cache.fetchGate().describe());
         return (reachable && circuit != CircuitBreaker.State.OPEN ? health : health.status(DEGRADED)).build();
     }

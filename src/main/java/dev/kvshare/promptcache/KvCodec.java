@@ -52,13 +52,17 @@ import dev.kvshare.model.KvSpec;
  *
  * <p>With an HMAC key configured, unsigned frames are rejected. Without one, signed frames are accepted
  * unverified, so readers can be given the key after the writers during a rollout.
+ *
+ * <p>With encryption keys ({@code kvshare.prompt-cache.encryption-key}) every frame is an unsigned format-1
+ * frame sealed in a {@link FrameEncryption} envelope (format version 2, stored under {@code kvshare:v2:} keys),
+ * and only such frames are read: the envelope is opened first, then the frame inside is checked as above.
  */
 public final class KvCodec {
 
     public static final int FORMAT_VERSION = 1;
     public static final int FINGERPRINT_LENGTH = 32;
 
-    private static final byte[] MAGIC = {'K', 'V', 'S', 'H'};
+    static final byte[] MAGIC = {'K', 'V', 'S', 'H'};
     private static final int FLAG_HMAC = 1;
     private static final int SHAPE_OFFSET = 40;
     private static final int HASH_OFFSET = 58;
@@ -71,11 +75,23 @@ public final class KvCodec {
     private final KvSpec spec;
     private final int blockSize;
     private final Optional<SecretKeySpec> hmacKey;
+    private final Optional<FrameEncryption> encryption;
     private final byte[] expectedShape;
     private final int payloadLength;
     private final int unsignedLength;
 
+    /** A codec of format-1 frames, signed with {@code hmacKey} when one is given. */
     public KvCodec(byte[] modelFingerprint, KvSpec spec, int blockSize, Optional<byte[]> hmacKey) {
+        this(modelFingerprint, spec, blockSize, hmacKey, Optional.empty());
+    }
+
+    /** A codec of encrypted frames (format version 2): sealed with {@code keys}' encryption key. */
+    public KvCodec(byte[] modelFingerprint, KvSpec spec, int blockSize, FrameKeys keys) {
+        this(modelFingerprint, spec, blockSize, Optional.empty(), Optional.of(keys));
+    }
+
+    private KvCodec(byte[] modelFingerprint, KvSpec spec, int blockSize, Optional<byte[]> hmacKey,
+                    Optional<FrameKeys> keys) {
         if (Objects.requireNonNull(modelFingerprint, "modelFingerprint").length != FINGERPRINT_LENGTH) {
             throw new IllegalArgumentException("the model fingerprint must have " + FINGERPRINT_LENGTH + " bytes");
         }
@@ -86,23 +102,37 @@ public final class KvCodec {
         this.spec = Objects.requireNonNull(spec, "spec");
         this.blockSize = blockSize;
         this.hmacKey = hmacKey.map(key -> new SecretKeySpec(key, HMAC_ALGORITHM));
+        this.encryption = keys.map(k -> new FrameEncryption(modelFingerprint, k));
         this.expectedShape = shape(spec, blockSize);
         long payload = KvBlock.payloadLength(spec, blockSize);
-        long frame = HEADER_LENGTH + 4L * blockSize + payload + CRC_LENGTH + HMAC_LENGTH;
-        if (frame > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("a frame of " + frame + " bytes does not fit a Java array");
+        long unsigned = HEADER_LENGTH + 4L * blockSize + payload + CRC_LENGTH;
+        // The longest form, encrypted, adds more than an HMAC does.
+        long longest = unsigned + FrameEncryption.HEADER_LENGTH + FrameEncryption.TAG_LENGTH;
+        if (longest > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("a frame of " + longest + " bytes does not fit a Java array");
         }
         this.payloadLength = (int) payload;
-        this.unsignedLength = (int) frame - HMAC_LENGTH;
+        this.unsignedLength = (int) unsigned;
     }
 
-    /** The longest frame any replica of this model may write: a signed one. Longer values are never read. */
+    /** The format version of the frames this codec writes and reads: 1, or 2 when they are encrypted. */
+    public int formatVersion() {
+        return encryption.isPresent() ? FrameEncryption.FORMAT_VERSION : FORMAT_VERSION;
+    }
+
+    /**
+     * The longest frame any replica of this model may write in this codec's format: a signed one, or an
+     * encrypted one. Longer values are never read.
+     */
     public int maxFrameLength() {
-        return unsignedLength + HMAC_LENGTH;
+        return encryption.isPresent() ? FrameEncryption.sealedLength(unsignedLength) : unsignedLength + HMAC_LENGTH;
     }
 
     /** Frames this codec writes and accepts are exactly this long. */
     public int frameLength() {
+        if (encryption.isPresent()) {
+            return FrameEncryption.sealedLength(unsignedLength);
+        }
         return unsignedLength + (hmacKey.isPresent() ? HMAC_LENGTH : 0);
     }
 
@@ -111,7 +141,7 @@ public final class KvCodec {
             throw new IllegalArgumentException("block does not match the codec's shape: " + block + ", expected "
                     + blockSize + " tokens and " + payloadLength + " payload bytes");
         }
-        ByteBuffer frame = ByteBuffer.allocate(frameLength());
+        ByteBuffer frame = ByteBuffer.allocate(unsignedLength + (hmacKey.isPresent() ? HMAC_LENGTH : 0));
         frame.put(MAGIC).putShort((short) FORMAT_VERSION).putShort((short) (hmacKey.isPresent() ? FLAG_HMAC : 0))
                 .put(modelFingerprint).put(expectedShape).put(block.hash().bytes()).put(block.parent().bytes());
         for (int id : block.tokenIds()) {
@@ -120,16 +150,25 @@ public final class KvCodec {
         frame.put(block.payload());
         frame.putInt(crc32c(frame.array(), frame.position()));
         hmacKey.ifPresent(key -> frame.put(hmac(key, frame.array(), frame.position())));
-        return frame.array();
+        return encryption.isPresent() ? encryption.get().seal(frame.array(), block.hash()) : frame.array();
     }
 
     /**
      * Checks a frame read under {@code expectedHash}'s key. An accepted block's payload is a view of
-     * {@code frame} (no copy of megabytes): do not modify the array afterwards.
+     * {@code stored} (no copy of megabytes; of its decrypted copy when encrypted): do not modify the array
+     * afterwards.
      */
-    public Decoded decode(byte[] frame, BlockHash expectedHash, BlockHash expectedParent, int[] expectedTokenIds) {
+    public Decoded decode(byte[] stored, BlockHash expectedHash, BlockHash expectedParent, int[] expectedTokenIds) {
         if (expectedTokenIds.length != blockSize) {
             throw new IllegalArgumentException("expected " + blockSize + " token ids, got " + expectedTokenIds.length);
+        }
+        byte[] frame = stored;
+        if (encryption.isPresent()) {
+            FrameEncryption.Opened opened = encryption.get().open(stored, unsignedLength, expectedHash);
+            if (opened instanceof FrameEncryption.Opened.Rejected rejected) {
+                return new Decoded.Rejected(rejected.reason());
+            }
+            frame = ((FrameEncryption.Opened.Plain) opened).frame();
         }
         RejectReason header = checkHeader(frame);
         if (header != null) {

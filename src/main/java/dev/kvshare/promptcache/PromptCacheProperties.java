@@ -13,8 +13,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param enabled          reuse the KV of cached prompt prefixes
  * @param blockSize        tokens per cached block; 0 chooses one from the model's KV bytes per token
  * @param hmacKey          when set, frames are signed and unsigned or forged frames are refused
- * @param requireHmac      refuse to start with the Redis tier on and no {@code hmac-key}: unsigned frames let
- *                         anyone who can write to Redis plant KV that changes other users' answers
+ * @param requireHmac      refuse to start with the Redis tier on and neither {@code hmac-key} nor
+ *                         {@code encryption-key}: unprotected frames let anyone who can write to Redis plant KV
+ *                         that changes other users' answers
+ * @param encryptionKey    when set (32 bytes, hex or base64), every Redis frame is AES-256-GCM encrypted under it,
+ *                         and frames are read only encrypted; replaces {@code hmac-key}
+ * @param decryptionKeys   earlier encryption keys whose frames are still read (a key rotation)
  * @param singleFlightWait how long a request waits for another request computing the same prefix
  * @param tenants          API key (the bearer token a client sends) → tenant; a tenant's entries are
  *                         never shared with another tenant, whatever {@code cache_salt} a client sends
@@ -28,6 +32,8 @@ public record PromptCacheProperties(
         @DefaultValue Redis redis,
         String hmacKey,
         @DefaultValue("false") boolean requireHmac,
+        String encryptionKey,
+        List<String> decryptionKeys,
         @DefaultValue("30s") Duration singleFlightWait,
         Map<String, String> tenants,
         List<Warmup> warmup) {
@@ -36,18 +42,35 @@ public record PromptCacheProperties(
         if (blockSize < 0) {
             throw new IllegalArgumentException("kvshare.prompt-cache.block-size must not be negative");
         }
-        if (requireHmac && redis.enabled() && (hmacKey == null || hmacKey.isBlank())) {
-            throw new IllegalArgumentException("kvshare.prompt-cache.require-hmac is set but no "
-                    + "kvshare.prompt-cache.hmac-key (env KVSHARE_PROMPTCACHE_HMACKEY) is configured: refusing to "
-                    + "share unsigned KV frames through Redis");
+        if (requireHmac && redis.enabled() && isBlank(hmacKey) && isBlank(encryptionKey)) {
+            throw new IllegalArgumentException("kvshare.prompt-cache.require-hmac is set but neither "
+                    + "kvshare.prompt-cache.hmac-key (env KVSHARE_PROMPTCACHE_HMACKEY) nor "
+                    + "kvshare.prompt-cache.encryption-key (env KVSHARE_PROMPTCACHE_ENCRYPTIONKEY) is configured: "
+                    + "refusing to share unprotected KV frames through Redis");
         }
+        decryptionKeys = decryptionKeys == null ? List.of() : List.copyOf(decryptionKeys);
+        FrameKeys.parse(encryptionKey, decryptionKeys); // a malformed key fails start-up, Redis on or off
         tenants = tenants == null ? Map.of() : Map.copyOf(tenants);
         warmup = warmup == null ? List.of() : List.copyOf(warmup);
     }
 
-    /** Whether frames in Redis are signed (an HMAC key is configured). */
+    /** Whether frames in Redis are encrypted (an encryption key is configured): then they are not signed. */
+    public boolean encryptsFrames() {
+        return !isBlank(encryptionKey);
+    }
+
+    /** Whether frames in Redis are signed: an HMAC key and no encryption key is configured. */
     public boolean signsFrames() {
-        return hmacKey != null && !hmacKey.isBlank();
+        return !isBlank(hmacKey) && !encryptsFrames();
+    }
+
+    /** How frames are protected in Redis, as health reports it: {@code encrypted}, {@code signed} or {@code unsigned}. */
+    public String frameProtection() {
+        return encryptsFrames() ? "encrypted" : signsFrames() ? "signed" : "unsigned";
+    }
+
+    private static boolean isBlank(String value) {
+        return value == null || value.isBlank();
     }
 
     /** @param maxBytes bound of the in-process tier, in bytes of KV */

@@ -52,11 +52,14 @@ public final class RedisKvStore {
     private final byte[] maxValueBytes;
 
     /**
+     * @param formatVersion the frames' format ({@link KvCodec#formatVersion()}): encrypted frames live under keys
+     *                      of their own, so replicas that do not share a format never read each other's frames
      * @param maxValueBytes the largest value a lookup reads: the longest frame this model's blocks can have
      */
-    public RedisKvStore(RedisConnectionFactory connections, byte[] modelFingerprint, int maxValueBytes) {
+    public RedisKvStore(RedisConnectionFactory connections, int formatVersion, byte[] modelFingerprint,
+                        int maxValueBytes) {
         this.connections = Objects.requireNonNull(connections, "connections");
-        this.keyPrefix = "kvshare:v" + KvCodec.FORMAT_VERSION + ":" + HexFormat.of().formatHex(modelFingerprint) + ":";
+        this.keyPrefix = "kvshare:v" + formatVersion + ":" + HexFormat.of().formatHex(modelFingerprint) + ":";
         this.maxValueBytes = Integer.toString(maxValueBytes).getBytes(StandardCharsets.US_ASCII);
     }
 

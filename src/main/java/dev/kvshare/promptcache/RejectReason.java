@@ -20,6 +20,10 @@ public enum RejectReason {
     HMAC_MISSING,
     /** The HMAC does not verify: written by someone without the key, or altered. */
     HMAC_MISMATCH,
+    /** Encrypted under a key this replica does not hold (rotated out, or not yet rolled out). */
+    UNKNOWN_KEY,
+    /** The AES-GCM tag does not verify: altered, moved under another block's key, or forged. */
+    DECRYPTION,
     /** The frame is for another block than the one looked up. */
     HASH,
     /** The frame's parent hash is not the expected previous block. */

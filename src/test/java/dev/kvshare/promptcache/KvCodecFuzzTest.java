@@ -26,8 +26,10 @@ class KvCodecFuzzTest {
 
     @Test
     void randomAndMutatedFramesAreAcceptedOnlyWhenIntactAndNeverThrow() {
-        for (Optional<byte[]> key : java.util.List.of(Optional.<byte[]>empty(), Optional.of("k".getBytes()))) {
-            KvCodec codec = new KvCodec(FINGERPRINT, SPEC, BLOCK, key);
+        FrameKeys aesKeys = FrameKeys.of(new byte[FrameKeys.KEY_LENGTH], java.util.List.of());
+        for (KvCodec codec : java.util.List.of(new KvCodec(FINGERPRINT, SPEC, BLOCK, Optional.empty()),
+                new KvCodec(FINGERPRINT, SPEC, BLOCK, Optional.of("k".getBytes())),
+                new KvCodec(FINGERPRINT, SPEC, BLOCK, aesKeys))) {
             Random random = new Random(20261124);
             for (int i = 0; i < CASES; i++) {
                 KvBlock block = TestBlocks.random(SPEC, BLOCK, i % 7);

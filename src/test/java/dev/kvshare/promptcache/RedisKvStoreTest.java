@@ -40,7 +40,7 @@ class RedisKvStoreTest {
     static void startRedis() {
         redis = new TestRedis().start();
         connections = connectTo(redis);
-        store = new RedisKvStore(connections, FINGERPRINT, MAX_VALUE_BYTES);
+        store = new RedisKvStore(connections, KvCodec.FORMAT_VERSION, FINGERPRINT, MAX_VALUE_BYTES);
     }
 
     @AfterAll
@@ -158,7 +158,8 @@ class RedisKvStoreTest {
         try (TestRedis faulty = new TestRedis().start()) {
             LettuceConnectionFactory faultyConnections = connectTo(faulty);
             try {
-                RedisKvStore faultyStore = new RedisKvStore(faultyConnections, FINGERPRINT, MAX_VALUE_BYTES);
+                RedisKvStore faultyStore = new RedisKvStore(faultyConnections, KvCodec.FORMAT_VERSION, FINGERPRINT,
+                        MAX_VALUE_BYTES);
                 Map<BlockHash, byte[]> stored = frames(2);
                 faultyStore.putAll(stored, Duration.ofMinutes(1));
                 List<BlockHash> hashes = List.copyOf(stored.keySet());
