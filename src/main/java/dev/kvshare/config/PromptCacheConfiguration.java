@@ -2,6 +2,7 @@ package dev.kvshare.config;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -88,7 +89,7 @@ public class PromptCacheConfiguration {
                     fingerprint, codec.maxFrameLength()), codec, breaker, properties.redis().ttl(), metrics));
         }
         FetchOrCompute fetchOrCompute = new FetchOrCompute();
-        PromptCache cache = new PromptCache(new PrefixHasher(fingerprint, blockSize), local, redis,
+        PromptCache cache = new PromptCache(prefixHasher(model, properties, fingerprint, blockSize), local, redis,
                 new KvBlocks(OrtEnvironment.getEnvironment(), kv), fetchOrCompute, metrics, promptCacheStores, spans,
                 properties.singleFlightWait());
         metrics.gauge("kvshare.prompt.cache.local.bytes", "KV bytes held by the local tier", () -> local.stats().bytes());
@@ -108,6 +109,22 @@ public class PromptCacheConfiguration {
             }
         }
         return cache;
+    }
+
+    /** Block hashes that share the full blocks of the operator's public prefixes between all tenants. */
+    private static PrefixHasher prefixHasher(ServedModel model, PromptCacheProperties properties, byte[] fingerprint,
+                                             int blockSize) {
+        List<int[]> publicPrefixes = properties.publicPrefixes().stream()
+                .map(prefix -> prefix.system() != null && !prefix.system().isBlank()
+                        ? model.chatPrompts().systemPrefix(prefix.system(), model.config().contextLength())
+                        : model.tokenizer().encode(prefix.text(), true))
+                .toList();
+        PrefixHasher hasher = new PrefixHasher(fingerprint, blockSize, publicPrefixes);
+        if (!publicPrefixes.isEmpty()) {
+            log.info("{} public prefix(es): {} blocks of {} tokens are shared by every tenant", publicPrefixes.size(),
+                    hasher.publicPrefixBlocks(), blockSize);
+        }
+        return hasher;
     }
 
     /** Encrypted frames with an encryption key, else signed ones with an HMAC key, else plain (warned about). */

@@ -1,6 +1,5 @@
 package dev.kvshare.generation;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -248,10 +247,11 @@ public class GenerationService {
 
     /** The tokens two conversations sharing {@code system} have in common: its cacheable prefix. */
     public int[] systemPromptPrefix(String system) {
-        int[] first = chatPrompt(List.of(new ChatTurn("system", system), new ChatTurn("user", "a")));
-        int[] second = chatPrompt(List.of(new ChatTurn("system", system), new ChatTurn("user", "b")));
-        int common = Arrays.mismatch(first, second);
-        return Arrays.copyOf(first, common < 0 ? first.length : common);
+        try {
+            return inVocabulary(model.chatPrompts().systemPrefix(system, model.config().contextLength()), "system");
+        } catch (ChatTemplateException | PromptTooLongException e) {
+            throw new InvalidRequestException(e.getMessage(), "system");
+        }
     }
 
     /** A decoder starting from a restored prefix, and how many prompt tokens that prefix covers. */

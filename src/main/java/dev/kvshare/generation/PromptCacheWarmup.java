@@ -13,8 +13,8 @@ import org.springframework.boot.ApplicationRunner;
 import org.springframework.stereotype.Component;
 
 /**
- * Prefills the prompts of {@code kvshare.prompt-cache.warmup} at start-up, before the instance reports
- * ready, so the first real request of every replica hits. With Redis, the first replica computes and the
+ * Prefills the public prefixes ({@code kvshare.prompt-cache.public-prefixes}) and the prompts of
+ * {@code kvshare.prompt-cache.warmup} at start-up, before the instance reports ready, so the first real request of every replica hits. With Redis, the first replica computes and the
  * others restore.
  */
 @Component
@@ -37,6 +37,11 @@ public class PromptCacheWarmup implements ApplicationRunner {
     public void run(ApplicationArguments args) {
         if (promptCache.getIfAvailable() == null) {
             return;
+        }
+        for (PromptCacheProperties.PublicPrefix prefix : properties.publicPrefixes()) {
+            Result result = warm(prefix.asWarmup());
+            log.info("Warmed a public prefix: {} prompt tokens, {} already cached", result.tokens(),
+                    result.cachedTokens());
         }
         for (PromptCacheProperties.Warmup prompt : properties.warmup()) {
             Result result = warm(prompt);

@@ -1,6 +1,7 @@
 package dev.kvshare.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,20 @@ public final class ChatPromptEncoder {
      */
     public int[] encode(List<ChatTurn> turns, int contextLength) {
         return encode(turns, null, ToolCallFormat.HERMES, contextLength);
+    }
+
+    /**
+     * The tokens every conversation opening with the system prompt {@code system} starts with — its cacheable
+     * prefix: the common part of two conversations that differ only after it.
+     *
+     * @throws ChatTemplateException  if the template rejects the conversation
+     * @throws PromptTooLongException if the prompt cannot fit {@code contextLength}
+     */
+    public int[] systemPrefix(String system, int contextLength) {
+        int[] first = encode(List.of(new ChatTurn("system", system), new ChatTurn("user", "a")), contextLength);
+        int[] second = encode(List.of(new ChatTurn("system", system), new ChatTurn("user", "b")), contextLength);
+        int common = Arrays.mismatch(first, second);
+        return Arrays.copyOf(first, common < 0 ? first.length : common);
     }
 
     /**

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -20,16 +21,35 @@ import java.util.Objects;
  * lp(x)    = u32 length of x ‖ x
  * </pre>
  * Length prefixes keep ("ab", "c") and ("a", "bc") apart.
+ *
+ * <p><b>Public prefixes.</b> A prompt that starts with the full blocks of an operator-declared public prefix
+ * (the longest such) chains those blocks from a seed without salt, so every tenant shares them, and switches to
+ * its own salt at the first block holding anything else:
+ * <pre>
+ * public seed  = SHA-256(lp("kvshare/public-seed/v1") ‖ lp(model fingerprint))
+ * switch seed  = SHA-256(lp("kvshare/after-public/v1") ‖ lp(last public block's hash) ‖ lp(seed(salt)))
+ * </pre>
+ * The block after the public ones has the switch seed as its parent; from there the chain goes on as above.
+ * A prompt that does not start with a public prefix hashes exactly as without any declared.
  */
 public final class PrefixHasher {
 
     private static final byte[] SEED_DOMAIN = "kvshare/prefix-seed/v1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] BLOCK_DOMAIN = "kvshare/block/v1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PUBLIC_SEED_DOMAIN = "kvshare/public-seed/v1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SWITCH_DOMAIN = "kvshare/after-public/v1".getBytes(StandardCharsets.US_ASCII);
 
     private final byte[] modelFingerprint;
     private final int blockSize;
+    /** The full-block part of each public prefix's token ids (prefixes shorter than a block are left out). */
+    private final List<int[]> publicPrefixes;
 
     public PrefixHasher(byte[] modelFingerprint, int blockSize) {
+        this(modelFingerprint, blockSize, List.of());
+    }
+
+    /** @param publicPrefixes token ids of the operator's public prefixes: their full blocks every tenant shares */
+    public PrefixHasher(byte[] modelFingerprint, int blockSize, List<int[]> publicPrefixes) {
         if (Objects.requireNonNull(modelFingerprint, "modelFingerprint").length == 0) {
             throw new IllegalArgumentException("the model fingerprint is empty");
         }
@@ -38,6 +58,15 @@ public final class PrefixHasher {
         }
         this.modelFingerprint = modelFingerprint.clone();
         this.blockSize = blockSize;
+        this.publicPrefixes = publicPrefixes.stream()
+                .map(ids -> Arrays.copyOf(ids, ids.length / blockSize * blockSize))
+                .filter(ids -> ids.length > 0)
+                .toList();
+    }
+
+    /** How many full blocks of public prefixes there are, all prefixes together. */
+    public int publicPrefixBlocks() {
+        return publicPrefixes.stream().mapToInt(ids -> ids.length / blockSize).sum();
     }
 
     public int blockSize() {
@@ -46,23 +75,30 @@ public final class PrefixHasher {
 
     /** The chain's starting point for a salt ("" for none): the parent of block 0. */
     public BlockHash seed(String salt) {
-        MessageDigest digest = sha256();
-        byte[] saltBytes = Objects.requireNonNull(salt, "salt").getBytes(StandardCharsets.UTF_8);
-        for (byte[] part : new byte[][] {SEED_DOMAIN, modelFingerprint, saltBytes}) {
-            digest.update(ByteBuffer.allocate(Integer.BYTES).putInt(part.length).array());
-            digest.update(part);
-        }
-        return new BlockHash(digest.digest());
+        return lengthPrefixed(SEED_DOMAIN, modelFingerprint,
+                Objects.requireNonNull(salt, "salt").getBytes(StandardCharsets.UTF_8));
     }
 
     /** Hashes of the full blocks of {@code tokenIds}, in order; a trailing partial block is not hashed. */
     public List<BlockHash> chain(int[] tokenIds, String salt) {
+        return blocks(tokenIds, salt).hashes();
+    }
+
+    /** The full blocks of {@code tokenIds}: hashes and parents, public ones first (see the class comment). */
+    public BlockChain blocks(int[] tokenIds, String salt) {
         int blocks = tokenIds.length / blockSize;
+        int publicBlocks = publicBlocks(tokenIds);
         List<BlockHash> chain = new ArrayList<>(blocks);
+        List<BlockHash> parents = new ArrayList<>(blocks);
         MessageDigest digest = sha256();
         ByteBuffer encoded = ByteBuffer.allocate(Integer.BYTES * (1 + blockSize));
-        byte[] previous = seed(salt).bytes();
+        byte[] previous = (publicBlocks > 0 ? lengthPrefixed(PUBLIC_SEED_DOMAIN, modelFingerprint) : seed(salt))
+                .bytes();
         for (int block = 0; block < blocks; block++) {
+            if (block == publicBlocks && publicBlocks > 0) {
+                previous = lengthPrefixed(SWITCH_DOMAIN, previous, seed(salt).bytes()).bytes();
+            }
+            parents.add(new BlockHash(previous));
             encoded.clear().putInt(blockSize);
             for (int i = block * blockSize, end = i + blockSize; i < end; i++) {
                 encoded.putInt(tokenIds[i]);
@@ -73,7 +109,29 @@ public final class PrefixHasher {
             previous = digest.digest();
             chain.add(new BlockHash(previous));
         }
-        return List.copyOf(chain);
+        return new BlockChain(chain, parents, publicBlocks);
+    }
+
+    /** The full blocks of the longest public prefix whose full blocks {@code tokenIds} starts with; 0 if none. */
+    private int publicBlocks(int[] tokenIds) {
+        int longest = 0;
+        for (int[] prefix : publicPrefixes) {
+            if (prefix.length > longest && prefix.length <= tokenIds.length
+                    && Arrays.equals(tokenIds, 0, prefix.length, prefix, 0, prefix.length)) {
+                longest = prefix.length;
+            }
+        }
+        return longest / blockSize;
+    }
+
+    /** SHA-256 over each part, length-prefixed. */
+    private static BlockHash lengthPrefixed(byte[]... parts) {
+        MessageDigest digest = sha256();
+        for (byte[] part : parts) {
+            digest.update(ByteBuffer.allocate(Integer.BYTES).putInt(part.length).array());
+            digest.update(part);
+        }
+        return new BlockHash(digest.digest());
     }
 
     private static MessageDigest sha256() {

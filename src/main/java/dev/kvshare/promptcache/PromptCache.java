@@ -120,11 +120,11 @@ public final class PromptCache {
 
     /** Finds the longest cached prefix of {@code prompt}; the caller must close the result. */
     public Lookup lookup(int[] prompt, String salt) {
-        List<BlockHash> chain = hasher.chain(Arrays.copyOf(prompt, prompt.length - 1), salt);
-        BlockHash seed = hasher.seed(salt);
+        BlockChain blocks = hasher.blocks(Arrays.copyOf(prompt, prompt.length - 1), salt);
+        List<BlockHash> chain = blocks.hashes();
         List<KvBlock> found = new ArrayList<>();
         int localHits = spans.blocks("kvshare.prompt_cache.local", () -> findLocal(chain, found));
-        Lookup lookup = new Lookup(prompt, chain, seed);
+        Lookup lookup = new Lookup(prompt, blocks);
         if (found.size() < chain.size()) {
             // Claiming and checking are one atomic step, so two requests never both become the leader.
             CompletableFuture<Void> leader = lookup.claim(chain.get(found.size()));
@@ -137,7 +137,7 @@ public final class PromptCache {
         }
         boolean redisAsked = found.size() < chain.size() && redis.isPresent();
         int redisHits = redisAsked
-                ? spans.blocks("kvshare.prompt_cache.redis", () -> findRemote(prompt, chain, seed, found)) : 0;
+                ? spans.blocks("kvshare.prompt_cache.redis", () -> findRemote(prompt, blocks, found)) : 0;
         metrics.lookup("local", localHits > 0 ? "hit" : "miss");
         metrics.looked(prompt.length, localHits * blockSize(), redisAsked, redisHits * blockSize());
         lookup.found(found, localHits, redisHits);
@@ -156,7 +156,7 @@ public final class PromptCache {
         return found.size() - before;
     }
 
-    private int findRemote(int[] prompt, List<BlockHash> chain, BlockHash seed, List<KvBlock> found) {
+    private int findRemote(int[] prompt, BlockChain chain, List<KvBlock> found) {
         if (redis.isEmpty()) {
             return 0;
         }
@@ -166,7 +166,7 @@ public final class PromptCache {
         }
         List<RedisTier.Wanted> wanted = new ArrayList<>();
         for (int i = found.size(); i < chain.size(); i++) {
-            wanted.add(new RedisTier.Wanted(chain.get(i), i == 0 ? seed : chain.get(i - 1), tokensOf(prompt, i)));
+            wanted.add(new RedisTier.Wanted(chain.hash(i), chain.parent(i), tokensOf(prompt, i)));
         }
         long start = System.nanoTime();
         List<KvBlock> fetched = redis.get().fetch(wanted);
@@ -202,18 +202,16 @@ public final class PromptCache {
     public final class Lookup implements AutoCloseable {
 
         private final int[] prompt;
-        private final List<BlockHash> chain;
-        private final BlockHash seed;
+        private final BlockChain chain;
         private List<KvBlock> found = List.of();
         private int localBlocks;
         private int redisBlocks;
         private BlockHash claimed;
         private CompletableFuture<Void> claim;
 
-        private Lookup(int[] prompt, List<BlockHash> chain, BlockHash seed) {
+        private Lookup(int[] prompt, BlockChain chain) {
             this.prompt = prompt;
             this.chain = chain;
-            this.seed = seed;
         }
 
         private void found(List<KvBlock> blocks, int local, int remote) {
@@ -273,8 +271,8 @@ public final class PromptCache {
                 List<KvBlock> blocks = new ArrayList<>(count);
                 for (int i = 0; i < count; i++) {
                     int index = from + i;
-                    blocks.add(new KvBlock(chain.get(index), index == 0 ? seed : chain.get(index - 1),
-                            tokensOf(prompt, index), payloads.get(i)));
+                    blocks.add(new KvBlock(chain.hash(index), chain.parent(index), tokensOf(prompt, index),
+                            payloads.get(i)));
                 }
                 blocks.forEach(local::put);
                 metrics.stored("local", (long) count * kvBlocks.payloadBytes(blockSize()));

@@ -23,6 +23,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param tenants          API key (the bearer token a client sends) → tenant; a tenant's entries are
  *                         never shared with another tenant, whatever {@code cache_salt} a client sends
  * @param warmup           prompts prefilled and stored at start-up
+ * @param publicPrefixes   prompts whose full blocks every tenant shares (and warm-up prefills); everything after
+ *                         them stays per tenant
  */
 @ConfigurationProperties("kvshare.prompt-cache")
 public record PromptCacheProperties(
@@ -36,7 +38,8 @@ public record PromptCacheProperties(
         List<String> decryptionKeys,
         @DefaultValue("30s") Duration singleFlightWait,
         Map<String, String> tenants,
-        List<Warmup> warmup) {
+        List<Warmup> warmup,
+        List<PublicPrefix> publicPrefixes) {
 
     public PromptCacheProperties {
         if (blockSize < 0) {
@@ -52,6 +55,7 @@ public record PromptCacheProperties(
         FrameKeys.parse(encryptionKey, decryptionKeys); // a malformed key fails start-up, Redis on or off
         tenants = tenants == null ? Map.of() : Map.copyOf(tenants);
         warmup = warmup == null ? List.of() : List.copyOf(warmup);
+        publicPrefixes = publicPrefixes == null ? List.of() : List.copyOf(publicPrefixes);
     }
 
     /** Whether frames in Redis are encrypted (an encryption key is configured): then they are not signed. */
@@ -99,5 +103,24 @@ public record PromptCacheProperties(
      * @param cacheSalt  the {@code cache_salt} the requests will send, if any
      */
     public record Warmup(String system, String text, String tenant, String cacheSalt) {
+    }
+
+    /**
+     * An operator-declared public prompt: a chat system prompt (as every conversation opening with it renders) or
+     * raw completion text. Only configuration declares one; no request can.
+     */
+    public record PublicPrefix(String system, String text) {
+
+        public PublicPrefix {
+            if ((system == null || system.isBlank()) == (text == null || text.isBlank())) {
+                throw new IllegalArgumentException("each kvshare.prompt-cache.public-prefixes entry needs either "
+                        + "system or text, not both");
+            }
+        }
+
+        /** Warms this prefix like a warm-up prompt of no tenant: its blocks are the same for every tenant. */
+        public Warmup asWarmup() {
+            return new Warmup(system, text, null, null);
+        }
     }
 }

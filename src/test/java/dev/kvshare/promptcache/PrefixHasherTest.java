@@ -79,6 +79,53 @@ class PrefixHasherTest {
     }
 
     @Test
+    void blocksWhollyInsideAPublicPrefixAreSharedAndEveryLaterBlockIsSalted() {
+        int[] system = IntStream.range(500, 510).toArray(); // 2 full blocks of 4, then 2 tokens
+        PrefixHasher withPublic = new PrefixHasher(FINGERPRINT, BLOCK, List.of(system));
+        int[] conversation = IntStream.concat(IntStream.of(system), IntStream.range(0, 14)).toArray();
+
+        BlockChain a = withPublic.blocks(conversation, "tenant-a");
+        BlockChain b = withPublic.blocks(conversation, "tenant-b");
+
+        assertThat(a.publicBlocks()).isEqualTo(2);
+        assertThat(a.hashes().subList(0, 2)).isEqualTo(b.hashes().subList(0, 2));
+        // Block 2 holds the prefix's last 2 tokens and 2 of the conversation's: salted, as is everything after.
+        assertThat(b.hashes().subList(2, a.size())).doesNotContainAnyElementsOf(a.hashes());
+        assertThat(a.parent(0)).isNotIn(hasher.seed("tenant-a"), hasher.seed("tenant-b"));
+        assertThat(a.parent(1)).isEqualTo(a.hash(0));
+        assertThat(a.parent(2)).isNotEqualTo(a.hash(1)).isNotEqualTo(b.parent(2));
+        assertThat(a.parent(3)).isEqualTo(a.hash(2));
+        // The prefix itself warms the same public blocks under any salt.
+        assertThat(withPublic.chain(system, "")).isEqualTo(a.hashes().subList(0, 2));
+    }
+
+    @Test
+    void promptsNotStartingWithAPublicPrefixHashAsWithoutOne() {
+        int[] system = IntStream.range(500, 510).toArray();
+        PrefixHasher withPublic = new PrefixHasher(FINGERPRINT, BLOCK, List.of(system, IntStream.range(0, 3).toArray()));
+        int[] other = IntStream.range(0, 20).toArray();
+        int[] divergesInsideIt = other.clone();
+        System.arraycopy(system, 0, divergesInsideIt, 0, 7);
+
+        for (int[] ids : List.of(other, divergesInsideIt)) {
+            BlockChain chain = withPublic.blocks(ids, "t");
+            assertThat(chain.publicBlocks()).isZero();
+            assertThat(chain.hashes()).isEqualTo(hasher.chain(ids, "t"));
+            assertThat(chain.parent(0)).isEqualTo(hasher.seed("t"));
+        }
+        assertThat(withPublic.publicPrefixBlocks()).isEqualTo(2);
+    }
+
+    @Test
+    void theLongestMatchingPublicPrefixWins() {
+        int[] shorter = IntStream.range(500, 504).toArray();
+        int[] longer = IntStream.range(500, 512).toArray();
+        PrefixHasher withPublic = new PrefixHasher(FINGERPRINT, BLOCK, List.of(shorter, longer));
+        assertThat(withPublic.blocks(IntStream.range(500, 530).toArray(), "t").publicBlocks()).isEqualTo(3);
+        assertThat(withPublic.blocks(IntStream.range(500, 510).toArray(), "t").publicBlocks()).isEqualTo(1);
+    }
+
+    @Test
     void knownAnswerComputedByHand() {
         byte[] fingerprint = new byte[32];
         int[] ids = {1, 2, 3, 4, 5, 6, 7, 8, 9};

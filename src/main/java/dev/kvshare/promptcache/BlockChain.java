@@ -1,0 +1,32 @@
+package dev.kvshare.promptcache;
+
+import java.util.List;
+
+/**
+ * The hashes of a prompt's full blocks and each block's parent: the previous block's hash, or for the first
+ * block of a chain segment its seed (see {@link PrefixHasher}).
+ *
+ * @param publicBlocks how many leading blocks lie wholly inside a declared public prefix (shared by every tenant)
+ */
+public record BlockChain(List<BlockHash> hashes, List<BlockHash> parents, int publicBlocks) {
+
+    public BlockChain {
+        hashes = List.copyOf(hashes);
+        parents = List.copyOf(parents);
+        if (hashes.size() != parents.size()) {
+            throw new IllegalArgumentException("every block has one parent");
+        }
+    }
+
+    public int size() {
+        return hashes.size();
+    }
+
+    public BlockHash hash(int block) {
+        return hashes.get(block);
+    }
+
+    public BlockHash parent(int block) {
+        return parents.get(block);
+    }
+}
