@@ -32,15 +32,18 @@ class ChatCompletionController {
     private final RequestLimits limits;
     private final ToolRequests toolRequests;
     private final StructuredOutput structuredOutput;
+    private final RequestLog requestLog;
 
     ChatCompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
-                             RequestLimits limits, ToolRequests toolRequests, StructuredOutput structuredOutput) {
+                             RequestLimits limits, ToolRequests toolRequests, StructuredOutput structuredOutput,
+                             RequestLog requestLog) {
         this.generation = generation;
         this.events = events;
         this.namespace = namespace;
         this.limits = limits;
         this.toolRequests = toolRequests;
         this.structuredOutput = structuredOutput;
+        this.requestLog = requestLog;
     }
 
     @PostMapping("/v1/chat/completions")
@@ -61,10 +64,11 @@ class ChatCompletionController {
         GenerationRequest generationRequest = GenerationRequests.of(request,
                 generation.model().config().samplingDefaults(), prompt,
                 generation.maxTokensFor(prompt, requestedMax, maxParam, "messages"), stops,
-                namespace.saltFor(authorization, request.cacheSalt()), constraint);
+                GenerationRequests.salt(request, namespace, authorization), constraint);
         Reply reply = Reply.of("chatcmpl", model, prompt, request);
+        RequestLog.Entry logged = requestLog.start(reply.id(), namespace.tenantFor(authorization), model);
         if (Boolean.TRUE.equals(request.stream())) {
-            return events.stream(generationRequest, new ChunkFormat(reply, tools));
+            return events.stream(generationRequest, new ChunkFormat(reply, tools), logged);
         }
         return events.whole(generationRequest, result -> {
             AssistantReply answer = AssistantReply.of(result, tools);
@@ -73,7 +77,7 @@ class ChatCompletionController {
                     answer.finishReason(), null, reply.ids(result.tokenIds()));
             return new ChatCompletionResponse(reply.id(), "chat.completion", reply.created(), model, List.of(choice),
                     Usage.of(result), reply.promptIds());
-        });
+        }, logged);
     }
 
     /**

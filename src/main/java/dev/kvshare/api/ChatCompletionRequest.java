@@ -29,6 +29,8 @@ public record ChatCompletionRequest(
         @JsonProperty("stream_options") StreamOptions streamOptions,
         @JsonProperty("return_token_ids") Boolean returnTokenIds,
         @JsonProperty("cache_salt") String cacheSalt,
+        @JsonProperty("prompt_cache_key") String promptCacheKey,
+        @JsonProperty("prompt_cache_retention") String promptCacheRetention,
         Boolean logprobs,
         @JsonProperty("top_logprobs") Integer topLogprobs,
         @JsonProperty("logit_bias") Map<String, Object> logitBias,

@@ -26,13 +26,15 @@ class CompletionController {
     private final EventStream events;
     private final CacheNamespace namespace;
     private final RequestLimits limits;
+    private final RequestLog requestLog;
 
     CompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
-                         RequestLimits limits) {
+                         RequestLimits limits, RequestLog requestLog) {
         this.generation = generation;
         this.events = events;
         this.namespace = namespace;
         this.limits = limits;
+        this.requestLog = requestLog;
     }
 
     @PostMapping("/v1/completions")
@@ -46,14 +48,15 @@ class CompletionController {
         GenerationRequest generationRequest = GenerationRequests.of(request,
                 generation.model().config().samplingDefaults(), prompt,
                 generation.maxTokensFor(prompt, request.maxTokens(), "max_tokens", "prompt"), stops,
-                namespace.saltFor(authorization, request.cacheSalt()));
+                GenerationRequests.salt(request, namespace, authorization));
         Reply reply = Reply.of("cmpl", model, prompt, request);
+        RequestLog.Entry logged = requestLog.start(reply.id(), namespace.tenantFor(authorization), model);
         if (Boolean.TRUE.equals(request.stream())) {
-            return events.stream(generationRequest, new ChunkFormat(reply));
+            return events.stream(generationRequest, new ChunkFormat(reply), logged);
         }
         return events.whole(generationRequest, result -> new CompletionResponse(reply.id(), OBJECT, reply.created(),
                 model, List.of(new CompletionResponse.Choice(0, result.text(), result.finishReason().openAiName(),
-                        null, reply.ids(result.tokenIds()))), Usage.of(result), reply.promptIds()));
+                        null, reply.ids(result.tokenIds()))), Usage.of(result), reply.promptIds()), logged);
     }
 
     /** A string, an array of token ids, or a one-element array of either (batches are not supported). */

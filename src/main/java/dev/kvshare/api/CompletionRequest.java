@@ -27,6 +27,8 @@ public record CompletionRequest(
         @JsonProperty("stream_options") StreamOptions streamOptions,
         @JsonProperty("return_token_ids") Boolean returnTokenIds,
         @JsonProperty("cache_salt") String cacheSalt,
+        @JsonProperty("prompt_cache_key") String promptCacheKey,
+        @JsonProperty("prompt_cache_retention") String promptCacheRetention,
         Integer logprobs,
         @JsonProperty("logit_bias") Map<String, Object> logitBias,
         @JsonProperty("best_of") Integer bestOf,

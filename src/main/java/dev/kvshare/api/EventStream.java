@@ -78,7 +78,7 @@ class EventStream {
     }
 
     /** Queues the generation (a full queue fails here, before any event) and streams its chunks. */
-    ResponseEntity<ResponseBodyEmitter> stream(GenerationRequest request, Format format) {
+    ResponseEntity<ResponseBodyEmitter> stream(GenerationRequest request, Format format, RequestLog.Entry logged) {
         // No timeout: a long generation is not a stalled one, and a client that leaves stops it.
         ResponseBodyEmitter emitter = new ResponseBodyEmitter(0L);
         // Sent before the generation can produce text; held by the emitter until the response starts.
@@ -101,7 +101,10 @@ class EventStream {
             }
         });
         heartbeat.set(watch(emitter, sequence, SSE_COMMENT, EVENT_STREAM));
-        sequence.whenComplete((result, failure) -> finish(emitter, format, result, failure));
+        sequence.whenComplete((result, failure) -> {
+            log(logged, result, failure);
+            finish(emitter, format, result, failure);
+        });
         return ResponseEntity.ok().contentType(EVENT_STREAM).body(emitter);
     }
 
@@ -111,11 +114,13 @@ class EventStream {
      * when it writes, and an abandoned request must not keep its slot. A failure after admission is therefore
      * sent as an OpenAI error body, like a streamed one.
      */
-    ResponseEntity<ResponseBodyEmitter> whole(GenerationRequest request, Function<GenerationResult, Object> body) {
+    ResponseEntity<ResponseBodyEmitter> whole(GenerationRequest request, Function<GenerationResult, Object> body,
+                                              RequestLog.Entry logged) {
         ResponseBodyEmitter emitter = new ResponseBodyEmitter(0L);
         CompletableFuture<GenerationResult> sequence = generation.submit(request, TokenSink.NONE);
         watch(emitter, sequence, JSON_WHITESPACE, MediaType.APPLICATION_JSON);
         sequence.whenComplete((result, failure) -> {
+            log(logged, result, failure);
             if (failure != null && ClientDisconnects.isDisconnect(failure)) {
                 emitter.complete();
                 return;
@@ -151,6 +156,17 @@ class EventStream {
         }, HEARTBEAT_MILLIS, HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
         sequence.whenComplete((result, failure) -> beat.cancel(false));
         return beat;
+    }
+
+    /** The request's log line: how it finished, its error status, or that its client left. */
+    private static void log(RequestLog.Entry logged, GenerationResult result, Throwable failure) {
+        if (failure == null) {
+            logged.finished(result);
+        } else if (ClientDisconnects.isDisconnect(failure)) {
+            logged.ended("cancelled", 0);
+        } else {
+            logged.ended("error", OpenAiErrors.map(failure).status().value());
+        }
     }
 
     private void finish(ResponseBodyEmitter emitter, Format format, GenerationResult result, Throwable failure) {

@@ -2,6 +2,7 @@ package dev.kvshare.api;
 
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.function.Supplier;
 
 import dev.kvshare.constrain.TokenConstraint;
@@ -9,6 +10,7 @@ import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.SamplingParams;
 import dev.kvshare.model.ModelConfig.SamplingDefaults;
+import dev.kvshare.promptcache.CacheNamespace;
 
 /** Checks the fields both completion endpoints share and turns them into a {@link GenerationRequest}. */
 final class GenerationRequests {
@@ -32,6 +34,30 @@ final class GenerationRequests {
         return new GenerationRequest(prompt, maxTokens, sampling(fields, defaults), stops,
                 Boolean.TRUE.equals(fields.ignoreEos()), salt, constraint, fields instanceof ChatCompletionRequest
                         ? GenerationRequest.Operation.CHAT : GenerationRequest.Operation.TEXT_COMPLETION);
+    }
+
+    /** The longest {@code prompt_cache_key} accepted: enough for any user or conversation id, bounded like all input. */
+    static final int MAX_PROMPT_CACHE_KEY_CHARS = 1024;
+    private static final Set<String> PROMPT_CACHE_RETENTIONS = Set.of("in_memory", "24h");
+
+    /**
+     * The request's prompt-cache salt: its tenant (from {@code authorization}), {@code cache_salt} and
+     * {@code prompt_cache_key}. Both client fields only narrow sharing within the tenant. {@code
+     * prompt_cache_retention} is checked here and otherwise ignored: how long entries live is the operator's
+     * choice (local-tier size, Redis TTL), not a client's.
+     */
+    static String salt(SamplingFields fields, CacheNamespace namespace, String authorization) {
+        String key = fields.promptCacheKey();
+        if (key != null && key.length() > MAX_PROMPT_CACHE_KEY_CHARS) {
+            throw new InvalidRequestException("prompt_cache_key must be at most " + MAX_PROMPT_CACHE_KEY_CHARS
+                    + " characters, not " + key.length(), "prompt_cache_key");
+        }
+        String retention = fields.promptCacheRetention();
+        if (retention != null && !PROMPT_CACHE_RETENTIONS.contains(retention)) {
+            throw new InvalidRequestException("prompt_cache_retention must be \"in_memory\" or \"24h\"",
+                    "prompt_cache_retention");
+        }
+        return namespace.saltFor(authorization, fields.cacheSalt(), key);
     }
 
     /** The request must name the served model (or none: then it is implied). */

@@ -34,6 +34,12 @@ interface SamplingFields {
 
     String cacheSalt();
 
+    /** OpenAI's prompt-cache key: narrows sharing like {@code cache_salt} (docs/api.md). */
+    String promptCacheKey();
+
+    /** OpenAI's {@code in_memory} or {@code 24h}: checked, then left to the operator's settings (docs/api.md). */
+    String promptCacheRetention();
+
     /** The first OpenAI parameter set in a way this service does not implement, if any. */
     Optional<String> unsupportedParameter();
 }

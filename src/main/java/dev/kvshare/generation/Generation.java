@@ -53,7 +53,8 @@ final class Generation {
         float[] logits = decoder.start(prompt);
         metrics.promptComputed(prompt.length - cachedTokens);
         long last = System.nanoTime();
-        metrics.firstToken(Duration.ofNanos(last - receivedNanos));
+        Duration timeToFirstToken = Duration.ofNanos(last - receivedNanos);
+        metrics.firstToken(timeToFirstToken);
         trace.decoding();
         while (true) {
             int token = sampler.next(logits);
@@ -100,6 +101,6 @@ final class Generation {
         }
         metrics.finished(reason.openAiName(), Duration.ofNanos(System.nanoTime() - receivedNanos));
         return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), reason, prompt.length,
-                cachedTokens);
+                cachedTokens, timeToFirstToken);
     }
 }

@@ -26,9 +26,15 @@ public final class CacheNamespace {
         return apiKey == null ? ANONYMOUS : tenantsByApiKey.getOrDefault(apiKey, ANONYMOUS);
     }
 
-    /** The salt of a request, from its {@code Authorization} header (may be null) and {@code cache_salt}. */
-    public String saltFor(String authorization, String cacheSalt) {
-        return salt(tenantFor(authorization), cacheSalt);
+    /**
+     * The salt of a request, from its {@code Authorization} header, {@code cache_salt} and OpenAI's
+     * {@code prompt_cache_key} (each may be null).
+     */
+    public String saltFor(String authorization, String cacheSalt, String promptCacheKey) {
+        String salt = salt(tenantFor(authorization), cacheSalt);
+        // Without a key the salt is what it always was, so existing entries stay shared.
+        return promptCacheKey == null ? salt : salt + "|prompt_cache_key:" + promptCacheKey.length() + ":"
+                + promptCacheKey;
     }
 
     /** The tenant of a request's {@code Authorization} header (may be null). */
