@@ -4,6 +4,7 @@ import java.nio.file.Path;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
@@ -48,6 +49,12 @@ public final class OrtSessionFactory {
                 options.addCUDA(device.cudaDeviceId());
                 return "CUDA:" + device.cudaDeviceId();
             default:
+                if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
+                    // The CPU build: nothing to try, and a failed attempt is only noise in the start-up log.
+                    log.info("kvshare.model.device=auto: CUDA execution provider unavailable (this ONNX Runtime "
+                            + "build has none); running on CPU");
+                    return "CPU";
+                }
                 try {
                     options.addCUDA(device.cudaDeviceId());
                     log.info("kvshare.model.device=auto: running on the CUDA execution provider (device {})",

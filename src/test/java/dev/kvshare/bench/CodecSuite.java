@@ -12,13 +12,14 @@ import ai.onnxruntime.OnnxJavaType;
 import dev.kvshare.model.KvLayout;
 import dev.kvshare.model.KvSpec;
 import dev.kvshare.promptcache.BlockHash;
+import dev.kvshare.promptcache.FrameKeys;
 import dev.kvshare.promptcache.KvBlock;
 import dev.kvshare.promptcache.KvCodec;
 import dev.kvshare.promptcache.PrefixHasher;
 
 /**
- * Suite 4: {@link KvCodec} encode and decode throughput, with the CRC32C checksum only and with HMAC-SHA256,
- * next to a plain memory copy of the same number of payload bytes. A hand-written timing loop in the
+ * Suite 4: {@link KvCodec} encode and decode throughput, with the CRC32C checksum only, with HMAC-SHA256 and
+ * encrypted with AES-256-GCM, next to a plain memory copy of the same number of payload bytes. A hand-written timing loop in the
  * harness's JVM (JMH would fork JVMs of its own): warm-up rounds, then repetitions in which every variant
  * of every frame shape runs once, in a rotating order, each over at least 200 MB.
  */
@@ -33,18 +34,24 @@ final class CodecSuite implements Suite {
     }
 
     private enum Variant {
-        CHECKSUM("CRC32C"), HMAC("CRC32C + HMAC-SHA256");
+        CHECKSUM("CRC32C", Op.ENCODE_CHECKSUM, Op.DECODE_CHECKSUM),
+        HMAC("CRC32C + HMAC-SHA256", Op.ENCODE_HMAC, Op.DECODE_HMAC),
+        GCM("CRC32C + AES-256-GCM", Op.ENCODE_GCM, Op.DECODE_GCM);
 
         final String label;
+        final Op encode;
+        final Op decode;
 
-        Variant(String label) {
+        Variant(String label, Op encode, Op decode) {
             this.label = label;
+            this.encode = encode;
+            this.decode = decode;
         }
     }
 
     /** Operations timed per shape; memcpy and direct put do not depend on the codec variant. */
     private enum Op {
-        ENCODE_CHECKSUM, DECODE_CHECKSUM, ENCODE_HMAC, DECODE_HMAC, ARRAYCOPY, DIRECT_PUT
+        ENCODE_CHECKSUM, DECODE_CHECKSUM, ENCODE_HMAC, DECODE_HMAC, ENCODE_GCM, DECODE_GCM, ARRAYCOPY, DIRECT_PUT
     }
 
     /** Keeps results observable so the JIT cannot drop the work. */
@@ -94,9 +101,12 @@ final class CodecSuite implements Suite {
                 (split layout, 24 layers, 2 KV heads, head dim 64) in fp32 (1.5 MiB payload) and fp16 (0.75 MiB),
                 random payload bytes, a random 32-byte model fingerprint and real chained block hashes. *Encode*
                 builds a frame from a block (header, token ids, payload copy, CRC32C, and the HMAC when a key is
-                set); *decode* checks a frame against the expected hash, parent and token ids and accepts it (every
-                decode is checked to be accepted); the payload comes back as a view, not a copy. Two codec
-                variants: checksum only (no `kvshare.prompt-cache.hmac-key`) and with HMAC-SHA256. The baselines
+                set, then the AES-256-GCM encryption of the whole frame when an encryption key is set); *decode*
+                checks a frame against the expected hash, parent and token ids and accepts it (every decode is
+                checked to be accepted; an encrypted frame is decrypted into a new array first); the payload comes
+                back as a view, not a copy. Three codec variants: checksum only (no key), with HMAC-SHA256
+                (`kvshare.prompt-cache.hmac-key`) and encrypted (`kvshare.prompt-cache.encryption-key`, javax.crypto
+                `AES/GCM/NoPadding` of the JDK below, a fresh nonce per frame). The baselines
                 move the same payload bytes with no framing at all: `System.arraycopy` into a heap array of the
                 payload's size, and a `put` of the payload array into a direct `ByteBuffer`.
 
@@ -105,7 +115,7 @@ final class CodecSuite implements Suite {
                 within a repetition every operation of every shape runs once, in an order that rotates between
                 repetitions. The ratio columns are medians of the per-repetition ratios, each taken against the
                 memcpy measured in the same repetition: decode/memcpy = 1 would mean the checks cost nothing over
-                copying the bytes once; HMAC-SHA256 is expected to dominate wherever it is on. This is a
+                copying the bytes once; HMAC-SHA256 or AES-GCM is expected to dominate wherever it is on. This is a
                 hand-written loop in the benchmark JVM (JMH would fork JVMs outside this harness), single-threaded;
                 on a shared machine read the ratios rather than the absolute figures. The same source and target
                 buffers are reused on every iteration, so at these sizes they largely stay in the CPU caches: the
@@ -119,14 +129,17 @@ final class CodecSuite implements Suite {
         double headlineDecodeHmac = 0;
         double headlineDecodeGbps = 0;
         double headlineDecodeHmacGbps = 0;
+        double headlineDecodeGcmGbps = 0;
+        double headlineEncodeGcmGbps = 0;
+        double headlineEncodeHmacGbps = 0;
         for (int i = 0; i < fixtures.size(); i++) {
             Fixture fixture = fixtures.get(i);
             Map<Op, List<Double>> results = gbps.get(i);
             double memcpy = Report.median(results.get(Op.ARRAYCOPY));
             double direct = Report.median(results.get(Op.DIRECT_PUT));
             for (Variant variant : Variant.values()) {
-                Op encode = variant == Variant.HMAC ? Op.ENCODE_HMAC : Op.ENCODE_CHECKSUM;
-                Op decode = variant == Variant.HMAC ? Op.DECODE_HMAC : Op.DECODE_CHECKSUM;
+                Op encode = variant.encode;
+                Op decode = variant.decode;
                 double decodeRatio = medianRatio(results.get(decode), results.get(Op.ARRAYCOPY));
                 double encodeRatio = medianRatio(results.get(encode), results.get(Op.ARRAYCOPY));
                 rows.add(List.of(fixture.shape.name, Report.f(fixture.payload.length / MIB, 2), variant.label,
@@ -135,12 +148,20 @@ final class CodecSuite implements Suite {
                         Report.f(memcpy, 2), Report.f(direct, 2), Report.f(encodeRatio, 3),
                         Report.f(decodeRatio, 3)));
                 if (i == 0) {
-                    if (variant == Variant.HMAC) {
-                        headlineDecodeHmac = decodeRatio;
-                        headlineDecodeHmacGbps = Report.median(results.get(decode));
-                    } else {
-                        headlineDecode = decodeRatio;
-                        headlineDecodeGbps = Report.median(results.get(decode));
+                    switch (variant) {
+                        case HMAC -> {
+                            headlineDecodeHmac = decodeRatio;
+                            headlineDecodeHmacGbps = Report.median(results.get(decode));
+                            headlineEncodeHmacGbps = Report.median(results.get(encode));
+                        }
+                        case GCM -> {
+                            headlineDecodeGcmGbps = Report.median(results.get(decode));
+                            headlineEncodeGcmGbps = Report.median(results.get(encode));
+                        }
+                        default -> {
+                            headlineDecode = decodeRatio;
+                            headlineDecodeGbps = Report.median(results.get(decode));
+                        }
                     }
                 }
             }
@@ -151,6 +172,10 @@ final class CodecSuite implements Suite {
                 + "plain memcpy), %s GB/s with HMAC-SHA256 (%s× memcpy)").formatted(
                 Report.f(headlineDecodeGbps, 2), Report.f(headlineDecode, 2), Report.f(headlineDecodeHmacGbps, 2),
                 Report.f(headlineDecodeHmac, 3)));
+        report.headline(("KvCodec encrypted with AES-256-GCM, 1.5 MiB fp32 block: encode %s GB/s, decode %s GB/s "
+                + "(with HMAC-SHA256 in the same run: encode %s, decode %s GB/s)").formatted(
+                Report.f(headlineEncodeGcmGbps, 2), Report.f(headlineDecodeGcmGbps, 2),
+                Report.f(headlineEncodeHmacGbps, 2), Report.f(headlineDecodeHmacGbps, 2)));
         if (sink == 42) {
             System.out.println("(sink)");
         }
@@ -172,8 +197,10 @@ final class CodecSuite implements Suite {
         final KvBlock block;
         final KvCodec checksum;
         final KvCodec hmac;
+        final KvCodec gcm;
         final byte[] checksumFrame;
         final byte[] hmacFrame;
+        final byte[] gcmFrame;
         final BlockHash hash;
         final BlockHash parent;
         final int[] tokenIds;
@@ -196,14 +223,17 @@ final class CodecSuite implements Suite {
             block = new KvBlock(hash, parent, tokenIds, ByteBuffer.wrap(payload));
             checksum = new KvCodec(fingerprint, shape.spec, BLOCK_TOKENS, Optional.empty());
             hmac = new KvCodec(fingerprint, shape.spec, BLOCK_TOKENS, Optional.of(key));
+            gcm = new KvCodec(fingerprint, shape.spec, BLOCK_TOKENS, FrameKeys.of(key, List.of()));
             checksumFrame = checksum.encode(block);
             hmacFrame = hmac.encode(block);
+            gcmFrame = gcm.encode(block);
             copyTarget = new byte[payload.length];
             directTarget = ByteBuffer.allocateDirect(payload.length);
             iterations = (int) Math.ceil(bytesPerMeasurement / (double) payload.length);
             // Both frames must be accepted before anything is timed.
             decode(checksum, checksumFrame);
             decode(hmac, hmacFrame);
+            decode(gcm, gcmFrame);
         }
 
         /** Seconds for {@link #iterations} runs of {@code op}. */
@@ -216,6 +246,8 @@ final class CodecSuite implements Suite {
                     case ENCODE_HMAC -> hmac.encode(block)[n % 1000 + 200];
                     case DECODE_CHECKSUM -> decode(checksum, checksumFrame);
                     case DECODE_HMAC -> decode(hmac, hmacFrame);
+                    case ENCODE_GCM -> gcm.encode(block)[n % 1000 + 200];
+                    case DECODE_GCM -> decode(gcm, gcmFrame);
                     case ARRAYCOPY -> {
                         System.arraycopy(payload, 0, copyTarget, 0, payload.length);
                         yield copyTarget[n % payload.length];

@@ -49,6 +49,26 @@ class ConfigProfilesTest {
     }
 
     @Test
+    void replicasProfileAcceptsAnEncryptionKeyInsteadOfAnHmacKey() {
+        try (TestRedis redis = new TestRedis().start();
+             Instance instance = Instance.start(Map.of("spring.config.additional-location",
+                     config("replicas-redis.yml"), "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                     "REDIS_HOST", redis.host(), "REDIS_PORT", redis.port(),
+                     "kvshare.prompt-cache.encryption-key", "0123456789abcdef".repeat(4)))) {
+            assertThat(instance.http().post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+            assertThat(instance.http().get("/actuator/health").json().path("components").path("promptCache")
+                    .path("details").path("frames").asString()).isEqualTo("encrypted");
+        }
+    }
+
+    @Test
+    void aMalformedEncryptionKeyFailsStartUpNamingTheProperty() {
+        assertThatThrownBy(() -> Instance.start(Map.of("kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                "kvshare.prompt-cache.encryption-key", "too-short")).close())
+                .hasStackTraceContaining("kvshare.prompt-cache.encryption-key must be 32 bytes");
+    }
+
+    @Test
     void replicasProfileRefusesToStartWithoutAnHmacKey() {
         try (TestRedis redis = new TestRedis().start()) {
             assertThatThrownBy(() -> Instance.start(Map.of("spring.config.additional-location",

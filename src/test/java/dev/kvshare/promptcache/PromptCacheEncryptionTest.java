@@ -58,7 +58,7 @@ class PromptCacheEncryptionTest {
         redis = new TestRedis().start();
         fingerprint = ModelFingerprint.of(BundledModel.extract()).digest();
         Map<String, Object> shared = Map.of("kvshare.prompt-cache.block-size", BLOCK,
-                "kvshare.prompt-cache.redis.enabled", true, "kvshare.prompt-cache.require-hmac", true,
+                "kvshare.prompt-cache.redis.enabled", true, "kvshare.prompt-cache.redis.timeout", "5s", "kvshare.prompt-cache.require-hmac", true,
                 "spring.data.redis.host", redis.host(), "spring.data.redis.port", redis.port());
         oldKey = Instance.start(with(shared, Map.of("kvshare.prompt-cache.encryption-key",
                 HexFormat.of().formatHex(OLD_KEY))));

@@ -19,16 +19,18 @@ import dev.kvshare.testsupport.TestRedis;
  * A replica in a JVM of its own, as in production: if ONNX Runtime crashes it, the process dies and leaves an
  * {@code hs_err} file, which a replica inside the test's JVM could not survive to report.
  */
-final class ReplicaProcess implements AutoCloseable {
+public final class ReplicaProcess implements AutoCloseable {
 
     private final Process process;
     private final int port;
     private final Http http;
+    private final Path log;
 
-    private ReplicaProcess(Process process, int port) {
+    private ReplicaProcess(Process process, int port, Path log) {
         this.process = process;
         this.port = port;
         this.http = new Http(port);
+        this.log = log;
     }
 
     /**
@@ -36,9 +38,10 @@ final class ReplicaProcess implements AutoCloseable {
      * path goes in an argument file: ONNX Runtime 1.29 crashes at start-up when the command line is longer
      * than a few KB (docs/architecture.md).
      *
+     * @param properties application properties; {@code logging.level.root} is {@code warn} unless given
      * @param jvmOptions e.g. {@code -Xcheck:jni}
      */
-    static ReplicaProcess start(Path workDir, Map<String, Object> properties, List<String> jvmOptions)
+    public static ReplicaProcess start(Path workDir, Map<String, Object> properties, List<String> jvmOptions)
             throws IOException {
         int port = TestRedis.freePort();
         Path argFile = workDir.resolve("classpath-" + port + ".args");
@@ -50,12 +53,15 @@ final class ReplicaProcess implements AutoCloseable {
         command.add("@" + argFile);
         command.add(KvshareApplication.class.getName());
         command.add("--server.port=" + port);
-        command.add("--logging.level.root=warn");
+        if (!properties.containsKey("logging.level.root")) {
+            command.add("--logging.level.root=warn");
+        }
         properties.forEach((key, value) -> command.add("--" + key + "=" + value));
+        Path log = workDir.resolve("replica-" + port + ".log");
         Process process = new ProcessBuilder(command).directory(workDir.toFile())
-                .redirectErrorStream(true).redirectOutput(workDir.resolve("replica-" + port + ".log").toFile())
+                .redirectErrorStream(true).redirectOutput(log.toFile())
                 .start();
-        ReplicaProcess replica = new ReplicaProcess(process, port);
+        ReplicaProcess replica = new ReplicaProcess(process, port, log);
         replica.awaitReady(Duration.ofMinutes(2));
         return replica;
     }
@@ -82,8 +88,13 @@ final class ReplicaProcess implements AutoCloseable {
         return port;
     }
 
-    Http http() {
+    public Http http() {
         return http;
+    }
+
+    /** Everything the process wrote to stdout and stderr. */
+    public Path log() {
+        return log;
     }
 
     boolean isAlive() {
