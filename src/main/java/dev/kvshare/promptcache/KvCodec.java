@@ -130,9 +130,11 @@ public final class KvCodec {
 
     /** Frames this codec writes and accepts are exactly this long. */
     public int frameLength() {
-        if (encryption.isPresent()) {
-            return FrameEncryption.sealedLength(unsignedLength);
-        }
+        return encryption.isPresent() ? FrameEncryption.sealedLength(unsignedLength) : plainLength();
+    }
+
+    /** The format-1 frame: what is stored, or what is encrypted. */
+    private int plainLength() {
         return unsignedLength + (hmacKey.isPresent() ? HMAC_LENGTH : 0);
     }
 
@@ -141,7 +143,7 @@ public final class KvCodec {
             throw new IllegalArgumentException("block does not match the codec's shape: " + block + ", expected "
                     + blockSize + " tokens and " + payloadLength + " payload bytes");
         }
-        ByteBuffer frame = ByteBuffer.allocate(unsignedLength + (hmacKey.isPresent() ? HMAC_LENGTH : 0));
+        ByteBuffer frame = ByteBuffer.allocate(plainLength());
         frame.put(MAGIC).putShort((short) FORMAT_VERSION).putShort((short) (hmacKey.isPresent() ? FLAG_HMAC : 0))
                 .put(modelFingerprint).put(expectedShape).put(block.hash().bytes()).put(block.parent().bytes());
         for (int id : block.tokenIds()) {
