@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
@@ -24,6 +26,7 @@ final class ZmqConsumer implements AutoCloseable {
     }
 
     private final ZContext context = new ZContext();
+    private final Map<String, ZMQ.Socket> dealers = new HashMap<>();
     private ZMQ.Socket sub;
 
     /** Binds a SUB socket at {@code endpoint} subscribed to {@code topic}. */
@@ -74,31 +77,31 @@ final class ZmqConsumer implements AutoCloseable {
     /**
      * Asks the replay socket at {@code endpoint} for the batches from {@code start} on, as vLLM's replay clients do
      * (an empty delimiter, then the 8-byte big-endian start), and reads until the end marker (sequence -1, empty).
+     * One DEALER per endpoint serves every request, as a long-lived consumer keeps one.
      */
     List<Message> replay(String endpoint, long start) {
-        ZMQ.Socket dealer = context.createSocket(SocketType.DEALER);
-        try {
-            dealer.setLinger(0);
-            dealer.setReceiveTimeOut(10_000);
-            dealer.connect(endpoint);
-            dealer.sendMore(new byte[0]);
-            dealer.send(ByteBuffer.allocate(8).putLong(start).array());
-            List<Message> replayed = new ArrayList<>();
-            while (true) {
-                ZMsg reply = ZMsg.recvMsg(dealer);
-                assertThat(reply).as("a replay reply within 10 s").isNotNull();
-                ZFrame[] frames = reply.toArray(new ZFrame[0]);
-                assertThat(frames).as("frames: empty, sequence, payload").hasSize(3);
-                assertThat(frames[0].size()).isZero();
-                long sequence = ByteBuffer.wrap(frames[1].getData()).getLong();
-                if (sequence == -1) {
-                    assertThat(frames[2].size()).as("the end marker's payload").isZero();
-                    return replayed;
-                }
-                replayed.add(new Message(null, sequence, frames[2].getData()));
+        ZMQ.Socket dealer = dealers.computeIfAbsent(endpoint, address -> {
+            ZMQ.Socket socket = context.createSocket(SocketType.DEALER);
+            socket.setLinger(0);
+            socket.setReceiveTimeOut(10_000);
+            socket.connect(address);
+            return socket;
+        });
+        dealer.sendMore(new byte[0]);
+        dealer.send(ByteBuffer.allocate(8).putLong(start).array());
+        List<Message> replayed = new ArrayList<>();
+        while (true) {
+            ZMsg reply = ZMsg.recvMsg(dealer);
+            assertThat(reply).as("a replay reply within 10 s").isNotNull();
+            ZFrame[] frames = reply.toArray(new ZFrame[0]);
+            assertThat(frames).as("frames: empty, sequence, payload").hasSize(3);
+            assertThat(frames[0].size()).isZero();
+            long sequence = ByteBuffer.wrap(frames[1].getData()).getLong();
+            if (sequence == -1) {
+                assertThat(frames[2].size()).as("the end marker's payload").isZero();
+                return replayed;
             }
-        } finally {
-            context.destroySocket(dealer);
+            replayed.add(new Message(null, sequence, frames[2].getData()));
         }
     }
 
