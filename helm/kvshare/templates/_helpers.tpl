@@ -152,3 +152,19 @@ app.kubernetes.io/component: redis
 {{- define "kvshare.terminationGracePeriodSeconds" -}}
 {{- add .Values.shutdown.preStopSleepSeconds .Values.shutdown.timeoutSeconds .Values.shutdown.extraGraceSeconds }}
 {{- end }}
+
+{{/* The model id the service serves (kvshare.model.name, else the model directory's name, else the bundled model). */}}
+{{- define "kvshare.modelName" -}}
+{{- if .Values.model.name }}
+{{- .Values.model.name }}
+{{- else if include "kvshare.model.fromVolume" . }}
+{{- base .Values.model.mountPath }}
+{{- else }}
+{{- "kvshare-support-tiny" }}
+{{- end }}
+{{- end }}
+
+{{/* PromQL label matchers for this release's pods, as Prometheus labels scraped targets (namespace, pod). */}}
+{{- define "kvshare.podMatchers" -}}
+namespace="{{ .Release.Namespace }}", pod=~"{{ include "kvshare.fullname" . }}-[a-z0-9]+-[a-z0-9]+"
+{{- end }}

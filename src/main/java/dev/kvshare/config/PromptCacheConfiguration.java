@@ -23,6 +23,7 @@ import dev.kvshare.promptcache.FetchOrCompute;
 import dev.kvshare.promptcache.FrameKeys;
 import dev.kvshare.promptcache.KvCodec;
 import dev.kvshare.promptcache.LocalKvStore;
+import dev.kvshare.promptcache.LocalTierEvents;
 import dev.kvshare.promptcache.PrefixHasher;
 import dev.kvshare.promptcache.PromptCache;
 import dev.kvshare.promptcache.PromptCacheMetrics;
@@ -74,12 +75,14 @@ public class PromptCacheConfiguration {
     @ConditionalOnProperty(name = "kvshare.prompt-cache.enabled", havingValue = "true", matchIfMissing = true)
     PromptCache promptCache(ServedModel model, PromptCacheProperties properties, MeterRegistry registry,
                             ObjectProvider<RedisConnectionFactory> redisConnections,
-                            ThreadPoolExecutor promptCacheStores, Spans spans) {
+                            ThreadPoolExecutor promptCacheStores, Spans spans,
+                            ObjectProvider<LocalTierEvents> localTierEvents) {
         byte[] fingerprint = ModelFingerprint.of(model.files().directory()).digest();
         var kv = model.decoder().io().kv();
         int blockSize = properties.blockSize() > 0 ? properties.blockSize() : BlockSizes.forBytesPerToken(kv.bytesPerToken());
         PromptCacheMetrics metrics = new PromptCacheMetrics(registry, model.name());
-        LocalKvStore local = new LocalKvStore(properties.local().maxBytes());
+        LocalTierEvents events = localTierEvents.getIfAvailable(() -> LocalTierEvents.NONE);
+        LocalKvStore local = new LocalKvStore(properties.local().maxBytes(), events::removed);
         Optional<RedisTier> redis = Optional.empty();
         if (properties.redis().enabled()) {
             KvCodec codec = codec(properties, fingerprint, kv, blockSize);
@@ -91,12 +94,15 @@ public class PromptCacheConfiguration {
         FetchOrCompute fetchOrCompute = new FetchOrCompute();
         PromptCache cache = new PromptCache(prefixHasher(model, properties, fingerprint, blockSize), local, redis,
                 new KvBlocks(OrtEnvironment.getEnvironment(), kv), fetchOrCompute, metrics, promptCacheStores, spans,
-                properties.singleFlightWait());
+                properties.singleFlightWait(), events);
         metrics.gauge("kvshare.prompt.cache.local.bytes", "KV bytes held by the local tier", () -> local.stats().bytes());
         metrics.gauge("kvshare.prompt.cache.local.entries", "Blocks held by the local tier", () -> local.stats().entries());
         metrics.gauge("kvshare.prompt.cache.fetch.tokens.per.second", "Measured Redis restore rate",
                 fetchOrCompute::fetchTokensPerSecond);
         metrics.gauge("kvshare.prefill.tokens.per.second", "Measured prefill rate", fetchOrCompute::prefillTokensPerSecond);
+        long localCapacity = properties.local().maxBytes();
+        metrics.vllmGauge("vllm:kv_cache_usage_perc", "KV-cache usage: the local tier's fill, 1 = full",
+                () -> localCapacity == 0 ? 0 : (double) local.stats().bytes() / localCapacity);
         metrics.gauge("kvshare.prompt.cache.local.hit.ratio", "Share of local-tier block reads that hit",
                 () -> local.stats().hitRatio());
         if (redis.isPresent()) {

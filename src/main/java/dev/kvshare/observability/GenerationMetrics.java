@@ -105,11 +105,18 @@ public class GenerationMetrics {
                 .tags("model", model, "reason", "client_disconnected", "stage", stage).register(registry);
     }
 
-    /** Sequences generating now and waiting for a slot: the autoscaling signal. */
+    /**
+     * Sequences generating now and waiting for a slot: the autoscaling signal. Also under vLLM's names and label
+     * ({@code model_name}), which inference gateways balance load on.
+     */
     public void bindQueue(Supplier<Number> running, Supplier<Number> waiting) {
         Gauge.builder("kvshare.requests.running", running).description("Sequences being generated")
                 .tag("model", model).register(registry);
         Gauge.builder("kvshare.requests.waiting", waiting).description("Sequences waiting for a generation slot")
                 .tag("model", model).register(registry);
+        Gauge.builder("vllm:num_requests_running", running).description("Number of requests in model execution")
+                .tag("model_name", model).register(registry);
+        Gauge.builder("vllm:num_requests_waiting", waiting).description("Number of requests waiting to be processed")
+                .tag("model_name", model).register(registry);
     }
 }

@@ -1,9 +1,11 @@
 package dev.kvshare.promptcache;
 
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 
 /**
@@ -22,6 +24,11 @@ public final class LocalKvStore {
     private final Cache<BlockHash, KvBlock> cache;
 
     public LocalKvStore(long maxBytes) {
+        this(maxBytes, hash -> { });
+    }
+
+    /** @param removed told of every block that leaves the tier (not of one replaced by an equal block) */
+    public LocalKvStore(long maxBytes, Consumer<BlockHash> removed) {
         if (maxBytes < 0) {
             throw new IllegalArgumentException("max bytes must not be negative: " + maxBytes);
         }
@@ -30,6 +37,11 @@ public final class LocalKvStore {
                 .weigher((BlockHash hash, KvBlock block) -> weight(block))
                 // Maintenance (eviction) on the calling thread: the byte bound holds when put returns.
                 .executor(Runnable::run)
+                .removalListener((BlockHash hash, KvBlock block, RemovalCause cause) -> {
+                    if (cause != RemovalCause.REPLACED) {
+                        removed.accept(hash);
+                    }
+                })
                 .recordStats()
                 .build();
     }

@@ -37,11 +37,13 @@ public final class PromptCache {
     private final Executor background;
     private final Spans spans;
     private final long singleFlightWaitMillis;
+    private final LocalTierEvents events;
     private final ConcurrentHashMap<BlockHash, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
+    /** @param events told of the blocks this cache puts into the local tier */
     public PromptCache(PrefixHasher hasher, LocalKvStore local, Optional<RedisTier> redis, KvBlocks kvBlocks,
                        FetchOrCompute fetchOrCompute, PromptCacheMetrics metrics, Executor background,
-                       Spans spans, java.time.Duration singleFlightWait) {
+                       Spans spans, java.time.Duration singleFlightWait, LocalTierEvents events) {
         this.hasher = hasher;
         this.local = local;
         this.redis = redis;
@@ -51,6 +53,7 @@ public final class PromptCache {
         this.background = background;
         this.spans = spans;
         this.singleFlightWaitMillis = singleFlightWait.toMillis();
+        this.events = events;
     }
 
     public int blockSize() {
@@ -172,11 +175,17 @@ public final class PromptCache {
         List<KvBlock> fetched = redis.get().fetch(wanted);
         if (!fetched.isEmpty()) {
             fetchOrCompute.fetched(fetched.size() * blockSize(), System.nanoTime() - start);
-            fetched.forEach(local::put);
+            putLocal(found.size(), chain, fetched);
         }
         metrics.lookup("redis", fetched.isEmpty() ? "miss" : "hit");
         found.addAll(fetched);
         return fetched.size();
+    }
+
+    /** Puts consecutive blocks of {@code chain}, the first at index {@code from}, into the local tier. */
+    private void putLocal(int from, List<BlockHash> chain, List<KvBlock> blocks) {
+        events.stored(from == 0 ? Optional.empty() : Optional.of(chain.get(from - 1)), blocks);
+        blocks.forEach(local::put);
     }
 
     private boolean awaitLeader(CompletableFuture<Void> leader) {
@@ -274,7 +283,7 @@ public final class PromptCache {
                     blocks.add(new KvBlock(chain.hash(index), chain.parent(index), tokensOf(prompt, index),
                             payloads.get(i)));
                 }
-                blocks.forEach(local::put);
+                putLocal(from, chain, blocks);
                 metrics.stored("local", (long) count * kvBlocks.payloadBytes(blockSize()));
                 redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
                         () -> tier.store(blocks))));

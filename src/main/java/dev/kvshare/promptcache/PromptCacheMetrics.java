@@ -58,6 +58,11 @@ public class PromptCacheMetrics {
         return Counter.builder(name).description(description).tag("model_name", model).register(registry);
     }
 
+    /** A gauge under vLLM's name and label, like the counters above. */
+    public void vllmGauge(String name, String description, Supplier<Number> value) {
+        Gauge.builder(name, value).description(description).tag("model_name", model).register(registry);
+    }
+
     /**
      * One lookup in token counts.
      *

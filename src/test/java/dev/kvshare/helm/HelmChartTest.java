@@ -63,14 +63,15 @@ class HelmChartTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cpu-redis-values.yaml", "gpu-redis-values.yaml"})
+    @ValueSource(strings = {"cpu-redis-values.yaml", "gpu-redis-values.yaml", "inference-pool-values.yaml"})
     void everyShippedExampleLintsAndRenders(String example, @TempDir Path tmp) throws IOException {
         Path values = CHART.resolve("examples").resolve(example);
         LintResult result = lintWith(tmp, loadYaml(values));
         assertThat(result.isFailed()).as("helm lint --strict: %s", result.getMessages()).isFalse();
         Manifests m = new Manifests(template().withValuesFile(values).call());
         assertThat(path(m.applicationConfig(), "kvshare.prompt-cache.redis.enabled")).isEqualTo(true);
-        assertThat(m.ofKind("Deployment")).hasSize(2);
+        // The trial examples bring their Redis along; the production one points at its own.
+        assertThat(m.ofKind("Deployment")).hasSize(example.startsWith("inference-pool") ? 1 : 2);
     }
 
     // ---- values schema ---------------------------------------------------------------------------------
@@ -280,6 +281,21 @@ class HelmChartTest {
     }
 
     @Test
+    void aGeneratedKeyDoesNotRollThePodsOnEveryRender() {
+        Manifests first = new Manifests(template().set("redis.host", "redis.internal").call());
+        Manifests second = new Manifests(template().set("redis.host", "redis.internal").call());
+        // Without a cluster (helm template, Argo CD) there is nothing to look up: each render draws a new key ...
+        assertThat(path(first.one("Secret", fullname()), "data.hmac-key"))
+                .isNotEqualTo(path(second.one("Secret", fullname()), "data.hmac-key"));
+        // ... but the pods' checksum covers the credentials given, so only a real change rolls them.
+        String checksum = "spec.template.metadata.annotations.checksum/secret";
+        assertThat(path(first.deployment(), checksum)).isEqualTo(path(second.deployment(), checksum));
+        Manifests rotated = new Manifests(template().set("redis.host", "redis.internal")
+                .set("promptCache.existingSecret", "kvshare-hmac-v2").call());
+        assertThat(path(rotated.deployment(), checksum)).isNotEqualTo(path(first.deployment(), checksum));
+    }
+
+    @Test
     void existingSecretsAreReferencedAndNotRendered() {
         Manifests m = new Manifests(template()
                 .set("redis.host", "redis.internal")
@@ -353,7 +369,7 @@ class HelmChartTest {
     // ---- scaling, metrics, network -----------------------------------------------------------------------
 
     @Test
-    void autoscalingOnCpuAndRequestsWaiting() {
+    void autoscalingOnQueueDepthNotCpu() {
         Manifests cpu = render(false);
         assertThat(cpu.ofKind("HorizontalPodAutoscaler")).isEmpty();
         assertThat(path(cpu.deployment(), "spec.replicas")).isEqualTo(2);
@@ -362,13 +378,83 @@ class HelmChartTest {
         Map<String, Object> hpa = m.one("HorizontalPodAutoscaler", fullname());
         assertThat(path(hpa, "spec.scaleTargetRef.name")).isEqualTo(fullname());
         List<Map<String, Object>> metrics = list(path(hpa, "spec.metrics"));
-        assertThat(metrics).anySatisfy(metric -> assertThat(path(metric, "resource.name")).isEqualTo("cpu"));
-        assertThat(metrics).anySatisfy(metric -> {
+        assertThat(metrics).singleElement().satisfies(metric -> {
             assertThat(metric.get("type")).isEqualTo("Pods");
             assertThat(path(metric, "pods.metric.name")).isEqualTo("kvshare_requests_waiting");
+            assertThat(path(metric, "pods.target.averageValue")).isEqualTo("2");
         });
         // The HPA owns the replica count.
         assertThat(map(path(m.deployment(), "spec"))).doesNotContainKey("replicas");
+
+        // CPU only when asked for; no signal at all is refused.
+        Manifests withCpu = new Manifests(template().withValuesFile(GPU_REDIS_VALUES)
+                .set("autoscaling.targetCPUUtilizationPercentage", "70").call());
+        assertThat(list(path(withCpu.one("HorizontalPodAutoscaler", fullname()), "spec.metrics")))
+                .anySatisfy(metric -> assertThat(path(metric, "resource.name")).isEqualTo("cpu"));
+        assertThatThrownBy(() -> template().withValuesFile(GPU_REDIS_VALUES)
+                .set("autoscaling.requestsWaiting.enabled", "false").call()).hasMessageContaining("needs a signal");
+    }
+
+    @Test
+    void kedaScalesOnTheWaitingGaugeInPrometheusInsteadOfAnHpa() {
+        Manifests m = new Manifests(template().withValuesFile(GPU_REDIS_VALUES)
+                .set("autoscaling.keda.enabled", "true")
+                .set("autoscaling.keda.serverAddress", "http://prometheus-operated.monitoring.svc:9090").call());
+        assertThat(m.ofKind("HorizontalPodAutoscaler")).isEmpty();
+        Map<String, Object> scaled = m.one("ScaledObject", fullname());
+        assertThat(path(scaled, "apiVersion")).isEqualTo("keda.sh/v1alpha1");
+        assertThat(path(scaled, "spec.scaleTargetRef.name")).isEqualTo(fullname());
+        assertThat(path(scaled, "spec.minReplicaCount")).isEqualTo(2);
+        assertThat(path(scaled, "spec.maxReplicaCount")).isEqualTo(6);
+        Map<String, Object> trigger = list(path(scaled, "spec.triggers")).get(0);
+        assertThat(trigger).containsEntry("type", "prometheus").containsEntry("metricType", "AverageValue");
+        assertThat(path(trigger, "metadata.query")).isEqualTo("sum(vllm:num_requests_waiting{namespace=\"support\", "
+                + "pod=~\"kvshare-[a-z0-9]+-[a-z0-9]+\"})");
+        assertThat(path(trigger, "metadata.threshold")).isEqualTo("2");
+        assertThat(path(trigger, "metadata.serverAddress")).isEqualTo("http://prometheus-operated.monitoring.svc:9090");
+        assertThat(map(path(m.deployment(), "spec"))).doesNotContainKey("replicas");
+
+        assertThatThrownBy(() -> template().withValuesFile(GPU_REDIS_VALUES).set("autoscaling.keda.enabled", "true")
+                .call()).hasMessageContaining("serverAddress");
+    }
+
+    @Test
+    void replicasSpreadOverNodesAndZonesByDefault() {
+        Map<String, Object> selector = Map.of("matchLabels", Map.of("app.kubernetes.io/name", "kvshare",
+                "app.kubernetes.io/instance", RELEASE, "app.kubernetes.io/component", "server"));
+        Map<String, Object> pod = map(path(render(false).deployment(), "spec.template.spec"));
+        Map<String, Object> preferred = list(path(pod, "affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution")).get(0);
+        assertThat(path(preferred, "podAffinityTerm.topologyKey")).isEqualTo("kubernetes.io/hostname");
+        assertThat(path(preferred, "podAffinityTerm.labelSelector")).isEqualTo(selector);
+        assertThat(list(pod.get("topologySpreadConstraints"))).containsExactly(Map.of("maxSkew", 1,
+                "topologyKey", "topology.kubernetes.io/zone", "whenUnsatisfiable", "ScheduleAnyway",
+                "labelSelector", selector));
+
+        Map<String, Object> hard = map(path(new Manifests(template().set("spread.podAntiAffinity", "hard").call())
+                .deployment(), "spec.template.spec"));
+        assertThat(path(list(path(hard, "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"))
+                .get(0), "topologyKey")).isEqualTo("kubernetes.io/hostname");
+
+        // Given ones replace the defaults; none leaves them out.
+        Map<String, Object> own = map(path(new Manifests(template()
+                .set("affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "1")
+                .set("affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey", "rack")
+                .set("topologySpreadConstraints[0].maxSkew", "2")
+                .set("topologySpreadConstraints[0].topologyKey", "rack")
+                .set("topologySpreadConstraints[0].whenUnsatisfiable", "DoNotSchedule").call()).deployment(),
+                "spec.template.spec"));
+        assertThat(path(list(path(own, "affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution"))
+                .get(0), "podAffinityTerm.topologyKey")).isEqualTo("rack");
+        assertThat(list(own.get("topologySpreadConstraints"))).singleElement()
+                .satisfies(c -> assertThat(c).containsEntry("topologyKey", "rack"));
+        Map<String, Object> none = map(path(new Manifests(template().set("spread.podAntiAffinity", "none")
+                .set("spread.topologyKeys", "null").call()).deployment(), "spec.template.spec"));
+        assertThat(none).doesNotContainKeys("affinity", "topologySpreadConstraints");
+    }
+
+    @Test
+    void ephemeralStorageIsRequested() {
+        assertThat(path(render(false).container(), "resources.requests.ephemeral-storage")).isEqualTo("5Gi");
     }
 
     @Test
@@ -423,6 +509,124 @@ class HelmChartTest {
         assertThat(egress).anySatisfy(rule -> assertThat(list(rule.get("ports"))).anySatisfy(p -> assertThat(p.get("port")).isEqualTo(53)));
         assertThat(egress).anySatisfy(rule -> assertThat(list(rule.get("ports"))).anySatisfy(p -> assertThat(p.get("port")).isEqualTo(6379)));
         assertThat(m.one("NetworkPolicy", fullname() + "-redis")).isNotNull();
+    }
+
+    // ---- behind an inference gateway --------------------------------------------------------------------
+
+    @Test
+    void kvEventsAreOffByDefault() {
+        Manifests m = render(false);
+        assertThat(map(path(m.applicationConfig(), "kvshare"))).doesNotContainKey("kv-events");
+        assertThat(list(m.container().get("ports"))).extracting(p -> p.get("name")).containsExactly("http", "management");
+    }
+
+    @Test
+    void theInferencePoolExamplePublishesKvEventsThatTheEppCanReach() throws IOException {
+        Manifests m = new Manifests(template().withValuesFile(CHART.resolve("examples/inference-pool-values.yaml"))
+                .call());
+        Map<String, Object> events = map(path(m.applicationConfig(), "kvshare.kv-events"));
+        assertThat(events).containsEntry("enabled", true).containsEntry("endpoint", "tcp://*:5557")
+                .containsEntry("replay-endpoint", "tcp://*:5558").containsEntry("buffer-steps", 10000)
+                .containsEntry("format", "array").containsEntry("medium", "GPU")
+                // Spring resolves ${POD_IP} from the environment: llm-d reads pod and model from the topic.
+                .containsEntry("topic", "kv@${POD_IP}:8080@kvshare-support-tiny");
+        assertThat(path(env(m.container(), "POD_IP"), "valueFrom.fieldRef.fieldPath")).isEqualTo("status.podIP");
+        assertThat(containerPort(m.container(), "kv-events")).isEqualTo(5557);
+        assertThat(containerPort(m.container(), "kv-replay")).isEqualTo(5558);
+        assertThat(path(m.applicationConfig(), "kvshare.prompt-cache.block-size")).isEqualTo(64);
+        assertThat(path(m.deployment(), "spec.template.metadata.labels.llm-d.ai/inference-serving")).isEqualTo("true");
+
+        Map<String, Object> policy = m.one("NetworkPolicy", fullname());
+        Map<String, Object> eventsRule = list(path(policy, "spec.ingress")).stream()
+                .filter(rule -> list(rule.get("ports")).stream().anyMatch(p -> "kv-events".equals(p.get("port"))))
+                .findFirst().orElseThrow();
+        assertThat(list(eventsRule.get("ports"))).extracting(p -> p.get("port")).containsExactly("kv-events", "kv-replay");
+        assertThat(list(eventsRule.get("from"))).containsExactly(Map.of("podSelector",
+                Map.of("matchLabels", Map.of("inferencepool", "kvshare-epp"))));
+        assertThat(m.ofKind("ScaledObject")).hasSize(1);
+        assertThat(m.ofKind("PrometheusRule")).hasSize(1);
+    }
+
+    @Test
+    void aCentralSubscriberAndAModelNameShapeEndpointAndTopic() {
+        Manifests m = new Manifests(template().set("kvEvents.enabled", "true")
+                .set("kvEvents.endpoint", "tcp://epp.gateway.svc:5557").set("model.existingClaim", "models")
+                .set("model.mountPath", "/models/qwen2.5-0.5b-instruct").call());
+        assertThat(path(m.applicationConfig(), "kvshare.kv-events.endpoint")).isEqualTo("tcp://epp.gateway.svc:5557");
+        assertThat(path(m.applicationConfig(), "kvshare.kv-events.topic"))
+                .isEqualTo("kv@${POD_IP}:8080@qwen2.5-0.5b-instruct");
+        assertThatThrownBy(() -> template().set("kvEvents.format", "protobuf").call()).hasMessageContaining("schema");
+    }
+
+    @Test
+    void thePrometheusRuleHoldsTheRunbooksAlertsAndTheyFire(@TempDir Path tmp) throws IOException, InterruptedException {
+        Manifests m = new Manifests(template().set("metrics.prometheusRule.enabled", "true")
+                .set("metrics.prometheusRule.runbookUrl", "https://docs.example.com/runbook")
+                .set("kvEvents.enabled", "true").call());
+        Map<String, Object> rule = m.one("PrometheusRule", fullname());
+        List<Map<String, Object>> rules = list(path(list(path(rule, "spec.groups")).get(0), "rules"));
+        assertThat(rules).extracting(r -> r.get("alert")).containsExactly("KvshareRedisCircuitOpen",
+                "KvshareCacheFramesRejected", "KvshareNotFetchingFromRedis", "KvshareQueueBacklog",
+                "KvshareRequestsRejected", "KvshareClientsGiveUpInQueue", "KvshareTimeToFirstTokenHigh",
+                "KvsharePodRestarting", "KvshareKvEventsDropped");
+        assertThat(rules).allSatisfy(r -> assertThat(path(r, "annotations.runbook_url"))
+                .isEqualTo("https://docs.example.com/runbook"));
+        assertThat(new Manifests(template().call()).ofKind("PrometheusRule")).isEmpty();
+
+        // promtool (Debian's prometheus package) checks the PromQL and plays series through the rules.
+        Path promtool = Path.of("/usr/bin/promtool");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(promtool),
+                "Skipped: " + promtool + " is absent (Debian's prometheus package)");
+        Map<String, Object> spec = map(rule.get("spec"));
+        Files.writeString(tmp.resolve("checked.yml"), new Yaml().dump(spec));
+        assertThat(run(tmp, promtool.toString(), "check", "rules", "checked.yml")).isEqualTo("");
+        // The annotations are checked above (check rules validates their templates); the test matches labels.
+        rules.forEach(r -> r.remove("annotations"));
+        Files.writeString(tmp.resolve("rules.yml"), new Yaml().dump(spec));
+        Path testFile = tmp.resolve("test.yml");
+        String pod = "namespace=\"support\", pod=\"kvshare-7c9f8d6b5-x2x4q\"";
+        Files.writeString(testFile, """
+                rule_files: [rules.yml]
+                evaluation_interval: 1m
+                tests:
+                  - interval: 1m
+                    input_series:
+                      - series: 'kvshare_prompt_cache_redis_breaker{%1$s, state="open"}'
+                        values: '0 1x20'
+                      - series: 'vllm:num_requests_waiting{%1$s, model_name="m"}'
+                        values: '0 9x20'
+                      - series: 'vllm:num_requests_waiting{namespace="support", pod="someone-else-5d4f-abcde", model_name="m"}'
+                        values: '50x20'
+                      - series: 'kvshare_prompt_cache_rejects_total{%1$s, reason="hmac_mismatch"}'
+                        values: '0+5x30'
+                      - series: 'kvshare_prompt_cache_rejects_total{%1$s, reason="truncated"}'
+                        values: '0+5x30'
+                    alert_rule_test:
+                      - eval_time: 3m
+                        alertname: KvshareRedisCircuitOpen
+                      - eval_time: 10m
+                        alertname: KvshareRedisCircuitOpen
+                        exp_alerts:
+                          - exp_labels: {severity: warning, namespace: support, pod: kvshare-7c9f8d6b5-x2x4q}
+                      - eval_time: 15m
+                        alertname: KvshareQueueBacklog
+                        exp_alerts:
+                          - exp_labels: {severity: warning, namespace: support}
+                      - eval_time: 25m
+                        alertname: KvshareCacheFramesRejected
+                        exp_alerts:
+                          - exp_labels: {severity: warning, namespace: support, reason: hmac_mismatch}
+                      - eval_time: 15m
+                        alertname: KvshareRequestsRejected
+                """.formatted(pod));
+        assertThat(run(tmp, promtool.toString(), "test", "rules", "test.yml")).isEqualTo("");
+    }
+
+    /** Runs a command in {@code directory}; its output when it fails, else "". */
+    private static String run(Path directory, String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return process.waitFor() == 0 ? "" : output;
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------

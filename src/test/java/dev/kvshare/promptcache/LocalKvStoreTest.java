@@ -42,6 +42,23 @@ class LocalKvStoreTest {
     }
 
     @Test
+    void reportsEveryBlockThatLeavesButNotOneReplacedByItsEqual() {
+        List<BlockHash> removed = new java.util.ArrayList<>();
+        LocalKvStore store = new LocalKvStore(5 * WEIGHT, removed::add);
+        List<KvBlock> blocks = IntStream.range(0, 20).mapToObj(i -> TestBlocks.random(SPEC, BLOCK, i)).toList();
+        blocks.forEach(store::put);
+
+        List<KvBlock> held = blocks.stream().filter(block -> store.contains(block.hash())).toList();
+        assertThat(held).isNotEmpty();
+        assertThat(removed).hasSize(20 - held.size()).doesNotHaveDuplicates()
+                .doesNotContainAnyElementsOf(held.stream().map(KvBlock::hash).toList());
+        store.put(held.get(0));
+        assertThat(removed).hasSize(20 - held.size());
+        store.invalidateAll();
+        assertThat(removed).hasSize(20).containsExactlyInAnyOrderElementsOf(blocks.stream().map(KvBlock::hash).toList());
+    }
+
+    @Test
     void aBlockLargerThanTheWholeTierIsNotKept() {
         LocalKvStore store = new LocalKvStore(WEIGHT - 1);
         KvBlock block = TestBlocks.random(SPEC, BLOCK, 1);
