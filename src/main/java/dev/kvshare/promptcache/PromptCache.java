@@ -183,8 +183,8 @@ public final class PromptCache {
     }
 
     /** Puts consecutive blocks of {@code chain}, the first at index {@code from}, into the local tier. */
-    private void putLocal(int from, List<BlockHash> chain, List<KvBlock> blocks) {
-        events.stored(from == 0 ? Optional.empty() : Optional.of(chain.get(from - 1)), blocks);
+    private void putLocal(int from, BlockChain chain, List<KvBlock> blocks) {
+        events.stored(from == 0 ? Optional.empty() : Optional.of(chain.hash(from - 1)), blocks);
         blocks.forEach(local::put);
     }
 
