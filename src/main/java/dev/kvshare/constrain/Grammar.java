@@ -1,24 +1,47 @@
 package dev.kvshare.constrain;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 import com.github.benmanes.caffeine.cache.Cache;
 
 /**
  * A compiled JSON schema for one model's vocabulary: hands out a {@link TokenConstraint} per sequence. Masks
  * are computed per matcher state and cached (shared by every sequence of this grammar): in a long string or
- * a repeated structure the same states recur, and a cached mask costs one pass over the logits.
+ * a repeated structure the same states recur, and a cached mask costs one pass over the logits. The mask
+ * cache knows a grammar by its number, not by reference, so that it never keeps an evicted grammar alive.
  */
 public final class Grammar {
 
+    private static final AtomicLong NUMBERS = new AtomicLong();
+
+    private final long number = NUMBERS.incrementAndGet();
     private final SchemaNode root;
     private final TokenIndex index;
     private final Cache<MaskKey, long[]> masks;
     private final int maxStringChars;
+    private final long footprint;
 
     Grammar(SchemaNode root, TokenIndex index, Cache<MaskKey, long[]> masks, int maxStringChars) {
         this.root = root;
         this.index = index;
         this.masks = masks;
         this.maxStringChars = maxStringChars;
+        this.footprint = SchemaFootprint.of(root);
+    }
+
+    /** The compiled schema: its nodes are what cached matcher states refer to. */
+    SchemaNode root() {
+        return root;
+    }
+
+    /** Which grammar a cached mask belongs to. */
+    long number() {
+        return number;
+    }
+
+    /** About the heap bytes the compiled schema holds, its masks not counted. */
+    long footprint() {
+        return footprint;
     }
 
     /** A string value closes once it holds this many characters. */
@@ -36,7 +59,7 @@ public final class Grammar {
 
     /** One bit per token id: the tokens that may follow {@code state}, end-of-sequence included where it may end. */
     long[] allowed(MatchState state) {
-        return masks.get(new MaskKey(this, state), key -> {
+        return masks.get(new MaskKey(number, state), key -> {
             long[] bits;
             if (state.betweenStringCharacters()) { // most tokens just extend the string: only the rest is walked
                 bits = index.stringOthers().allowed(state);
@@ -57,7 +80,12 @@ public final class Grammar {
         });
     }
 
-    /** A cached mask's key; grammars compare by identity. */
-    record MaskKey(Grammar grammar, MatchState state) {
+    /** A cached mask's key: the grammar's {@link #number()} and the matcher state. */
+    record MaskKey(long grammar, MatchState state) {
+
+        /** About the heap bytes a cached mask holds beside its bits. */
+        long bytes() {
+            return 32 + state.bytes();
+        }
     }
 }

@@ -161,6 +161,11 @@ sealed interface SchemaNode {
             }
         }
 
+        /** How many properties are declared. */
+        int size() {
+            return keys.length;
+        }
+
         /** {@code "name":}, the bytes a key is matched against. */
         byte[] keyBytes(int property) {
             return keys[property];
