@@ -20,6 +20,7 @@ public final class Grammar {
     private final Cache<MaskKey, long[]> masks;
     private final int maxStringChars;
     private final long footprint;
+    private volatile boolean evicted;
 
     Grammar(SchemaNode root, TokenIndex index, Cache<MaskKey, long[]> masks, int maxStringChars) {
         this.root = root;
@@ -59,25 +60,44 @@ public final class Grammar {
 
     /** One bit per token id: the tokens that may follow {@code state}, end-of-sequence included where it may end. */
     long[] allowed(MatchState state) {
-        return masks.get(new MaskKey(number, state), key -> {
-            long[] bits;
-            if (state.betweenStringCharacters()) { // most tokens just extend the string: only the rest is walked
-                bits = index.stringOthers().allowed(state);
-                for (int i = 0; i < bits.length; i++) {
-                    bits[i] |= index.stringSafe()[i];
-                }
-            } else {
-                bits = index.trie().allowed(state);
+        if (evicted) {
+            return mask(state);
+        }
+        MaskKey key = new MaskKey(number, state);
+        long[] bits = masks.get(key, k -> mask(state));
+        if (evicted) { // evicted meanwhile, perhaps after its masks were dropped
+            masks.invalidate(key);
+        }
+        return bits;
+    }
+
+    /**
+     * Once this grammar has left the cache of compiled grammars, the sequences still generating under it
+     * compute their masks without caching them: a cached mask's state refers to this grammar's schema, which
+     * would stay alive, unweighed, for as long as the mask.
+     */
+    void evicted() {
+        evicted = true;
+    }
+
+    private long[] mask(MatchState state) {
+        long[] bits;
+        if (state.betweenStringCharacters()) { // most tokens just extend the string: only the rest is walked
+            bits = index.stringOthers().allowed(state);
+            for (int i = 0; i < bits.length; i++) {
+                bits[i] |= index.stringSafe()[i];
             }
-            if (state.accepting()) {
-                for (int eos : index.eosTokenIds()) {
-                    if (eos < index.trie().vocabSize()) {
-                        bits[eos >>> 6] |= 1L << eos;
-                    }
+        } else {
+            bits = index.trie().allowed(state);
+        }
+        if (state.accepting()) {
+            for (int eos : index.eosTokenIds()) {
+                if (eos < index.trie().vocabSize()) {
+                    bits[eos >>> 6] |= 1L << eos;
                 }
             }
-            return bits;
-        });
+        }
+        return bits;
     }
 
     /** A cached mask's key: the grammar's {@link #number()} and the matcher state. */

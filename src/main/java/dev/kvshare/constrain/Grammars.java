@@ -15,8 +15,8 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>Both caches are weighed in bytes within {@code kvshare.constrain.cache-bytes}: compiled schemas (their
  * key's text and {@link SchemaFootprint}) a quarter of it, token masks the rest. An evicted grammar's masks are
- * dropped with it, so nothing keeps its schema alive but the sequences still generating under it (their new
- * masks age out of the mask cache like any other).
+ * dropped with it, and it caches no more (see {@link Grammar#evicted()}), so nothing keeps its schema alive
+ * but the sequences still generating under it.
  */
 public final class Grammars {
 
@@ -33,9 +33,11 @@ public final class Grammars {
         this.limits = properties.limits();
         this.maxStringChars = properties.maxStringChars();
         long budget = properties.cacheBytes().toBytes();
+        // weights in bytes: a mask's bits and array header beside its key; a schema's key as UTF-16 text
         this.masks = Caffeine.newBuilder().maximumWeight(budget - budget / 4)
-                .<Grammar.MaskKey, long[]>weigher((key, bits) -> weight(key.bytes() + 16 + (long) bits.length * Long.BYTES))
+                .<Grammar.MaskKey, long[]>weigher((key, bits) -> weight(key.bytes() + 16 + 8L * bits.length))
                 .build();
+        // an eviction listener runs as the entry leaves (a removal listener would run later, elsewhere)
         this.compiled = Caffeine.newBuilder().maximumWeight(budget / 4)
                 .<String, Grammar>weigher((key, grammar) -> weight(40 + 2L * key.length() + grammar.footprint()))
                 .<String, Grammar>evictionListener((key, grammar, cause) -> forgetMasks(grammar))
@@ -48,6 +50,7 @@ public final class Grammars {
 
     private void forgetMasks(Grammar grammar) {
         if (grammar != null) {
+            grammar.evicted();
             masks.asMap().keySet().removeIf(key -> key.grammar() == grammar.number());
         }
     }

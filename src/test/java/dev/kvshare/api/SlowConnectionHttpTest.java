@@ -107,7 +107,8 @@ class SlowConnectionHttpTest {
         Http http = new Http(port);
         assertThat(http.post("/tokenize", "{\"prompt\": \"Where is my parcel?\"}").status()).isEqualTo(200);
         assertThat(http.get("/v1/models").status()).isEqualTo(200);
-        assertThat(slowBodies).as("answered while the slow bodies were still open").noneMatch(CompletableFuture::isDone);
+        assertThat(slowBodies).as("answered while the slow bodies were still open")
+                .noneMatch(CompletableFuture::isDone);
         assertThat(http.post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], "
                 + "\"max_tokens\": 2}").status()).isEqualTo(200);
 
