@@ -56,14 +56,15 @@ class ChatCompletionController {
         limits.checkChat(turns);
         List<String> stops = limits.stops(request.stop());
         ToolUse tools = toolRequests.of(request);
-        Supplier<TokenConstraint> constraint = structuredOutput.constraint(tools, request.responseFormat());
         int[] prompt = generation.chatPrompt(turns, tools.templateTools(), tools.format());
         Integer requestedMax = request.maxCompletionTokens() != null ? request.maxCompletionTokens()
                 : request.maxTokens();
         String maxParam = request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
+        int maxTokens = generation.maxTokensFor(prompt, requestedMax, maxParam, "messages");
+        // Compiled last: a request refused for a cheaper reason (a prompt too long) never costs a compiled schema.
+        Supplier<TokenConstraint> constraint = structuredOutput.constraint(tools, request.responseFormat());
         GenerationRequest generationRequest = GenerationRequests.of(request,
-                generation.model().config().samplingDefaults(), prompt,
-                generation.maxTokensFor(prompt, requestedMax, maxParam, "messages"), stops,
+                generation.model().config().samplingDefaults(), prompt, maxTokens, stops,
                 GenerationRequests.salt(request, namespace, authorization), constraint);
         Reply reply = Reply.of("chatcmpl", model, prompt, request);
         RequestLog.Entry logged = requestLog.start(reply.id(), namespace.tenantFor(authorization), model);

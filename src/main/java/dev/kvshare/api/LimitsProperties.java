@@ -1,5 +1,7 @@
 package dev.kvshare.api;
 
+import java.time.Duration;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -14,6 +16,8 @@ import org.springframework.util.unit.DataSize;
  * @param maxRequestChars  characters of all messages (or the prompt) of one request together
  * @param maxStopStrings   stop strings in one request
  * @param maxStopChars     characters of one stop string
+ * @param requestReadTimeout a request's headers, and then its body, must arrive within this long; a slower
+ *                           connection is closed (a body gets 408 first), so trickling bytes holds nothing
  */
 @ConfigurationProperties("kvshare.limits")
 public record LimitsProperties(
@@ -22,11 +26,12 @@ public record LimitsProperties(
         @DefaultValue("262144") int maxMessageChars,
         @DefaultValue("524288") int maxRequestChars,
         @DefaultValue("4") int maxStopStrings,
-        @DefaultValue("256") int maxStopChars) {
+        @DefaultValue("256") int maxStopChars,
+        @DefaultValue("30s") Duration requestReadTimeout) {
 
     public LimitsProperties {
         if (maxRequestBytes.toBytes() < 1 || maxMessages < 1 || maxMessageChars < 1 || maxRequestChars < 1
-                || maxStopStrings < 0 || maxStopChars < 1) {
+                || maxStopStrings < 0 || maxStopChars < 1 || requestReadTimeout.toMillis() < 1) {
             throw new IllegalArgumentException("kvshare.limits: every limit must be positive (max-stop-strings "
                     + "may be 0)");
         }

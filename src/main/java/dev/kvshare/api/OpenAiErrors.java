@@ -63,8 +63,9 @@ final class OpenAiErrors {
     }
 
     private static Mapped client(HttpStatusCode status, String message, String type, String param, String code) {
-        log.debug("Client error {}: {}", status.value(), message);
-        return new Mapped(status, OpenAiError.of(message, type, param, code));
+        OpenAiError body = OpenAiError.of(message, type, param, code);
+        log.debug("Client error {}: {}", status.value(), body.error().message());
+        return new Mapped(status, body);
     }
 
     private static Throwable unwrap(Throwable e) {

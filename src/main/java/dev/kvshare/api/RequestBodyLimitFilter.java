@@ -9,6 +9,8 @@ import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
@@ -21,6 +23,7 @@ import tools.jackson.databind.json.JsonMapper;
  * client cannot make the service buffer megabytes it would refuse anyway.
  */
 @Component
+@Order(Ordered.LOWEST_PRECEDENCE - 1) // before NonBlockingBodyFilter, which reads the stream this wraps
 class RequestBodyLimitFilter extends OncePerRequestFilter {
 
     private final long maxBytes;

@@ -11,8 +11,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * The constraint a chat request's output is generated under: a forced tool call's grammar, else its
- * {@code response_format}'s, else none. Compiled (or found in the cache) before the request is queued, so a
- * bad schema is a 400 and costs no generation slot.
+ * {@code response_format}'s, else none. Compiled (or found in the cache) after every cheaper check (the prompt's
+ * length first), so that a refused request never costs a compiled schema, and before the request is queued, so
+ * that a bad schema is a 400 and costs no generation slot.
  */
 @Component
 class StructuredOutput {

@@ -79,7 +79,8 @@ class ToolRequests {
                         + "{\"name\": ...}}", "tool_choice");
             }
             if (!names.contains(name)) {
-                throw new InvalidRequestException("tool_choice names " + name + ", which is not among the tools",
+                throw new InvalidRequestException("tool_choice names " + OpenAiError.quote(name)
+                        + ", which is not among the tools",
                         "tool_choice");
             }
             choice = ToolUse.Choice.NAMED;

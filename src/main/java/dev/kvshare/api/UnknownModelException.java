@@ -4,6 +4,6 @@ package dev.kvshare.api;
 class UnknownModelException extends RuntimeException {
 
     UnknownModelException(String model) {
-        super("The model '" + model + "' does not exist; GET /v1/models lists the served model");
+        super("The model '" + OpenAiError.quote(model) + "' does not exist; GET /v1/models lists the served model");
     }
 }

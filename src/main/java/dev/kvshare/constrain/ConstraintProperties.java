@@ -10,8 +10,7 @@ import org.springframework.util.unit.DataSize;
  * @param maxSchemaDepth  schemas nested deeper are refused (400)
  * @param maxSchemaNodes  schemas with more subschemas are refused (400)
  * @param maxEnumValues   enums with more values are refused (400)
- * @param cachedSchemas   compiled schemas kept, by their JSON text
- * @param maskCacheSize   memory for cached token masks (one bit per vocabulary entry and matcher state)
+ * @param cacheBytes      heap for compiled schemas (a quarter) and their token masks (the rest), weighed in bytes
  * @param maxStringChars  a generated string value is closed once it holds this many characters
  */
 @ConfigurationProperties("kvshare.constrain")
@@ -19,16 +18,15 @@ public record ConstraintProperties(
         @DefaultValue("16") int maxSchemaDepth,
         @DefaultValue("1000") int maxSchemaNodes,
         @DefaultValue("1000") int maxEnumValues,
-        @DefaultValue("256") int cachedSchemas,
-        @DefaultValue("64MB") DataSize maskCacheSize,
+        @DefaultValue("64MB") DataSize cacheBytes,
         @DefaultValue("1024") int maxStringChars) {
 
-    public static final ConstraintProperties DEFAULTS = new ConstraintProperties(16, 1000, 1000, 256,
+    public static final ConstraintProperties DEFAULTS = new ConstraintProperties(16, 1000, 1000,
             DataSize.ofMegabytes(64), 1024);
 
     public ConstraintProperties {
-        if (maxSchemaDepth < 1 || maxSchemaNodes < 1 || maxEnumValues < 1 || cachedSchemas < 1
-                || maskCacheSize.toBytes() < 0 || maxStringChars < 1) {
+        if (maxSchemaDepth < 1 || maxSchemaNodes < 1 || maxEnumValues < 1 || cacheBytes.toBytes() < 0
+                || maxStringChars < 1) {
             throw new IllegalArgumentException("kvshare.constrain: every bound must be positive");
         }
     }

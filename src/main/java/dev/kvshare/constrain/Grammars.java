@@ -12,6 +12,11 @@ import tools.jackson.databind.json.JsonMapper;
  * Compiles and caches the grammars of requests for the served model: {@code response_format} schemas,
  * {@code json_object}, and forced tool calls. A schema's JSON text is its cache key, so that a client sending
  * the same schema every time (Spring AI does) compiles it once.
+ *
+ * <p>Both caches are weighed in bytes within {@code kvshare.constrain.cache-bytes}: compiled schemas (their
+ * key's text and {@link SchemaFootprint}) a quarter of it, token masks the rest. An evicted grammar's masks are
+ * dropped with it, and it caches no more (see {@link Grammar#evicted()}), so nothing keeps its schema alive
+ * but the sequences still generating under it.
  */
 public final class Grammars {
 
@@ -27,9 +32,44 @@ public final class Grammars {
         this.index = index;
         this.limits = properties.limits();
         this.maxStringChars = properties.maxStringChars();
-        this.compiled = Caffeine.newBuilder().maximumSize(properties.cachedSchemas()).build();
-        this.masks = Caffeine.newBuilder().maximumWeight(properties.maskCacheSize().toBytes())
-                .<Grammar.MaskKey, long[]>weigher((key, bits) -> bits.length * Long.BYTES).build();
+        long budget = properties.cacheBytes().toBytes();
+        // weights in bytes: a mask's bits and array header beside its key; a schema's key as UTF-16 text
+        this.masks = Caffeine.newBuilder().maximumWeight(budget - budget / 4)
+                .<Grammar.MaskKey, long[]>weigher((key, bits) -> weight(key.bytes() + 16 + 8L * bits.length))
+                .build();
+        // an eviction listener runs as the entry leaves (a removal listener would run later, elsewhere)
+        this.compiled = Caffeine.newBuilder().maximumWeight(budget / 4)
+                .<String, Grammar>weigher((key, grammar) -> weight(40 + 2L * key.length() + grammar.footprint()))
+                .<String, Grammar>evictionListener((key, grammar, cause) -> forgetMasks(grammar))
+                .build();
+    }
+
+    private static int weight(long bytes) {
+        return (int) Math.min(bytes, Integer.MAX_VALUE);
+    }
+
+    private void forgetMasks(Grammar grammar) {
+        if (grammar != null) {
+            grammar.evicted();
+            masks.asMap().keySet().removeIf(key -> key.grammar() == grammar.number());
+        }
+    }
+
+    /** The bytes both caches hold by their own weighing, after pending evictions: at most cache-bytes. */
+    public long cachedBytes() {
+        compiled.cleanUp();
+        masks.cleanUp();
+        return weightedSize(compiled) + weightedSize(masks);
+    }
+
+    /** How many compiled grammars the cache holds. */
+    long cachedGrammars() {
+        compiled.cleanUp();
+        return compiled.estimatedSize();
+    }
+
+    private static long weightedSize(Cache<?, ?> cache) {
+        return cache.policy().eviction().orElseThrow().weightedSize().orElseThrow();
     }
 
     /**

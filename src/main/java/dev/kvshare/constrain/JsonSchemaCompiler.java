@@ -3,6 +3,7 @@ package dev.kvshare.constrain;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,6 +31,8 @@ final class JsonSchemaCompiler {
     private final SchemaLimits limits;
     private final Map<String, SchemaNode> definitions = new HashMap<>();
     private final Set<String> references = new HashSet<>();
+    /** Where each {@code $ref} is (its JSON pointer), and what it names. */
+    private final Map<String, String> referenceSites = new LinkedHashMap<>();
     private final List<String> problems = new ArrayList<>();
     private int nodes;
 
@@ -65,6 +68,9 @@ final class JsonSchemaCompiler {
             for (String reference : references) {
                 checkNotCircular(reference, new HashSet<>());
             }
+        }
+        if (problems.isEmpty()) {
+            checkFinite();
         }
         if (!problems.isEmpty()) {
             throw new UnsupportedSchemaException(problems);
@@ -239,6 +245,7 @@ final class JsonSchemaCompiler {
         structureBeside(schema, "$ref", path);
         String ref = schema.get("$ref").isString() ? schema.get("$ref").asString() : "";
         references.add(ref);
+        referenceSites.put(path, ref);
         return new SchemaNode.RefNode(ref, definitions);
     }
 
@@ -270,5 +277,48 @@ final class JsonSchemaCompiler {
         } else if (node instanceof SchemaNode.AnyOfNode anyOf) {
             anyOf.alternatives().forEach(alternative -> firstRefs(alternative, seen));
         }
+    }
+
+    /**
+     * A definition whose every value must contain a value of itself (through required properties or minItems)
+     * has no value that ends: the matcher would follow it until its stack is full and fail mid-generation.
+     * Which definitions have a finite value is the least fixpoint of "some value of it is made of finite
+     * parts", starting from none.
+     */
+    private void checkFinite() {
+        Set<String> finite = new HashSet<>();
+        boolean grew = true;
+        while (grew) {
+            grew = false;
+            for (Map.Entry<String, SchemaNode> definition : definitions.entrySet()) {
+                if (!finite.contains(definition.getKey()) && hasFiniteValue(definition.getValue(), finite)) {
+                    grew = finite.add(definition.getKey());
+                }
+            }
+        }
+        referenceSites.forEach((path, ref) -> {
+            if (!finite.contains(ref)) {
+                problems.add("$ref " + ref + " at " + path + " has no finite value: each of its values would have "
+                        + "to contain another (make the recursion optional, or give it an alternative that ends)");
+            }
+        });
+    }
+
+    /** Whether {@code node} has a finite value, given the definitions known to have one. */
+    private static boolean hasFiniteValue(SchemaNode node, Set<String> finiteDefinitions) {
+        if (node instanceof SchemaNode.RefNode ref) {
+            return finiteDefinitions.contains(ref.ref());
+        }
+        if (node instanceof SchemaNode.AnyOfNode anyOf) {
+            return anyOf.alternatives().stream().anyMatch(alternative -> hasFiniteValue(alternative,
+                    finiteDefinitions));
+        }
+        if (node instanceof SchemaNode.ArrayNode array) {
+            return array.minItems() == 0 || hasFiniteValue(array.items(), finiteDefinitions);
+        }
+        if (node instanceof SchemaNode.ObjectNode object) {
+            return object.requiredPropertiesMatch(property -> hasFiniteValue(property, finiteDefinitions));
+        }
+        return true;
     }
 }

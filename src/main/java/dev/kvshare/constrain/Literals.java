@@ -19,6 +19,15 @@ final class Literals {
         all.set(0, this.texts.length);
     }
 
+    /** About the heap bytes these texts hold (see SchemaFootprint). */
+    long bytes() {
+        long bytes = 16 + 8L * texts.length + 40 + texts.length / 8;
+        for (byte[] text : texts) {
+            bytes += 16 + text.length;
+        }
+        return bytes;
+    }
+
     void start(int b, Stack rest, Successors out) {
         advance(all, 0, b, rest, out);
     }

@@ -76,6 +76,15 @@ final class MatchState {
         return b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
     }
 
+    /** About the heap bytes this state holds: each stack's frames, a frame of a key or literal with its bit set. */
+    long bytes() {
+        long bytes = 32 + 16 + 8L * alternatives.length;
+        for (Stack stack : alternatives) {
+            bytes += 80L * stack.depth();
+        }
+        return bytes;
+    }
+
     /** How many stacks are still possible. */
     int alternatives() {
         return alternatives.length;

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /** A compiled schema node: which first bytes a value of it may start with, and what is expected after. */
 sealed interface SchemaNode {
@@ -128,6 +129,7 @@ sealed interface SchemaNode {
         private final byte[][] keys;
         private final SchemaNode[] properties;
         private final BitSet[] candidates;
+        private final boolean[] required;
         private final boolean[] requiredFrom;
 
         /**
@@ -142,6 +144,7 @@ sealed interface SchemaNode {
             }
             this.properties = properties.toArray(SchemaNode[]::new);
             this.candidates = new BitSet[n + 1];
+            this.required = required.clone();
             this.requiredFrom = new boolean[n + 1];
             candidates[n] = new BitSet();
             for (int from = n - 1; from >= 0; from--) {
@@ -158,6 +161,11 @@ sealed interface SchemaNode {
             }
         }
 
+        /** How many properties are declared. */
+        int size() {
+            return keys.length;
+        }
+
         /** {@code "name":}, the bytes a key is matched against. */
         byte[] keyBytes(int property) {
             return keys[property];
@@ -170,6 +178,16 @@ sealed interface SchemaNode {
         /** Properties that may come next once those before {@code from} are done (up to the next required one). */
         BitSet candidates(int from) {
             return candidates[from];
+        }
+
+        /** Whether every required property's schema satisfies {@code test}. */
+        boolean requiredPropertiesMatch(Predicate<SchemaNode> test) {
+            for (int i = 0; i < properties.length; i++) {
+                if (required[i] && !test.test(properties[i])) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /** Whether a property at or after {@code from} is required: the object cannot close yet. */

@@ -56,6 +56,11 @@ public final class ChatTemplate {
     private final String bosToken;
     private final String eosToken;
     private final boolean fallback;
+    /**
+     * Whether the template knows OpenAI's {@code developer} role. Most do not, and skip or misplace messages of
+     * roles they do not know: there, developer messages are system messages, as OpenAI defines them.
+     */
+    private final boolean rendersDeveloperRole;
 
     private ChatTemplate(String template, String bosToken, String eosToken, boolean fallback, RenderBudget budget) {
         this.budget = budget;
@@ -64,6 +69,7 @@ public final class ChatTemplate {
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
         this.fallback = fallback;
+        this.rendersDeveloperRole = this.template.contains("developer");
         compile();
     }
 
@@ -117,7 +123,7 @@ public final class ChatTemplate {
         List<Map<String, Object>> messages = new ArrayList<>(turns.size());
         for (ChatTurn turn : turns) {
             Map<String, Object> message = new HashMap<>(); // content may be null, which Map.of rejects
-            message.put("role", turn.role());
+            message.put("role", rendersDeveloperRole || !"developer".equals(turn.role()) ? turn.role() : "system");
             message.put("content", turn.content());
             if (turn.toolCalls() != null) {
                 message.put("tool_calls", turn.toolCalls());

@@ -69,6 +69,20 @@ class BundledModelHttpTest {
     }
 
     /** Greedy, under the README's support prompt. */
+    @Test
+    void aDeveloperMessageReachesThePromptAsTheSystemTurn() {
+        String rules = "You are the support assistant of Acme Home Goods. Never discuss refunds.";
+        String developer = "{\"messages\": [{\"role\": \"developer\", \"content\": \"" + rules + "\"}, "
+                + "{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 1, \"return_token_ids\": true}";
+        JsonNode promptIds = new Http(port).post("/v1/chat/completions", developer).json().path("prompt_token_ids");
+        String prompt = new Http(port).post("/detokenize", "{\"tokens\": " + promptIds + "}").json().path("prompt")
+                .asString();
+
+        assertThat(promptIds).isEqualTo(new Http(port).post("/v1/chat/completions", developer.replace("developer",
+                "system")).json().path("prompt_token_ids"));
+        assertThat(prompt).contains("system\n" + rules).doesNotContain("helpful customer support assistant");
+    }
+
     private JsonNode chat(List<Map<String, String>> turns) {
         List<Map<String, String>> messages = new ArrayList<>();
         messages.add(Map.of("role", "system", "content", TestPrompts.SUPPORT));

@@ -16,10 +16,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 
+import dev.kvshare.constrain.Grammars;
 import dev.kvshare.testsupport.Http;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
@@ -34,6 +36,9 @@ class HostileRequestHttpTest {
 
     @LocalServerPort
     int port;
+
+    @Autowired
+    Grammars grammars;
 
     private Http http() {
         return new Http(port);
@@ -216,5 +221,54 @@ class HostileRequestHttpTest {
 
             assertThat(answer).startsWith("HTTP/1.1 4").contains("\"error\"").doesNotContain("<html", "Exception");
         }
+    }
+
+    @Test
+    void aHugeModelNameIsQuotedOnlyInPart() {
+        String name = "m".repeat(1_900_000);
+        Http.Response response = http().post("/v1/chat/completions", "{\"model\": \"" + name + "\", "
+                + "\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}");
+
+        JsonNode error = error(response, 400);
+        assertThat(error.path("code").asString()).isEqualTo("model_not_found");
+        assertThat(error.path("message").asString()).contains("m".repeat(200)).doesNotContain("m".repeat(201))
+                .contains("more characters");
+        assertThat(response.body().length()).isLessThan(1_500);
+    }
+
+    @Test
+    void aSchemaWithNoFiniteValueIsRefusedNamingWhere() {
+        JsonNode error = error(http().post("/v1/chat/completions", chat(", \"response_format\": {\"type\": "
+                + "\"json_schema\", \"json_schema\": {\"name\": \"loop\", \"schema\": {\"type\": \"object\", "
+                + "\"properties\": {\"a\": {\"$ref\": \"#\"}}, \"required\": [\"a\"]}}}")), 400);
+
+        assertThat(error.path("param").asString()).isEqualTo("response_format.json_schema.schema");
+        assertThat(error.path("message").asString()).contains("#/properties/a", "no finite value");
+    }
+
+    @Test
+    void forcedToolsRefusedForTheirPromptLengthLeaveNothingCompiled() {
+        StringBuilder tools = new StringBuilder();
+        for (int t = 0; t < 128; t++) {
+            StringBuilder properties = new StringBuilder();
+            for (int p = 0; p < 900; p++) {
+                properties.append(p == 0 ? "" : ",").append("\"p").append(p).append("\":{}");
+            }
+            tools.append(t == 0 ? "" : ",").append("{\"type\": \"function\", \"function\": {\"name\": \"f")
+                    .append(t).append("\", \"parameters\": {\"type\": \"object\", \"properties\": {")
+                    .append(properties).append("}}}}");
+        }
+        long before = grammars.cachedBytes();
+        for (int i = 0; i < 3; i++) {
+            String request = chat(", \"tools\": [" + tools.toString().replace("\"f0\"", "\"g" + i + "\"")
+                    + "], \"tool_choice\": \"required\"");
+            assertThat(request.length()).isGreaterThan(1_000_000);
+
+            // refused for its length: the rendered prompt's, or the template's render budget first
+            assertThat(error(http().post("/v1/chat/completions", request), 400).path("param").asString())
+                    .isEqualTo("messages");
+        }
+
+        assertThat(grammars.cachedBytes()).isEqualTo(before);
     }
 }

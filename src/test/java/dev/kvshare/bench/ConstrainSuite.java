@@ -62,7 +62,7 @@ final class ConstrainSuite implements Suite {
                 + " trie nodes, built in " + f(indexMs, 0) + " ms (once per model, at start-up).");
 
         Step step = decodeStep(context);
-        ConstraintProperties properties = new ConstraintProperties(16, 1000, 1000, 64,
+        ConstraintProperties properties = new ConstraintProperties(16, 1000, 1000,
                 org.springframework.util.unit.DataSize.ofMegabytes(256), 48);
         Map<String, CompiledGrammar> grammars = new LinkedHashMap<>();
         for (String name : List.of("order", "enums", "arrays", "anyof", "recursive", "free")) {

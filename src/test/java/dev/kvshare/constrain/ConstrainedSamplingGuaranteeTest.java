@@ -29,7 +29,7 @@ class ConstrainedSamplingGuaranteeTest {
     private static final int SEEDS = 25;
     private static final int MAX_TOKENS = 400;
     /** Random logits seldom pick a quote: strings close at 64 characters, as the HTTP tests configure too. */
-    private static final ConstraintProperties SHORT_STRINGS = new ConstraintProperties(16, 1000, 1000, 16,
+    private static final ConstraintProperties SHORT_STRINGS = new ConstraintProperties(16, 1000, 1000,
             DataSize.ofMegabytes(8), 64);
 
     @ParameterizedTest

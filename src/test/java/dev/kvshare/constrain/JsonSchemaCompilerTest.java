@@ -57,6 +57,33 @@ class JsonSchemaCompilerTest {
     }
 
     @Test
+    void aSchemaWhoseValuesMustContainThemselvesIsRefusedNamingTheRef() {
+        assertThatThrownBy(() -> compile("{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"#\"}},"
+                + "\"required\":[\"a\"]}"))
+                .isInstanceOf(UnsupportedSchemaException.class)
+                .hasMessageContaining("$ref # at #/properties/a has no finite value");
+        assertThatThrownBy(() -> compile("""
+                {"$ref":"#/$defs/node","$defs":{"node":{"type":"object","properties":{
+                 "children":{"type":"array","items":{"$ref":"#/$defs/node"},"minItems":1}},"required":["children"]}}}"""))
+                .hasMessageContaining("$ref #/$defs/node at #/$defs/node/properties/children/items has no finite")
+                .hasMessageContaining("$ref #/$defs/node at # has no finite value");
+    }
+
+    @Test
+    void recursionThatCanEndIsAccepted() {
+        String optional = "{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"#\"}}}";
+        assertThat(accepts(optional, "{\"a\":{\"a\":{}}}")).isTrue();
+        String emptyArray = """
+                {"type":"object","properties":{"children":{"type":"array","items":{"$ref":"#"}}},
+                 "required":["children"]}""";
+        assertThat(accepts(emptyArray, "{\"children\":[{\"children\":[]}]}")).isTrue();
+        String nullable = """
+                {"$ref":"#/$defs/list","$defs":{"list":{"type":"object","properties":{
+                 "next":{"anyOf":[{"$ref":"#/$defs/list"},{"type":"null"}]}},"required":["next"]}}}""";
+        assertThat(accepts(nullable, "{\"next\":{\"next\":null}}")).isTrue();
+    }
+
+    @Test
     void theMatcherFollowsTheSchema() {
         String order = "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"
                 + "\"n\":{\"type\":\"integer\"}},"

@@ -126,6 +126,25 @@ class ChatTemplateTest {
     }
 
     @Test
+    void developerMessagesAreSystemMessagesToATemplateWithoutThatRole() throws IOException {
+        ChatTemplate qwen = fromResource("qwen2.5-instruct.jinja", null, "<|im_end|>");
+        String rules = "Answer in French. Never discuss refunds.";
+
+        assertThat(qwen.render(turns("developer", rules, "user", "Hi"), true))
+                .isEqualTo(qwen.render(turns("system", rules, "user", "Hi"), true))
+                .contains("<|im_start|>system\n" + rules + "<|im_end|>")
+                .doesNotContain("You are Qwen");
+    }
+
+    @Test
+    void aTemplateWithADeveloperRoleGetsItAsSent() {
+        ChatTemplate roles = inline("{% for m in messages %}{% if m['role'] == 'developer' %}D:{% else %}S:{% endif %}"
+                + "{{ m['content'] }};{% endfor %}", null, null);
+
+        assertThat(roles.render(turns("developer", "rules", "system", "more"), false)).isEqualTo("D:rules;S:more;");
+    }
+
+    @Test
     void llama3TrimsContentAndPrependsBos() throws IOException {
         ChatTemplate llama3 = fromResource("llama3-instruct.jinja", "<|begin_of_text|>", "<|eot_id|>");
 
