@@ -145,15 +145,9 @@ public final class PromptCache {
     }
 
     private int findLocal(List<BlockHash> chain, List<KvBlock> found) {
-        int before = found.size();
-        for (int i = found.size(); i < chain.size(); i++) {
-            Optional<KvBlock> block = local.get(chain.get(i));
-            if (block.isEmpty()) {
-                break;
-            }
-            found.add(block.get());
-        }
-        return found.size() - before;
+        List<KvBlock> held = local.leading(chain, found.size());
+        found.addAll(held);
+        return held.size();
     }
 
     private int findRemote(int[] prompt, List<BlockHash> chain, BlockHash seed, List<KvBlock> found) {
@@ -172,7 +166,7 @@ public final class PromptCache {
         List<KvBlock> fetched = redis.get().fetch(wanted);
         if (!fetched.isEmpty()) {
             fetchOrCompute.fetched(fetched.size() * blockSize(), System.nanoTime() - start);
-            fetched.forEach(local::put);
+            local.putChain(fetched);
         }
         metrics.lookup("redis", fetched.isEmpty() ? "miss" : "hit");
         found.addAll(fetched);
@@ -276,7 +270,7 @@ public final class PromptCache {
                     blocks.add(new KvBlock(chain.get(index), index == 0 ? seed : chain.get(index - 1),
                             tokensOf(prompt, index), payloads.get(i)));
                 }
-                blocks.forEach(local::put);
+                local.putChain(blocks);
                 metrics.stored("local", (long) count * kvBlocks.payloadBytes(blockSize()));
                 redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
                         () -> tier.store(blocks))));
