@@ -18,13 +18,17 @@ import java.util.Objects;
  * seed     = SHA-256(lp("kvshare/prefix-seed/v1") ‖ lp(model fingerprint) ‖ lp(UTF-8 salt))
  * hash(j)  = SHA-256("kvshare/block/v1" ‖ hash(j-1) or seed ‖ u32 blockSize ‖ block j's ids as int32)
  * lp(x)    = u32 length of x ‖ x
+ * partial(parent) = SHA-256("kvshare/partial/v1" ‖ parent)
  * </pre>
- * Length prefixes keep ("ab", "c") and ("a", "bc") apart.
+ * Length prefixes keep ("ab", "c") and ("a", "bc") apart. A partial block — the tokens after a chain's last
+ * full block, kept by the local tier only — is keyed by its parent alone, in its own domain, so it can never
+ * be taken for a full block; its entry carries its token ids, which a lookup compares.
  */
 public final class PrefixHasher {
 
     private static final byte[] SEED_DOMAIN = "kvshare/prefix-seed/v1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] BLOCK_DOMAIN = "kvshare/block/v1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PARTIAL_DOMAIN = "kvshare/partial/v1".getBytes(StandardCharsets.US_ASCII);
 
     private final byte[] modelFingerprint;
     private final int blockSize;
@@ -74,6 +78,14 @@ public final class PrefixHasher {
             chain.add(new BlockHash(previous));
         }
         return List.copyOf(chain);
+    }
+
+    /** The key of the partial block that follows {@code parent} (a full block's hash, or the seed). */
+    public BlockHash partial(BlockHash parent) {
+        MessageDigest digest = sha256();
+        digest.update(PARTIAL_DOMAIN);
+        digest.update(parent.bytes());
+        return new BlockHash(digest.digest());
     }
 
     private static MessageDigest sha256() {

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeoutException;
 
 import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.KvCache;
+import dev.kvshare.model.KvRow;
 import dev.kvshare.observability.Spans;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,7 +125,7 @@ public final class PromptCache {
         BlockHash seed = hasher.seed(salt);
         List<KvBlock> found = new ArrayList<>();
         int localHits = spans.blocks("kvshare.prompt_cache.local", () -> findLocal(chain, found));
-        Lookup lookup = new Lookup(prompt, chain, seed);
+        Lookup lookup = new Lookup(prompt, chain, seed, salt);
         if (found.size() < chain.size()) {
             // Claiming and checking are one atomic step, so two requests never both become the leader.
             CompletableFuture<Void> leader = lookup.claim(chain.get(found.size()));
@@ -138,10 +139,34 @@ public final class PromptCache {
         boolean redisAsked = found.size() < chain.size() && redis.isPresent();
         int redisHits = redisAsked
                 ? spans.blocks("kvshare.prompt_cache.redis", () -> findRemote(prompt, chain, seed, found)) : 0;
-        metrics.lookup("local", localHits > 0 ? "hit" : "miss");
-        metrics.looked(prompt.length, localHits * blockSize(), redisAsked, redisHits * blockSize());
-        lookup.found(found, localHits, redisHits);
+        Optional<Partial> partial = partialAfter(prompt, chain, seed, found.size());
+        int partialTokens = partial.map(Partial::tokens).orElse(0);
+        metrics.lookup("local", localHits > 0 || partialTokens > 0 ? "hit" : "miss");
+        metrics.looked(prompt.length, localHits * blockSize() + partialTokens, redisAsked, redisHits * blockSize());
+        lookup.found(found, localHits, redisHits, partial);
         return lookup;
+    }
+
+    /** The leading {@code tokens} of a partial block's KV. */
+    private record Partial(KvBlock block, int tokens) {
+    }
+
+    /**
+     * The local tier's partial block after the first {@code blocks} full blocks, as far as its tokens equal the
+     * prompt's (never the last prompt token: its logits are computed).
+     */
+    private Optional<Partial> partialAfter(int[] prompt, List<BlockHash> chain, BlockHash seed, int blocks) {
+        BlockHash parent = blocks == 0 ? seed : chain.get(blocks - 1);
+        return local.get(hasher.partial(parent)).map(block -> {
+            int[] held = block.tokenIds();
+            int from = blocks * blockSize();
+            int end = Math.min(held.length, prompt.length - 1 - from);
+            int same = 0;
+            while (same < end && held[same] == prompt[from + same]) {
+                same++;
+            }
+            return new Partial(block, same);
+        }).filter(partial -> partial.tokens() > 0);
     }
 
     private int findLocal(List<BlockHash> chain, List<KvBlock> found) {
@@ -188,8 +213,19 @@ public final class PromptCache {
         }
     }
 
-    private int[] tokensOf(int[] prompt, int block) {
-        return Arrays.copyOfRange(prompt, block * blockSize(), (block + 1) * blockSize());
+    private int[] tokensOf(int[] tokens, int block) {
+        return Arrays.copyOfRange(tokens, block * blockSize(), (block + 1) * blockSize());
+    }
+
+    /** Full blocks {@code [from, to)} of {@code chain} over {@code tokens}, copied out of {@code kv}. */
+    private List<KvBlock> copyBlocks(KvRow kv, int[] tokens, List<BlockHash> chain, BlockHash seed, int from, int to) {
+        List<ByteBuffer> payloads = kvBlocks.copyOut(kv, from * blockSize(), blockSize(), to - from);
+        List<KvBlock> blocks = new ArrayList<>(to - from);
+        for (int index = from; index < to; index++) {
+            blocks.add(new KvBlock(chain.get(index), index == 0 ? seed : chain.get(index - 1), tokensOf(tokens, index),
+                    payloads.get(index - from)));
+        }
+        return blocks;
     }
 
     /** A lookup's result and the obligation to store what was missing (or release it on close). */
@@ -198,22 +234,26 @@ public final class PromptCache {
         private final int[] prompt;
         private final List<BlockHash> chain;
         private final BlockHash seed;
+        private final String salt;
         private List<KvBlock> found = List.of();
         private int localBlocks;
         private int redisBlocks;
+        private Optional<Partial> partial = Optional.empty();
         private BlockHash claimed;
         private CompletableFuture<Void> claim;
 
-        private Lookup(int[] prompt, List<BlockHash> chain, BlockHash seed) {
+        private Lookup(int[] prompt, List<BlockHash> chain, BlockHash seed, String salt) {
             this.prompt = prompt;
             this.chain = chain;
             this.seed = seed;
+            this.salt = salt;
         }
 
-        private void found(List<KvBlock> blocks, int local, int remote) {
+        private void found(List<KvBlock> blocks, int local, int remote, Optional<Partial> partial) {
             this.found = List.copyOf(blocks);
             this.localBlocks = local;
             this.redisBlocks = remote;
+            this.partial = partial;
         }
 
         /**
@@ -232,11 +272,15 @@ public final class PromptCache {
 
         /** Prompt tokens whose KV was found. */
         public int cachedTokens() {
-            return found.size() * blockSize();
+            return found.size() * blockSize() + partialTokens();
         }
 
         public int localTokens() {
-            return localBlocks * blockSize();
+            return localBlocks * blockSize() + partialTokens();
+        }
+
+        private int partialTokens() {
+            return partial.map(Partial::tokens).orElse(0);
         }
 
         public int redisTokens() {
@@ -245,11 +289,14 @@ public final class PromptCache {
 
         /** The found prefix as past tensors (the caller owns them), or empty when nothing was found. */
         public Optional<KvCache> restore() {
-            if (found.isEmpty()) {
+            if (cachedTokens() == 0) {
                 return Optional.empty();
             }
-            List<ByteBuffer> payloads = found.stream().map(KvBlock::payload).toList();
-            return Optional.of(kvBlocks.assemble(payloads, blockSize()));
+            List<KvBlocks.Piece> pieces = new ArrayList<>(found.size() + 1);
+            found.forEach(block -> pieces.add(new KvBlocks.Piece(block.payload(), blockSize(), blockSize())));
+            partial.ifPresent(p -> pieces.add(new KvBlocks.Piece(p.block().payload(), p.block().tokenIds().length,
+                    p.tokens())));
+            return Optional.of(kvBlocks.assemble(pieces));
         }
 
         /**
@@ -263,13 +310,7 @@ public final class PromptCache {
                 return;
             }
             try {
-                List<ByteBuffer> payloads = kvBlocks.copyOut(cache, from * blockSize(), blockSize(), count);
-                List<KvBlock> blocks = new ArrayList<>(count);
-                for (int i = 0; i < count; i++) {
-                    int index = from + i;
-                    blocks.add(new KvBlock(chain.get(index), index == 0 ? seed : chain.get(index - 1),
-                            tokensOf(prompt, index), payloads.get(i)));
-                }
+                List<KvBlock> blocks = copyBlocks(KvRow.of(cache), prompt, chain, seed, from, chain.size());
                 local.putChain(blocks);
                 metrics.stored("local", (long) count * kvBlocks.payloadBytes(blockSize()));
                 redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
@@ -277,6 +318,51 @@ public final class PromptCache {
             } finally {
                 release();
             }
+        }
+
+        /**
+         * Stores what a finished sequence computed beyond its prompt's stored blocks, so that its next turn (whose
+         * prompt holds this one and its reply) or a repeat computes only its new tokens: the full blocks of the
+         * reply, locally and in Redis; and in the local tier alone, the partial block after the last full one and,
+         * when the reply filled the prompt's last block, the partial block at the prompt's end. Copies now.
+         *
+         * @param kv  the KV of {@code fed}, read during the call only
+         * @param fed the prompt and every generated token fed back (not the last one sampled)
+         */
+        public void storeSequence(KvRow kv, int[] fed) {
+            if (kv.length() != fed.length) {
+                throw new IllegalArgumentException("The KV covers " + kv.length() + " tokens, not " + fed.length);
+            }
+            List<BlockHash> fedChain = hasher.chain(fed, salt);
+            int promptBlocks = chain.size();
+            List<KvBlock> full = copyBlocks(kv, fed, fedChain, seed, promptBlocks, fedChain.size());
+            List<KvBlock> partials = new ArrayList<>(2);
+            partialBlock(kv, fed, fedChain, fedChain.size(), fed.length).ifPresent(partials::add);
+            if (promptBlocks < fedChain.size()) {
+                int end = promptBlocks * blockSize() + blockSize() - 1;
+                partialBlock(kv, fed, fedChain, promptBlocks, end).ifPresent(partials::add);
+            }
+            // Partials first: the chains they continue should be the last to go.
+            partials.forEach(local::put);
+            local.putChain(full);
+            long bytes = (long) full.size() * kvBlocks.payloadBytes(blockSize())
+                    + partials.stream().mapToLong(KvBlock::payloadLength).sum();
+            metrics.stored("local", bytes);
+            if (!full.isEmpty()) {
+                redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
+                        () -> tier.store(full))));
+            }
+        }
+
+        /** The tokens {@code [block × blockSize, end)} after full block {@code block − 1}, as a partial block. */
+        private Optional<KvBlock> partialBlock(KvRow kv, int[] fed, List<BlockHash> fedChain, int block, int end) {
+            int from = block * blockSize();
+            if (end <= from) {
+                return Optional.empty();
+            }
+            BlockHash parent = block == 0 ? seed : fedChain.get(block - 1);
+            ByteBuffer payload = kvBlocks.copyOut(kv, from, end - from, 1).get(0);
+            return Optional.of(new KvBlock(hasher.partial(parent), parent, Arrays.copyOfRange(fed, from, end), payload));
         }
 
         private void release() {
