@@ -217,17 +217,6 @@ public final class PromptCache {
         return Arrays.copyOfRange(tokens, block * blockSize(), (block + 1) * blockSize());
     }
 
-    /** Full blocks {@code [from, to)} of {@code chain} over {@code tokens}, copied out of {@code kv}. */
-    private List<KvBlock> copyBlocks(KvRow kv, int[] tokens, List<BlockHash> chain, BlockHash seed, int from, int to) {
-        List<ByteBuffer> payloads = kvBlocks.copyOut(kv, from * blockSize(), blockSize(), to - from);
-        List<KvBlock> blocks = new ArrayList<>(to - from);
-        for (int index = from; index < to; index++) {
-            blocks.add(new KvBlock(chain.get(index), index == 0 ? seed : chain.get(index - 1), tokensOf(tokens, index),
-                    payloads.get(index - from)));
-        }
-        return blocks;
-    }
-
     /** A lookup's result and the obligation to store what was missing (or release it on close). */
     public final class Lookup implements AutoCloseable {
 
@@ -310,7 +299,13 @@ public final class PromptCache {
                 return;
             }
             try {
-                List<KvBlock> blocks = copyBlocks(KvRow.of(cache), prompt, chain, seed, from, chain.size());
+                List<ByteBuffer> payloads = kvBlocks.copyOut(cache, from * blockSize(), blockSize(), count);
+                List<KvBlock> blocks = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    int index = from + i;
+                    blocks.add(new KvBlock(chain.get(index), index == 0 ? seed : chain.get(index - 1),
+                            tokensOf(prompt, index), payloads.get(i)));
+                }
                 local.putChain(blocks);
                 metrics.stored("local", (long) count * kvBlocks.payloadBytes(blockSize()));
                 redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
@@ -335,34 +330,49 @@ public final class PromptCache {
             }
             List<BlockHash> fedChain = hasher.chain(fed, salt);
             int promptBlocks = chain.size();
-            List<KvBlock> full = copyBlocks(kv, fed, fedChain, seed, promptBlocks, fedChain.size());
-            List<KvBlock> partials = new ArrayList<>(2);
-            partialBlock(kv, fed, fedChain, fedChain.size(), fed.length).ifPresent(partials::add);
-            if (promptBlocks < fedChain.size()) {
-                int end = promptBlocks * blockSize() + blockSize() - 1;
-                partialBlock(kv, fed, fedChain, promptBlocks, end).ifPresent(partials::add);
+            List<KvBlocks.TokenRange> ranges = new ArrayList<>();
+            for (int index = promptBlocks; index < fedChain.size(); index++) {
+                ranges.add(new KvBlocks.TokenRange(index * blockSize(), blockSize()));
+            }
+            // The tail after the last full block; and, when the reply filled the prompt's last block, the
+            // prompt's own tail, where a repeat of the prompt stops.
+            List<Integer> partialAfter = new ArrayList<>(2);
+            if (fed.length % blockSize() > 0) {
+                partialAfter.add(fedChain.size());
+                ranges.add(new KvBlocks.TokenRange(fedChain.size() * blockSize(), fed.length % blockSize()));
+            }
+            if (promptBlocks < fedChain.size() && blockSize() > 1) {
+                partialAfter.add(promptBlocks);
+                ranges.add(new KvBlocks.TokenRange(promptBlocks * blockSize(), blockSize() - 1));
+            }
+            List<ByteBuffer> payloads = kvBlocks.copyOut(kv, ranges);
+            int fullCount = fedChain.size() - promptBlocks;
+            List<KvBlock> full = new ArrayList<>(fullCount);
+            for (int i = 0; i < fullCount; i++) {
+                int index = promptBlocks + i;
+                full.add(new KvBlock(fedChain.get(index), parentOf(fedChain, index), tokensOf(fed, index),
+                        payloads.get(i)));
+            }
+            List<KvBlock> partials = new ArrayList<>(partialAfter.size());
+            for (int p = 0; p < partialAfter.size(); p++) {
+                KvBlocks.TokenRange range = ranges.get(fullCount + p);
+                BlockHash parent = parentOf(fedChain, partialAfter.get(p));
+                partials.add(new KvBlock(hasher.partial(parent), parent,
+                        Arrays.copyOfRange(fed, range.from(), range.from() + range.length()), payloads.get(fullCount + p)));
             }
             // Partials first: the chains they continue should be the last to go.
             partials.forEach(local::put);
             local.putChain(full);
-            long bytes = (long) full.size() * kvBlocks.payloadBytes(blockSize())
-                    + partials.stream().mapToLong(KvBlock::payloadLength).sum();
-            metrics.stored("local", bytes);
+            metrics.stored("local", payloads.stream().mapToLong(ByteBuffer::capacity).sum());
             if (!full.isEmpty()) {
                 redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
                         () -> tier.store(full))));
             }
         }
 
-        /** The tokens {@code [block × blockSize, end)} after full block {@code block − 1}, as a partial block. */
-        private Optional<KvBlock> partialBlock(KvRow kv, int[] fed, List<BlockHash> fedChain, int block, int end) {
-            int from = block * blockSize();
-            if (end <= from) {
-                return Optional.empty();
-            }
-            BlockHash parent = block == 0 ? seed : fedChain.get(block - 1);
-            ByteBuffer payload = kvBlocks.copyOut(kv, from, end - from, 1).get(0);
-            return Optional.of(new KvBlock(hasher.partial(parent), parent, Arrays.copyOfRange(fed, from, end), payload));
+        /** The parent of block {@code index}: the previous block's hash, or the seed for block 0. */
+        private BlockHash parentOf(List<BlockHash> blocks, int index) {
+            return index == 0 ? seed : blocks.get(index - 1);
         }
 
         private void release() {

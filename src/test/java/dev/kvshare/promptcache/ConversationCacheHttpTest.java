@@ -54,7 +54,9 @@ class ConversationCacheHttpTest {
 
     @Test
     void aFullLocalTierKeepsTheNewestPrompt() {
-        try (Instance instance = Instance.start(Map.of("kvshare.prompt-cache.local.max-bytes", TIER_BYTES))) {
+        // Sequences run their own passes here (the other tests batch), so both decoders hand over their KV.
+        try (Instance instance = Instance.start(Map.of("kvshare.prompt-cache.local.max-bytes", TIER_BYTES,
+                "kvshare.generation.max-batch-size", 1))) {
             int[] newest = null;
             for (int i = 0; i < 10; i++) {
                 newest = oneOff(i);
