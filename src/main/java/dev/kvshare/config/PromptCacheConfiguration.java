@@ -9,6 +9,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import ai.onnxruntime.OrtEnvironment;
+import dev.kvshare.generation.GenerationProperties;
 import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.model.ServedModel;
@@ -20,6 +21,7 @@ import dev.kvshare.promptcache.CircuitBreaker;
 import dev.kvshare.promptcache.FetchOrCompute;
 import dev.kvshare.promptcache.KvCodec;
 import dev.kvshare.promptcache.LocalKvStore;
+import dev.kvshare.promptcache.LocalTierSize;
 import dev.kvshare.promptcache.PrefixHasher;
 import dev.kvshare.promptcache.PromptCache;
 import dev.kvshare.promptcache.PromptCacheMetrics;
@@ -69,14 +71,15 @@ public class PromptCacheConfiguration {
 
     @Bean
     @ConditionalOnProperty(name = "kvshare.prompt-cache.enabled", havingValue = "true", matchIfMissing = true)
-    PromptCache promptCache(ServedModel model, PromptCacheProperties properties, MeterRegistry registry,
-                            ObjectProvider<RedisConnectionFactory> redisConnections,
+    PromptCache promptCache(ServedModel model, PromptCacheProperties properties, GenerationProperties generation,
+                            MeterRegistry registry, ObjectProvider<RedisConnectionFactory> redisConnections,
                             ThreadPoolExecutor promptCacheStores, Spans spans) {
         byte[] fingerprint = ModelFingerprint.of(model.files().directory()).digest();
         var kv = model.decoder().io().kv();
         int blockSize = properties.blockSize() > 0 ? properties.blockSize() : BlockSizes.forBytesPerToken(kv.bytesPerToken());
         PromptCacheMetrics metrics = new PromptCacheMetrics(registry, model.name());
-        LocalKvStore local = new LocalKvStore(properties.local().maxBytes());
+        LocalKvStore local = new LocalKvStore(localTierBytes(properties, kv.bytesPerToken(),
+                model.config().contextLength(), generation.maxConcurrent()));
         Optional<RedisTier> redis = Optional.empty();
         if (properties.redis().enabled()) {
             Optional<byte[]> hmacKey = Optional.of(properties).filter(PromptCacheProperties::signsFrames)
@@ -115,6 +118,18 @@ public class PromptCacheConfiguration {
             }
         }
         return cache;
+    }
+
+    private static long localTierBytes(PromptCacheProperties properties, long bytesPerToken, int contextLength,
+                                       int concurrentSequences) {
+        if (properties.local().maxBytes() > 0) {
+            return properties.local().maxBytes();
+        }
+        long bytes = LocalTierSize.forModel(bytesPerToken, contextLength, concurrentSequences,
+                Runtime.getRuntime().maxMemory());
+        log.info("Prompt-cache local tier: {} MiB ({} tokens of KV; kvshare.prompt-cache.local.max-bytes overrides)",
+                bytes >> 20, bytes / bytesPerToken);
+        return bytes;
     }
 
     @Bean
