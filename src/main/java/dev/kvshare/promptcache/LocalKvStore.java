@@ -45,10 +45,6 @@ public final class LocalKvStore {
         this.protectedMaxBytes = (long) (maxBytes * PROTECTED_SHARE);
     }
 
-    public long maxBytes() {
-        return maxBytes;
-    }
-
     /** The block, if held; a hit makes it the most recently used and protects it. */
     public synchronized Optional<KvBlock> get(BlockHash hash) {
         KvBlock block = take(hash);

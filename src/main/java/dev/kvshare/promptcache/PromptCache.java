@@ -21,8 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The prompt-cache policy. A lookup walks a prompt's block chain — local tier first, then Redis in one
  * round trip for the rest — and stops at the first miss; the last prompt token is never covered, so its
- * logits are always computed. After prefill the request stores the full blocks that were missing: locally
- * at once, in Redis in the background. Concurrent requests missing the same prefix compute it once: the
+ * logits are always computed; the local tier's partial block after the last full block found is used as far
+ * as its tokens match. After prefill the request stores the full blocks that were missing: locally at once, in
+ * Redis in the background; when it finishes, the blocks of its reply and its partial tails
+ * ({@link Lookup#storeSequence}). Concurrent requests missing the same prefix compute it once: the
  * first becomes its leader and the others wait for it (single flight), then find it in the local tier.
  */
 public final class PromptCache {
