@@ -6,9 +6,14 @@ import static dev.kvshare.promptcache.PromptCacheReplicaTest.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
 
+import dev.kvshare.generation.GenerationService;
 import dev.kvshare.testsupport.Instance;
 import dev.kvshare.testsupport.TestPrompts;
 import org.junit.jupiter.api.Test;
@@ -53,6 +58,39 @@ class ConversationCacheHttpTest {
     }
 
     @Test
+    void conversationsDecodedTogetherEachKeepTheirOwnRowOfTheBatch() throws Exception {
+        try (Instance instance = Instance.start(Map.of())) {
+            // Different lengths: in the shared batch the shorter row is left-padded.
+            int[] shorter = new Random(1).ints(150, 10, 3000).toArray();
+            int[] longer = new Random(2).ints(230, 10, 3000).toArray();
+            var first = CompletableFuture.supplyAsync(() -> turn(instance, shorter, 60, null));
+            var second = CompletableFuture.supplyAsync(() -> turn(instance, longer, 60, null));
+            for (var conversation : List.of(Map.entry(shorter, first.get()),
+                    Map.entry(longer, second.get()))) {
+                int[] generated = ids(conversation.getValue().path("choices").path(0).path("token_ids")).stream()
+                        .mapToInt(Integer::intValue).toArray();
+                int[] next = IntStream.concat(IntStream.concat(
+                        Arrays.stream(conversation.getKey()), Arrays.stream(generated)),
+                        IntStream.of(7, 8, 9, 10)).toArray();
+                JsonNode warm = turn(instance, next, 8, null);
+                assertThat(cached(warm)).isEqualTo(conversation.getKey().length + generated.length - 1);
+                assertThat(warm.path("choices").path(0).path("token_ids"))
+                        .isEqualTo(turn(instance, next, 8, "cold").path("choices").path(0).path("token_ids"));
+            }
+            assertThat(instance.metric("kvshare_batch_size_max")).as("rows of the largest batched pass")
+                    .isGreaterThan(1);
+        }
+    }
+
+    private static JsonNode turn(Instance instance, int[] prompt, int maxTokens, String salt) {
+        var response = instance.http().post("/v1/completions", "{\"prompt\": " + Arrays.toString(prompt)
+                + ", \"max_tokens\": " + maxTokens + ", \"temperature\": 0, \"ignore_eos\": true, "
+                + "\"return_token_ids\": true" + (salt == null ? "" : ", \"cache_salt\": \"" + salt + "\"") + "}");
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        return response.json();
+    }
+
+    @Test
     void aFullLocalTierKeepsTheNewestPrompt() {
         // Sequences run their own passes here (the other tests batch), so both decoders hand over their KV.
         try (Instance instance = Instance.start(Map.of("kvshare.prompt-cache.local.max-bytes", TIER_BYTES,
@@ -88,7 +126,7 @@ class ConversationCacheHttpTest {
             JsonNode after = chat(instance, List.of(message("system", TestPrompts.SUPPORT),
                     message("user", "Is there a phone number?")), null);
             List<Integer> prompt = ids(after.path("prompt_token_ids"));
-            int systemPrefix = instance.bean(dev.kvshare.generation.GenerationService.class)
+            int systemPrefix = instance.bean(GenerationService.class)
                     .systemPromptPrefix(TestPrompts.SUPPORT).length;
             assertThat(cached(after)).isGreaterThanOrEqualTo(systemPrefix / 64 * 64).isLessThan(prompt.size());
         }
@@ -98,11 +136,11 @@ class ConversationCacheHttpTest {
     private static final long TIER_BYTES = 4L << 20;
 
     private static int[] oneOff(int seed) {
-        return new java.util.Random(seed).ints(600, 10, 3000).toArray();
+        return new Random(seed).ints(600, 10, 3000).toArray();
     }
 
     private static JsonNode complete(Instance instance, int[] prompt) {
-        var response = instance.http().post("/v1/completions", "{\"prompt\": " + java.util.Arrays.toString(prompt)
+        var response = instance.http().post("/v1/completions", "{\"prompt\": " + Arrays.toString(prompt)
                 + ", \"max_tokens\": 2, \"temperature\": 0}");
         assertThat(response.status()).as(response.body()).isEqualTo(200);
         return response.json();
