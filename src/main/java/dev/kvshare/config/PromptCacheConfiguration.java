@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import ai.onnxruntime.OrtEnvironment;
+import dev.kvshare.generation.GenerationProperties;
 import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.KvSpec;
 import dev.kvshare.model.ModelFingerprint;
@@ -24,6 +25,7 @@ import dev.kvshare.promptcache.FrameKeys;
 import dev.kvshare.promptcache.KvCodec;
 import dev.kvshare.promptcache.LocalKvStore;
 import dev.kvshare.promptcache.LocalTierEvents;
+import dev.kvshare.promptcache.LocalTierSize;
 import dev.kvshare.promptcache.PrefixHasher;
 import dev.kvshare.promptcache.PromptCache;
 import dev.kvshare.promptcache.PromptCacheMetrics;
@@ -73,8 +75,8 @@ public class PromptCacheConfiguration {
 
     @Bean
     @ConditionalOnProperty(name = "kvshare.prompt-cache.enabled", havingValue = "true", matchIfMissing = true)
-    PromptCache promptCache(ServedModel model, PromptCacheProperties properties, MeterRegistry registry,
-                            ObjectProvider<RedisConnectionFactory> redisConnections,
+    PromptCache promptCache(ServedModel model, PromptCacheProperties properties, GenerationProperties generation,
+                            MeterRegistry registry, ObjectProvider<RedisConnectionFactory> redisConnections,
                             ThreadPoolExecutor promptCacheStores, Spans spans,
                             ObjectProvider<LocalTierEvents> localTierEvents) {
         byte[] fingerprint = ModelFingerprint.of(model.files().directory()).digest();
@@ -82,7 +84,14 @@ public class PromptCacheConfiguration {
         int blockSize = properties.blockSize() > 0 ? properties.blockSize() : BlockSizes.forBytesPerToken(kv.bytesPerToken());
         PromptCacheMetrics metrics = new PromptCacheMetrics(registry, model.name());
         LocalTierEvents events = localTierEvents.getIfAvailable(() -> LocalTierEvents.NONE);
-        LocalKvStore local = new LocalKvStore(properties.local().maxBytes(), events::removed);
+        // Routers know full blocks only: a partial block (fewer tokens, local tier alone) leaves unannounced.
+        long localCapacity = localTierBytes(properties, kv.bytesPerToken(), model.config().contextLength(),
+                generation.maxConcurrent());
+        LocalKvStore local = new LocalKvStore(localCapacity, block -> {
+                    if (block.tokenIds().length == blockSize) {
+                        events.removed(block.hash());
+                    }
+                });
         Optional<RedisTier> redis = Optional.empty();
         if (properties.redis().enabled()) {
             KvCodec codec = codec(properties, fingerprint, kv, blockSize);
@@ -100,7 +109,6 @@ public class PromptCacheConfiguration {
         metrics.gauge("kvshare.prompt.cache.fetch.tokens.per.second", "Measured Redis restore rate",
                 fetchOrCompute::fetchTokensPerSecond);
         metrics.gauge("kvshare.prefill.tokens.per.second", "Measured prefill rate", fetchOrCompute::prefillTokensPerSecond);
-        long localCapacity = properties.local().maxBytes();
         metrics.vllmGauge("vllm:kv_cache_usage_perc", "KV-cache usage: the local tier's fill, 1 = full",
                 () -> localCapacity == 0 ? 0 : (double) local.stats().bytes() / localCapacity);
         metrics.gauge("kvshare.prompt.cache.local.hit.ratio", "Share of local-tier block reads that hit",
@@ -151,6 +159,18 @@ public class PromptCacheConfiguration {
         }
         return new KvCodec(fingerprint, kv, blockSize,
                 Optional.of(properties.hmacKey().getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static long localTierBytes(PromptCacheProperties properties, long bytesPerToken, int contextLength,
+                                       int concurrentSequences) {
+        if (properties.local().maxBytes() > 0) {
+            return properties.local().maxBytes();
+        }
+        long bytes = LocalTierSize.forModel(bytesPerToken, contextLength, concurrentSequences,
+                Runtime.getRuntime().maxMemory());
+        log.info("Prompt-cache local tier: {} MiB ({} tokens of KV; kvshare.prompt-cache.local.max-bytes overrides)",
+                bytes >> 20, bytes / bytesPerToken);
+        return bytes;
     }
 
     @Bean

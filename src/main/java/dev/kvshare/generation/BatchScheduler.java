@@ -114,6 +114,19 @@ final class BatchScheduler {
         return sequence.logits;
     }
 
+    /**
+     * The sequence's KV, for its own thread while it holds its logits: until it hands in a token or leaves, no
+     * pass or repack runs, so neither the batch nor its prefilled cache changes (reads lease the cache, against
+     * a failing scheduler's release).
+     */
+    synchronized KvRow kvOf(BatchedSequence sequence) {
+        return switch (sequence.state) {
+            case JOINING -> KvRow.of(sequence.prefilled);
+            case RUNNING -> batch.row(running.indexOf(sequence));
+            default -> throw new IllegalStateException("This sequence holds no KV: " + sequence.state);
+        };
+    }
+
     /** The sequence is done (finished, failed or cancelled); its KV is freed by the scheduler thread. */
     synchronized void leave(BatchedSequence sequence) {
         sequence.left = true;

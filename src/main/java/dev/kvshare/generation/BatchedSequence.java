@@ -1,13 +1,16 @@
 package dev.kvshare.generation;
 
+import java.util.function.Consumer;
+
 import dev.kvshare.model.KvCache;
+import dev.kvshare.model.KvRow;
 
 /**
  * One sequence's handle on the {@link BatchScheduler}: its thread hands in the prompt and each chosen token
  * and waits for the next logits, which the scheduler computes together with the other running sequences'.
  * Sampling stays on the sequence's own thread, with its own sampler, on its own logits row.
  */
-final class BatchedSequence implements SequenceDecoder {
+final class BatchedSequence implements KvKeepingDecoder {
 
     private final BatchScheduler scheduler;
     final KvCache past;
@@ -47,6 +50,11 @@ final class BatchedSequence implements SequenceDecoder {
     @Override
     public float[] next(int tokenId) {
         return scheduler.next(this, tokenId);
+    }
+
+    @Override
+    public void readKv(Consumer<KvRow> reader) {
+        reader.accept(scheduler.kvOf(this));
     }
 
     @Override

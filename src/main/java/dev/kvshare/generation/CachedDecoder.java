@@ -1,14 +1,17 @@
 package dev.kvshare.generation;
 
+import java.util.function.Consumer;
+
 import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvCache;
+import dev.kvshare.model.KvRow;
 import dev.kvshare.model.Logits;
 
 /**
  * Prefill once, then one token per step, each step's present KV handed back as the next step's past.
  * A step's cache is closed only after the next step has run on it.
  */
-public final class CachedDecoder implements SequenceDecoder {
+public final class CachedDecoder implements KvKeepingDecoder {
 
     /** Told once the prompt is prefilled, while its KV is still at hand (the prompt cache stores it). */
     @FunctionalInterface
@@ -66,6 +69,11 @@ public final class CachedDecoder implements SequenceDecoder {
     /** The KV of every token fed so far. */
     public KvCache cache() {
         return cache;
+    }
+
+    @Override
+    public void readKv(Consumer<KvRow> reader) {
+        reader.accept(KvRow.of(cache));
     }
 
     private void replaceCache(KvCache next) {

@@ -1,5 +1,6 @@
 package dev.kvshare.generation;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -227,6 +228,7 @@ public class GenerationService {
              PrefixedDecoder decoder = trace.in("kvshare.prompt_cache.restore", () -> decoderAfter(lookup, trace))) {
             GenerationResult result = generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received,
                     cancelled);
+            storeFinished(lookup, decoder.decoder(), request.promptIds(), result.tokenIds(), trace);
             trace.finished(result.completionTokens(), result.finishReason().openAiName());
             return result;
         }
@@ -254,8 +256,28 @@ public class GenerationService {
         }
     }
 
+    /**
+     * Keeps the KV a finished sequence computed — its prompt and its reply — for its next turn or a repeat, so
+     * that a conversation is never prefilled twice. The last generated token was sampled but never fed.
+     */
+    private void storeFinished(PromptCache.Lookup lookup, KvKeepingDecoder decoder, int[] prompt, int[] generated,
+                               SequenceTrace trace) {
+        if (lookup == null || generated.length == 0) {
+            return;
+        }
+        int[] fed = Arrays.copyOf(prompt, prompt.length + generated.length - 1);
+        System.arraycopy(generated, 0, fed, prompt.length, generated.length - 1);
+        trace.inSequence(() -> {
+            try {
+                decoder.readKv(kv -> lookup.storeSequence(kv, fed));
+            } catch (RuntimeException e) {
+                log.warn("Could not store the finished sequence's KV in the prompt cache", e);
+            }
+        });
+    }
+
     /** A decoder starting from a restored prefix, and how many prompt tokens that prefix covers. */
-    private record PrefixedDecoder(SequenceDecoder decoder, int cachedTokens) implements AutoCloseable {
+    private record PrefixedDecoder(KvKeepingDecoder decoder, int cachedTokens) implements AutoCloseable {
         @Override
         public void close() {
             decoder.close();
@@ -266,7 +288,7 @@ public class GenerationService {
         KvCache past = restore(lookup, trace);
         int cached = past.length();
         CachedDecoder.PrefillListener store = storeInto(lookup, trace);
-        SequenceDecoder decoder = scheduler != null ? scheduler.sequence(past, store)
+        KvKeepingDecoder decoder = scheduler != null ? scheduler.sequence(past, store)
                 : new CachedDecoder(model.decoder(), past, store);
         return new PrefixedDecoder(decoder, cached);
     }

@@ -38,37 +38,87 @@ public final class KvBlocks {
      * {@code fromToken}, out of {@code cache} into new heap buffers.
      */
     public List<ByteBuffer> copyOut(KvCache cache, int fromToken, int blockLength, int blockCount) {
-        if (fromToken + blockLength * blockCount > cache.length()) {
-            throw new IllegalArgumentException("The cache holds " + cache.length() + " tokens, not "
-                    + (fromToken + blockLength * blockCount));
-        }
-        List<ByteBuffer> blocks = new ArrayList<>(blockCount);
+        return copyOut(KvRow.of(cache), fromToken, blockLength, blockCount);
+    }
+
+    /**
+     * As {@link #copyOut(KvCache, int, int, int)}, from one sequence's row of a cache (a batch's row counts its
+     * tokens from its first column after the left padding).
+     */
+    public List<ByteBuffer> copyOut(KvRow row, int fromToken, int blockLength, int blockCount) {
+        List<TokenRange> ranges = new ArrayList<>(blockCount);
         for (int b = 0; b < blockCount; b++) {
-            blocks.add(ByteBuffer.allocate(payloadBytes(blockLength)).order(ByteOrder.nativeOrder()));
+            ranges.add(new TokenRange(fromToken + b * blockLength, blockLength));
+        }
+        return copyOut(row, ranges);
+    }
+
+    /** {@code length} tokens from token {@code from} of a sequence. */
+    public record TokenRange(int from, int length) {
+    }
+
+    /**
+     * Copies each range of one sequence's row into a new heap buffer laid out as a payload of its length, reading
+     * every tensor once (reading a tensor copies all of it: every row and column). The cache is leased while it
+     * is read, so a close from another thread frees it afterwards, not under the copy.
+     */
+    public List<ByteBuffer> copyOut(KvRow row, List<TokenRange> ranges) {
+        for (TokenRange range : ranges) {
+            if (range.from() < 0 || range.length() < 0 || range.from() + range.length() > row.length()) {
+                throw new IllegalArgumentException("The cache holds " + row.length() + " tokens, not "
+                        + (range.from() + range.length()));
+            }
+        }
+        List<ByteBuffer> payloads = new ArrayList<>(ranges.size());
+        for (TokenRange range : ranges) {
+            payloads.add(ByteBuffer.allocate(payloadBytes(range.length())).order(ByteOrder.nativeOrder()));
         }
         int rowBytes = spec.headDim() * spec.dtype().size;
-        int blockBytes = blockLength * rowBytes;
-        List<OnnxTensor> tensors = cache.tensors();
-        for (int t = 0; t < tensors.size(); t++) {
-            ByteBuffer tensor = tensors.get(t).getByteBuffer();
-            for (int part = 0; part < partsPerTensor; part++) {
-                for (int head = 0; head < spec.kvHeads(); head++) {
-                    int headStart = ((part * spec.kvHeads() + head) * cache.length() + fromToken) * rowBytes;
-                    int payloadOffset = ((t * partsPerTensor + part) * spec.kvHeads() + head) * blockBytes;
-                    for (int b = 0; b < blockCount; b++) {
-                        blocks.get(b).put(payloadOffset, tensor, headStart + b * blockBytes, blockBytes);
+        int width = row.cache().length();
+        int padding = width - row.length();
+        try (KvCache.Lease lease = row.cache().lease()) {
+            List<OnnxTensor> tensors = row.cache().tensors();
+            for (int t = 0; t < tensors.size(); t++) {
+                ByteBuffer tensor = tensors.get(t).getByteBuffer();
+                for (int part = 0; part < partsPerTensor; part++) {
+                    for (int head = 0; head < spec.kvHeads(); head++) {
+                        int headStart = (((part * row.rows() + row.row()) * spec.kvHeads() + head) * width + padding)
+                                * rowBytes;
+                        int slot = (t * partsPerTensor + part) * spec.kvHeads() + head;
+                        for (int r = 0; r < ranges.size(); r++) {
+                            TokenRange range = ranges.get(r);
+                            int bytes = range.length() * rowBytes;
+                            payloads.get(r).put(slot * bytes, tensor, headStart + range.from() * rowBytes, bytes);
+                        }
                     }
                 }
             }
         }
-        return blocks;
+        return payloads;
     }
 
     /** A cache covering the given blocks in order; the caller owns it. */
     public KvCache assemble(List<ByteBuffer> payloads, int blockLength) {
-        int tokens = payloads.size() * blockLength;
+        return assemble(payloads.stream().map(payload -> new Piece(payload, blockLength, blockLength)).toList());
+    }
+
+    /**
+     * A piece of a cache: the first {@code used} tokens of a payload laid out for {@code length} tokens (a
+     * block, or a leading part of one).
+     */
+    public record Piece(ByteBuffer payload, int length, int used) {
+
+        public Piece {
+            if (used < 0 || used > length) {
+                throw new IllegalArgumentException("Cannot use " + used + " tokens of a " + length + "-token payload");
+            }
+        }
+    }
+
+    /** A cache covering the given pieces in order; the caller owns it. */
+    public KvCache assemble(List<Piece> pieces) {
+        int tokens = pieces.stream().mapToInt(Piece::used).sum();
         int rowBytes = spec.headDim() * spec.dtype().size;
-        int blockBytes = blockLength * rowBytes;
         List<OnnxTensor> tensors = new ArrayList<>(spec.tensorCount());
         try {
             for (int t = 0; t < spec.tensorCount(); t++) {
@@ -76,10 +126,12 @@ public final class KvBlocks {
                         .order(ByteOrder.nativeOrder());
                 for (int part = 0; part < partsPerTensor; part++) {
                     for (int head = 0; head < spec.kvHeads(); head++) {
-                        int headStart = (part * spec.kvHeads() + head) * tokens * rowBytes;
-                        int payloadOffset = ((t * partsPerTensor + part) * spec.kvHeads() + head) * blockBytes;
-                        for (int b = 0; b < payloads.size(); b++) {
-                            tensor.put(headStart + b * blockBytes, payloads.get(b), payloadOffset, blockBytes);
+                        int at = (part * spec.kvHeads() + head) * tokens * rowBytes;
+                        int slot = (t * partsPerTensor + part) * spec.kvHeads() + head;
+                        for (Piece piece : pieces) {
+                            int bytes = piece.used() * rowBytes;
+                            tensor.put(at, piece.payload(), slot * piece.length() * rowBytes, bytes);
+                            at += bytes;
                         }
                     }
                 }

@@ -19,6 +19,7 @@ import java.util.Objects;
  * seed     = SHA-256(lp("kvshare/prefix-seed/v1") ‖ lp(model fingerprint) ‖ lp(UTF-8 salt))
  * hash(j)  = SHA-256("kvshare/block/v1" ‖ hash(j-1) or seed ‖ u32 blockSize ‖ block j's ids as int32)
  * lp(x)    = u32 length of x ‖ x
+ * partial(parent) = SHA-256("kvshare/partial/v1" ‖ parent)
  * </pre>
  * Length prefixes keep ("ab", "c") and ("a", "bc") apart.
  *
@@ -31,6 +32,10 @@ import java.util.Objects;
  * </pre>
  * The block after the public ones has the switch seed as its parent; from there the chain goes on as above.
  * A prompt that does not start with a public prefix hashes exactly as without any declared.
+ *
+ * <p>A partial block — the tokens after a chain's last
+ * full block, kept by the local tier only — is keyed by its parent alone, in its own domain, so it can never
+ * be taken for a full block; its entry carries its token ids, which a lookup compares.
  */
 public final class PrefixHasher {
 
@@ -38,6 +43,7 @@ public final class PrefixHasher {
     private static final byte[] BLOCK_DOMAIN = "kvshare/block/v1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PUBLIC_SEED_DOMAIN = "kvshare/public-seed/v1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SWITCH_DOMAIN = "kvshare/after-public/v1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PARTIAL_DOMAIN = "kvshare/partial/v1".getBytes(StandardCharsets.US_ASCII);
 
     private final byte[] modelFingerprint;
     private final int blockSize;
@@ -109,7 +115,10 @@ public final class PrefixHasher {
             previous = digest.digest();
             chain.add(new BlockHash(previous));
         }
-        return new BlockChain(chain, parents, publicBlocks);
+        // A block after the last full one holds something past the public prefix: it takes the tenant's salt.
+        BlockHash next = new BlockHash(blocks == publicBlocks && publicBlocks > 0
+                ? lengthPrefixed(SWITCH_DOMAIN, previous, seed(salt).bytes()).bytes() : previous);
+        return new BlockChain(chain, parents, publicBlocks, next);
     }
 
     /** The full blocks of the longest public prefix whose full blocks {@code tokenIds} starts with; 0 if none. */
@@ -131,6 +140,14 @@ public final class PrefixHasher {
             digest.update(ByteBuffer.allocate(Integer.BYTES).putInt(part.length).array());
             digest.update(part);
         }
+        return new BlockHash(digest.digest());
+    }
+
+    /** The key of the partial block that follows {@code parent} (a full block's hash, or the seed). */
+    public BlockHash partial(BlockHash parent) {
+        MessageDigest digest = sha256();
+        digest.update(PARTIAL_DOMAIN);
+        digest.update(parent.bytes());
         return new BlockHash(digest.digest());
     }
 

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeoutException;
 
 import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.KvCache;
+import dev.kvshare.model.KvRow;
 import dev.kvshare.observability.Spans;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,8 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The prompt-cache policy. A lookup walks a prompt's block chain — local tier first, then Redis in one
  * round trip for the rest — and stops at the first miss; the last prompt token is never covered, so its
- * logits are always computed. After prefill the request stores the full blocks that were missing: locally
- * at once, in Redis in the background. Concurrent requests missing the same prefix compute it once: the
+ * logits are always computed; the local tier's partial block after the last full block found is used as far
+ * as its tokens match. After prefill the request stores the full blocks that were missing: locally at once, in
+ * Redis in the background; when it finishes, the blocks of its reply and its partial tails
+ * ({@link Lookup#storeSequence}). Concurrent requests missing the same prefix compute it once: the
  * first becomes its leader and the others wait for it (single flight), then find it in the local tier.
  */
 public final class PromptCache {
@@ -127,7 +130,7 @@ public final class PromptCache {
         List<BlockHash> chain = blocks.hashes();
         List<KvBlock> found = new ArrayList<>();
         int localHits = spans.blocks("kvshare.prompt_cache.local", () -> findLocal(chain, found));
-        Lookup lookup = new Lookup(prompt, blocks);
+        Lookup lookup = new Lookup(prompt, blocks, salt);
         if (found.size() < chain.size()) {
             // Claiming and checking are one atomic step, so two requests never both become the leader.
             CompletableFuture<Void> leader = lookup.claim(chain.get(found.size()));
@@ -141,22 +144,39 @@ public final class PromptCache {
         boolean redisAsked = found.size() < chain.size() && redis.isPresent();
         int redisHits = redisAsked
                 ? spans.blocks("kvshare.prompt_cache.redis", () -> findRemote(prompt, blocks, found)) : 0;
-        metrics.lookup("local", localHits > 0 ? "hit" : "miss");
-        metrics.looked(prompt.length, localHits * blockSize(), redisAsked, redisHits * blockSize());
-        lookup.found(found, localHits, redisHits);
+        Optional<Partial> partial = partialAfter(prompt, blocks, found.size());
+        int partialTokens = partial.map(Partial::tokens).orElse(0);
+        metrics.lookup("local", localHits > 0 || partialTokens > 0 ? "hit" : "miss");
+        metrics.looked(prompt.length, localHits * blockSize() + partialTokens, redisAsked, redisHits * blockSize());
+        lookup.found(found, localHits, redisHits, partial);
         return lookup;
     }
 
-    private int findLocal(List<BlockHash> chain, List<KvBlock> found) {
-        int before = found.size();
-        for (int i = found.size(); i < chain.size(); i++) {
-            Optional<KvBlock> block = local.get(chain.get(i));
-            if (block.isEmpty()) {
-                break;
+    /** The leading {@code tokens} of a partial block's KV. */
+    private record Partial(KvBlock block, int tokens) {
+    }
+
+    /**
+     * The local tier's partial block after the first {@code blocks} full blocks, as far as its tokens equal the
+     * prompt's (never the last prompt token: its logits are computed).
+     */
+    private Optional<Partial> partialAfter(int[] prompt, BlockChain chain, int blocks) {
+        return local.get(hasher.partial(chain.parentOf(blocks))).map(block -> {
+            int[] held = block.tokenIds();
+            int from = blocks * blockSize();
+            int end = Math.min(held.length, prompt.length - 1 - from);
+            int same = 0;
+            while (same < end && held[same] == prompt[from + same]) {
+                same++;
             }
-            found.add(block.get());
-        }
-        return found.size() - before;
+            return new Partial(block, same);
+        }).filter(partial -> partial.tokens() > 0);
+    }
+
+    private int findLocal(List<BlockHash> chain, List<KvBlock> found) {
+        List<KvBlock> held = local.leading(chain, found.size());
+        found.addAll(held);
+        return held.size();
     }
 
     private int findRemote(int[] prompt, BlockChain chain, List<KvBlock> found) {
@@ -175,7 +195,7 @@ public final class PromptCache {
         List<KvBlock> fetched = redis.get().fetch(wanted);
         if (!fetched.isEmpty()) {
             fetchOrCompute.fetched(fetched.size() * blockSize(), System.nanoTime() - start);
-            putLocal(found.size(), chain, fetched);
+            local.putChain(fetched);
         }
         metrics.lookup("redis", fetched.isEmpty() ? "miss" : "hit");
         found.addAll(fetched);
@@ -185,7 +205,7 @@ public final class PromptCache {
     /** Puts consecutive blocks of {@code chain}, the first at index {@code from}, into the local tier. */
     private void putLocal(int from, BlockChain chain, List<KvBlock> blocks) {
         events.stored(from == 0 ? Optional.empty() : Optional.of(chain.hash(from - 1)), blocks);
-        blocks.forEach(local::put);
+        local.putChain(blocks);
     }
 
     private boolean awaitLeader(CompletableFuture<Void> leader) {
@@ -203,8 +223,8 @@ public final class PromptCache {
         }
     }
 
-    private int[] tokensOf(int[] prompt, int block) {
-        return Arrays.copyOfRange(prompt, block * blockSize(), (block + 1) * blockSize());
+    private int[] tokensOf(int[] tokens, int block) {
+        return Arrays.copyOfRange(tokens, block * blockSize(), (block + 1) * blockSize());
     }
 
     /** A lookup's result and the obligation to store what was missing (or release it on close). */
@@ -212,21 +232,25 @@ public final class PromptCache {
 
         private final int[] prompt;
         private final BlockChain chain;
+        private final String salt;
         private List<KvBlock> found = List.of();
         private int localBlocks;
         private int redisBlocks;
+        private Optional<Partial> partial = Optional.empty();
         private BlockHash claimed;
         private CompletableFuture<Void> claim;
 
-        private Lookup(int[] prompt, BlockChain chain) {
+        private Lookup(int[] prompt, BlockChain chain, String salt) {
             this.prompt = prompt;
             this.chain = chain;
+            this.salt = salt;
         }
 
-        private void found(List<KvBlock> blocks, int local, int remote) {
+        private void found(List<KvBlock> blocks, int local, int remote, Optional<Partial> partial) {
             this.found = List.copyOf(blocks);
             this.localBlocks = local;
             this.redisBlocks = remote;
+            this.partial = partial;
         }
 
         /**
@@ -245,11 +269,15 @@ public final class PromptCache {
 
         /** Prompt tokens whose KV was found. */
         public int cachedTokens() {
-            return found.size() * blockSize();
+            return found.size() * blockSize() + partialTokens();
         }
 
         public int localTokens() {
-            return localBlocks * blockSize();
+            return localBlocks * blockSize() + partialTokens();
+        }
+
+        private int partialTokens() {
+            return partial.map(Partial::tokens).orElse(0);
         }
 
         public int redisTokens() {
@@ -258,11 +286,14 @@ public final class PromptCache {
 
         /** The found prefix as past tensors (the caller owns them), or empty when nothing was found. */
         public Optional<KvCache> restore() {
-            if (found.isEmpty()) {
+            if (cachedTokens() == 0) {
                 return Optional.empty();
             }
-            List<ByteBuffer> payloads = found.stream().map(KvBlock::payload).toList();
-            return Optional.of(kvBlocks.assemble(payloads, blockSize()));
+            List<KvBlocks.Piece> pieces = new ArrayList<>(found.size() + 1);
+            found.forEach(block -> pieces.add(new KvBlocks.Piece(block.payload(), blockSize(), blockSize())));
+            partial.ifPresent(p -> pieces.add(new KvBlocks.Piece(p.block().payload(), p.block().tokenIds().length,
+                    p.tokens())));
+            return Optional.of(kvBlocks.assemble(pieces));
         }
 
         /**
@@ -289,6 +320,61 @@ public final class PromptCache {
                         () -> tier.store(blocks))));
             } finally {
                 release();
+            }
+        }
+
+        /**
+         * Stores what a finished sequence computed beyond its prompt's stored blocks, so that its next turn (whose
+         * prompt holds this one and its reply) or a repeat computes only its new tokens: the full blocks of the
+         * reply, locally and in Redis; and in the local tier alone, the partial block after the last full one and,
+         * when the reply filled the prompt's last block, the partial block at the prompt's end. Copies now.
+         *
+         * @param kv  the KV of {@code fed}, read during the call only
+         * @param fed the prompt and every generated token fed back (not the last one sampled)
+         */
+        public void storeSequence(KvRow kv, int[] fed) {
+            if (kv.length() != fed.length) {
+                throw new IllegalArgumentException("The KV covers " + kv.length() + " tokens, not " + fed.length);
+            }
+            BlockChain fedChain = hasher.blocks(fed, salt);
+            int promptBlocks = chain.size();
+            List<KvBlocks.TokenRange> ranges = new ArrayList<>();
+            for (int index = promptBlocks; index < fedChain.size(); index++) {
+                ranges.add(new KvBlocks.TokenRange(index * blockSize(), blockSize()));
+            }
+            // The tail after the last full block; and, when the reply filled the prompt's last block, the
+            // prompt's own tail, where a repeat of the prompt stops.
+            List<Integer> partialAfter = new ArrayList<>(2);
+            if (fed.length % blockSize() > 0) {
+                partialAfter.add(fedChain.size());
+                ranges.add(new KvBlocks.TokenRange(fedChain.size() * blockSize(), fed.length % blockSize()));
+            }
+            if (promptBlocks < fedChain.size() && blockSize() > 1) {
+                partialAfter.add(promptBlocks);
+                ranges.add(new KvBlocks.TokenRange(promptBlocks * blockSize(), blockSize() - 1));
+            }
+            List<ByteBuffer> payloads = kvBlocks.copyOut(kv, ranges);
+            int fullCount = fedChain.size() - promptBlocks;
+            List<KvBlock> full = new ArrayList<>(fullCount);
+            for (int i = 0; i < fullCount; i++) {
+                int index = promptBlocks + i;
+                full.add(new KvBlock(fedChain.hash(index), fedChain.parentOf(index), tokensOf(fed, index),
+                        payloads.get(i)));
+            }
+            List<KvBlock> partials = new ArrayList<>(partialAfter.size());
+            for (int p = 0; p < partialAfter.size(); p++) {
+                KvBlocks.TokenRange range = ranges.get(fullCount + p);
+                BlockHash parent = fedChain.parentOf(partialAfter.get(p));
+                partials.add(new KvBlock(hasher.partial(parent), parent,
+                        Arrays.copyOfRange(fed, range.from(), range.from() + range.length()), payloads.get(fullCount + p)));
+            }
+            // Partials first: the chains they continue should be the last to go.
+            partials.forEach(local::put);
+            putLocal(promptBlocks, fedChain, full);
+            metrics.stored("local", payloads.stream().mapToLong(ByteBuffer::capacity).sum());
+            if (!full.isEmpty()) {
+                redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
+                        () -> tier.store(full))));
             }
         }
 

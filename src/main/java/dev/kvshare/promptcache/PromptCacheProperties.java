@@ -77,8 +77,17 @@ public record PromptCacheProperties(
         return value == null || value.isBlank();
     }
 
-    /** @param maxBytes bound of the in-process tier, in bytes of KV */
-    public record Local(@DefaultValue("268435456") long maxBytes) {
+    /**
+     * @param maxBytes bound of the in-process tier, in bytes of KV; 0 sizes it from the model
+     *                 ({@link LocalTierSize})
+     */
+    public record Local(@DefaultValue("0") long maxBytes) {
+
+        public Local {
+            if (maxBytes < 0) {
+                throw new IllegalArgumentException("kvshare.prompt-cache.local.max-bytes must not be negative");
+            }
+        }
     }
 
     /**

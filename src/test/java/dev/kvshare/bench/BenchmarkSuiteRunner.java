@@ -12,13 +12,13 @@ import org.junit.jupiter.api.Test;
  * Runs every benchmark suite and writes docs/benchmarks.md. Started by {@code tools/bench/run.sh [--quick]},
  * which first makes the benchmark-shape models; directly: {@code ./mvnw -Pbench test
  * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true]
- * [-Dbench.suites=kv,overhead,prompt-cache,codec,concurrency,constrain]}.
+ * [-Dbench.suites=kv,overhead,prompt-cache,conversation,codec,concurrency,constrain]}.
  */
 @Tag("benchmark")
 class BenchmarkSuiteRunner {
 
     static final String COMMAND = "tools/bench/run.sh";
-    private static final String ALL_SUITES = "kv,overhead,prompt-cache,codec,concurrency,batch-pass,constrain";
+    private static final String ALL_SUITES = "kv,overhead,prompt-cache,conversation,codec,concurrency,batch-pass,constrain";
 
     @Test
     void runAllSuites() throws Exception {
@@ -45,6 +45,7 @@ class BenchmarkSuiteRunner {
             case "kv" -> new KvCacheSuite();
             case "overhead" -> new JavaOverheadSuite();
             case "prompt-cache" -> new PromptCacheSuite();
+            case "conversation" -> new ConversationSuite();
             case "codec" -> new CodecSuite();
             case "concurrency" -> new ConcurrencySuite();
             case "batch-pass" -> new BatchPassSuite();

@@ -56,6 +56,49 @@ class KvBlocksTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {TestModels.GPT2, TestModels.LLAMA})
+    void aBatchRowIsCopiedFromItsOwnColumnsAfterItsPadding(String name) throws Exception {
+        int[] longer = new int[30];
+        int[] shorter = new int[19];
+        Arrays.setAll(longer, i -> (i * 17 + 5) % 900);
+        Arrays.setAll(shorter, i -> (i * 29 + 7) % 900);
+        try (ServedModel served = TestModels.load(name)) {
+            DecoderModel model = served.decoder();
+            KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
+            try (KvCache a = model.extend(longer, model.emptyCache());
+                 KvCache b = model.extend(shorter, model.emptyCache());
+                 BatchedKv batch = model.pack(List.of(KvRow.of(a), KvRow.of(b)))) {
+                assertThat(blocks.copyOut(batch.row(1), 3, 8, 2)).containsExactlyElementsOf(blocks.copyOut(b, 3, 8, 2));
+                assertThat(blocks.copyOut(batch.row(0), 16, 13, 1)).containsExactlyElementsOf(blocks.copyOut(a, 16, 13, 1));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {TestModels.GPT2, TestModels.LLAMA, TestModels.BUNDLED})
+    void aLeadingPartOfAShortBlockContinuesExactlyLikeAColdRun(String name) throws Exception {
+        int blockLength = 8;
+        int[] prompt = new int[2 * blockLength + 7];
+        Arrays.setAll(prompt, i -> (i * 41 + 2) % 900);
+        try (ServedModel served = TestModels.load(name)) {
+            DecoderModel model = served.decoder();
+            KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
+            List<ByteBuffer> full;
+            ByteBuffer tail;
+            try (KvCache prefilled = model.extend(prompt, model.emptyCache())) {
+                full = blocks.copyOut(prefilled, 0, blockLength, 2);
+                tail = blocks.copyOut(prefilled, 2 * blockLength, 7, 1).get(0);
+            }
+            KvCache restored = blocks.assemble(List.of(new KvBlocks.Piece(full.get(0), blockLength, blockLength),
+                    new KvBlocks.Piece(full.get(1), blockLength, blockLength), new KvBlocks.Piece(tail, 7, 4)));
+            assertThat(restored.length()).isEqualTo(2 * blockLength + 4);
+            try (var resumed = new CachedDecoder(model, restored); var cold = new CachedDecoder(model)) {
+                assertThat(greedy(resumed, prompt)).containsExactly(greedy(cold, prompt));
+            }
+        }
+    }
+
     private static int[] greedy(CachedDecoder decoder, int[] prompt) {
         int[] out = new int[10];
         float[] logits = decoder.start(prompt);

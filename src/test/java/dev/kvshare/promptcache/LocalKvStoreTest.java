@@ -44,7 +44,7 @@ class LocalKvStoreTest {
     @Test
     void reportsEveryBlockThatLeavesButNotOneReplacedByItsEqual() {
         List<BlockHash> removed = new java.util.ArrayList<>();
-        LocalKvStore store = new LocalKvStore(5 * WEIGHT, removed::add);
+        LocalKvStore store = new LocalKvStore(5 * WEIGHT, block -> removed.add(block.hash()));
         List<KvBlock> blocks = IntStream.range(0, 20).mapToObj(i -> TestBlocks.random(SPEC, BLOCK, i)).toList();
         blocks.forEach(store::put);
 
@@ -77,6 +77,62 @@ class LocalKvStoreTest {
             store.put(TestBlocks.random(SPEC, BLOCK, i));
         }
         assertThat(store.get(hot.hash())).contains(hot);
+    }
+
+    @Test
+    void aFullTierAlwaysAdmitsTheNewestBlocks() {
+        LocalKvStore store = new LocalKvStore(10 * WEIGHT);
+        for (int i = 0; i < 100; i++) {
+            KvBlock earlier = TestBlocks.random(SPEC, BLOCK, i);
+            store.put(earlier);
+            store.get(earlier.hash()); // read again: used more often than any new block will have been
+        }
+        List<KvBlock> newest = IntStream.range(0, 2).mapToObj(b -> TestBlocks.random(SPEC, BLOCK, 1000 + b)).toList();
+        store.putChain(newest);
+
+        assertThat(store.leading(newest.stream().map(KvBlock::hash).toList(), 0)).containsExactlyElementsOf(newest);
+        assertThat(store.stats().bytes()).isLessThanOrEqualTo(10 * WEIGHT);
+    }
+
+    @Test
+    void underPressureAChainLosesItsTailBeforeItsHead() {
+        LocalKvStore store = new LocalKvStore(4 * WEIGHT);
+        List<KvBlock> chain = IntStream.range(0, 6).mapToObj(b -> TestBlocks.random(SPEC, BLOCK, b)).toList();
+        store.putChain(chain);
+        List<BlockHash> hashes = chain.stream().map(KvBlock::hash).toList();
+        assertThat(store.leading(hashes, 0)).containsExactlyElementsOf(chain.subList(0, 4));
+
+        store.put(TestBlocks.random(SPEC, BLOCK, 100)); // read chains are protected: the head stays readable
+        assertThat(store.leading(hashes, 0)).containsExactlyElementsOf(chain.subList(0, 3));
+        assertThat(store.leading(hashes, 1)).containsExactlyElementsOf(chain.subList(1, 3));
+    }
+
+    @Test
+    void blocksReadAgainSurviveAFloodOfOneOffs() {
+        LocalKvStore store = new LocalKvStore(20 * WEIGHT);
+        List<KvBlock> system = IntStream.range(0, 8).mapToObj(b -> TestBlocks.random(SPEC, BLOCK, -1L - b)).toList();
+        system.forEach(store::put);
+        system.forEach(b -> store.get(b.hash()));
+        for (int i = 0; i < 1000; i++) {
+            store.put(TestBlocks.random(SPEC, BLOCK, i));
+        }
+        assertThat(system).allMatch(b -> store.contains(b.hash()));
+        assertThat(store.stats().entries()).isEqualTo(20);
+    }
+
+    @Test
+    void theProtectedSegmentIsBoundedAndFallsBackToProbationLeastRecentlyUsedFirst() {
+        LocalKvStore store = new LocalKvStore(10 * WEIGHT);
+        List<KvBlock> read = IntStream.range(0, 10).mapToObj(b -> TestBlocks.random(SPEC, BLOCK, b)).toList();
+        read.forEach(store::put);
+        read.forEach(b -> store.get(b.hash())); // 80 % may stay protected: blocks 0 and 1 fall back to probation
+        store.put(TestBlocks.random(SPEC, BLOCK, 100));
+        store.put(TestBlocks.random(SPEC, BLOCK, 101));
+
+        assertThat(store.contains(read.get(0).hash())).isFalse();
+        assertThat(store.contains(read.get(1).hash())).isFalse();
+        assertThat(read.subList(2, 10)).allMatch(b -> store.contains(b.hash()));
+        assertThat(store.stats().evictions()).isEqualTo(2);
     }
 
     @Test

@@ -176,4 +176,14 @@ class PrefixHasherTest {
             throw new AssertionError(e);
         }
     }
+
+    @Test
+    void aPartialBlocksKeyIsNeverAFullBlocksHash() {
+        PrefixHasher hasher = new PrefixHasher(new byte[] {1, 2, 3}, 4);
+        List<BlockHash> chain = hasher.chain(new int[] {1, 2, 3, 4, 5, 6, 7, 8}, "");
+        BlockHash seed = hasher.seed("");
+        assertThat(List.of(hasher.partial(seed), hasher.partial(chain.get(0)), hasher.partial(chain.get(1))))
+                .doesNotHaveDuplicates().doesNotContainAnyElementsOf(chain).doesNotContain(seed);
+        assertThat(hasher.partial(chain.get(0))).isEqualTo(new PrefixHasher(new byte[] {1, 2, 3}, 4).partial(chain.get(0)));
+    }
 }

@@ -24,7 +24,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 
-/** Exactness of restored prefixes on every model, single flight, warm-up, the admin endpoint, model isolation. */
+/**
+ * Exactness of restored prefixes on every model (a repeated prompt computes only its last token), single flight,
+ * warm-up, the admin endpoint, model isolation.
+ */
 class PromptCacheLocalTest {
 
     static final int BLOCK = 8;
@@ -41,7 +44,8 @@ class PromptCacheLocalTest {
                 JsonNode cold = complete(instance, prompt);
                 JsonNode warm = complete(instance, prompt);
                 assertThat(cached(cold)).as("first time, %d tokens", length).isZero();
-                assertThat(cached(warm)).as("again, %d tokens", length).isEqualTo((length - 1) / BLOCK * BLOCK);
+                // The finished first run kept its partial last block: only the last prompt token is computed.
+                assertThat(cached(warm)).as("again, %d tokens", length).isEqualTo(length - 1);
                 assertThat(tokens(warm)).as("%d tokens", length).containsExactlyElementsOf(tokens(cold));
             }
         }
@@ -57,7 +61,10 @@ class PromptCacheLocalTest {
             List<Integer> cachedTokens = requests.stream().map(CompletableFuture::join)
                     .map(PromptCacheReplicaTest::cached).sorted().toList();
             int full = (prompt.length - 1) / 16 * 16;
-            assertThat(cachedTokens).containsExactly(0, full, full, full);
+            // The others restore at least the leader's full blocks (its partial tail too, once it has finished).
+            assertThat(cachedTokens.get(0)).isZero();
+            assertThat(cachedTokens.subList(1, 4)).allSatisfy(cached -> assertThat(cached).isBetween(full,
+                    prompt.length - 1));
         }
     }
 

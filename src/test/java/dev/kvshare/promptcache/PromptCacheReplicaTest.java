@@ -68,10 +68,11 @@ class PromptCacheReplicaTest {
         assertThat(ids(second.path("choices").path(0).path("token_ids")))
                 .containsExactlyElementsOf(ids(reference.path("choices").path(0).path("token_ids")));
 
-        // B promoted the blocks to its local tier: the next request there hits locally.
+        // B promoted the blocks to its local tier: the next request there hits locally (and may continue into the
+        // partial block the second request left, as far as the two questions' tokens agree).
         JsonNode third = chat(b, "Can I change my address?");
-        assertThat(cached(third)).isEqualTo(expected);
-        assertThat(b.metric("kvshare_prompt_tokens_total", "source=\"local\"")).isEqualTo(expected);
+        assertThat(cached(third)).isGreaterThanOrEqualTo(expected);
+        assertThat(b.metric("kvshare_prompt_tokens_total", "source=\"local\"")).isEqualTo(cached(third));
     }
 
     @Test
