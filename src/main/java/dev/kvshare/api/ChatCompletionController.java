@@ -12,6 +12,7 @@ import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.generation.TextChunk;
 import dev.kvshare.model.ChatTurn;
 import dev.kvshare.promptcache.CacheNamespace;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -30,15 +31,18 @@ class ChatCompletionController {
     private final EventStream events;
     private final CacheNamespace namespace;
     private final RequestLimits limits;
+    private final Clients clients;
     private final ToolRequests toolRequests;
     private final StructuredOutput structuredOutput;
 
     ChatCompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
-                             RequestLimits limits, ToolRequests toolRequests, StructuredOutput structuredOutput) {
+                             RequestLimits limits, ToolRequests toolRequests, StructuredOutput structuredOutput,
+                             Clients clients) {
         this.generation = generation;
         this.events = events;
         this.namespace = namespace;
         this.limits = limits;
+        this.clients = clients;
         this.toolRequests = toolRequests;
         this.structuredOutput = structuredOutput;
     }
@@ -46,7 +50,7 @@ class ChatCompletionController {
     @PostMapping("/v1/chat/completions")
     ResponseEntity<ResponseBodyEmitter> complete(
             @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization,
-            @RequestBody ChatCompletionRequest request) {
+            @RequestBody ChatCompletionRequest request, HttpServletRequest http) {
         String model = generation.model().name();
         GenerationRequests.checkModel(request, model);
         List<ChatTurn> turns = ChatTurns.of(request.messages());
@@ -64,9 +68,9 @@ class ChatCompletionController {
                 namespace.saltFor(authorization, request.cacheSalt()), constraint);
         Reply reply = Reply.of("chatcmpl", model, prompt, request);
         if (Boolean.TRUE.equals(request.stream())) {
-            return events.stream(generationRequest, new ChunkFormat(reply, tools));
+            return events.stream(generationRequest, clients.of(http), new ChunkFormat(reply, tools));
         }
-        return events.whole(generationRequest, result -> {
+        return events.whole(generationRequest, clients.of(http), result -> {
             AssistantReply answer = AssistantReply.of(result, tools);
             var choice = new ChatCompletionResponse.Choice(0,
                     new ChatCompletionResponse.Message("assistant", answer.content(), answer.toolCalls()),

@@ -8,6 +8,7 @@ import dev.kvshare.generation.GenerationService;
 import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.TextChunk;
 import dev.kvshare.promptcache.CacheNamespace;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -26,19 +27,21 @@ class CompletionController {
     private final EventStream events;
     private final CacheNamespace namespace;
     private final RequestLimits limits;
+    private final Clients clients;
 
     CompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
-                         RequestLimits limits) {
+                         RequestLimits limits, Clients clients) {
         this.generation = generation;
         this.events = events;
         this.namespace = namespace;
         this.limits = limits;
+        this.clients = clients;
     }
 
     @PostMapping("/v1/completions")
     ResponseEntity<ResponseBodyEmitter> complete(
             @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization,
-            @RequestBody CompletionRequest request) {
+            @RequestBody CompletionRequest request, HttpServletRequest http) {
         String model = generation.model().name();
         GenerationRequests.checkModel(request, model);
         List<String> stops = limits.stops(request.stop());
@@ -49,11 +52,12 @@ class CompletionController {
                 namespace.saltFor(authorization, request.cacheSalt()));
         Reply reply = Reply.of("cmpl", model, prompt, request);
         if (Boolean.TRUE.equals(request.stream())) {
-            return events.stream(generationRequest, new ChunkFormat(reply));
+            return events.stream(generationRequest, clients.of(http), new ChunkFormat(reply));
         }
-        return events.whole(generationRequest, result -> new CompletionResponse(reply.id(), OBJECT, reply.created(),
-                model, List.of(new CompletionResponse.Choice(0, result.text(), result.finishReason().openAiName(),
-                        null, reply.ids(result.tokenIds()))), Usage.of(result), reply.promptIds()));
+        return events.whole(generationRequest, clients.of(http), result -> new CompletionResponse(reply.id(), OBJECT,
+                reply.created(), model, List.of(new CompletionResponse.Choice(0, result.text(),
+                        result.finishReason().openAiName(), null, reply.ids(result.tokenIds()))), Usage.of(result),
+                reply.promptIds()));
     }
 
     /** A string, an array of token ids, or a one-element array of either (batches are not supported). */
