@@ -35,11 +35,13 @@ public final class KvBlocks {
 
     /**
      * Copies {@code blockCount} consecutive blocks of {@code blockLength} tokens, starting at token
-     * {@code fromToken}, out of {@code cache} into new heap buffers.
+     * {@code fromToken}, out of the cache {@code held} holds into new heap buffers. Any thread may call it while
+     * the lease lasts.
      */
-    public List<ByteBuffer> copyOut(KvCache cache, int fromToken, int blockLength, int blockCount) {
-        if (fromToken + blockLength * blockCount > cache.length()) {
-            throw new IllegalArgumentException("The cache holds " + cache.length() + " tokens, not "
+    public List<ByteBuffer> copyOut(KvCache.Lease held, int fromToken, int blockLength, int blockCount) {
+        int length = held.length();
+        if (fromToken + blockLength * blockCount > length) {
+            throw new IllegalArgumentException("The cache holds " + length + " tokens, not "
                     + (fromToken + blockLength * blockCount));
         }
         List<ByteBuffer> blocks = new ArrayList<>(blockCount);
@@ -48,12 +50,12 @@ public final class KvBlocks {
         }
         int rowBytes = spec.headDim() * spec.dtype().size;
         int blockBytes = blockLength * rowBytes;
-        List<OnnxTensor> tensors = cache.tensors();
+        List<OnnxTensor> tensors = held.tensors();
         for (int t = 0; t < tensors.size(); t++) {
             ByteBuffer tensor = tensors.get(t).getByteBuffer();
             for (int part = 0; part < partsPerTensor; part++) {
                 for (int head = 0; head < spec.kvHeads(); head++) {
-                    int headStart = ((part * spec.kvHeads() + head) * cache.length() + fromToken) * rowBytes;
+                    int headStart = ((part * spec.kvHeads() + head) * length + fromToken) * rowBytes;
                     int payloadOffset = ((t * partsPerTensor + part) * spec.kvHeads() + head) * blockBytes;
                     for (int b = 0; b < blockCount; b++) {
                         blocks.get(b).put(payloadOffset, tensor, headStart + b * blockBytes, blockBytes);

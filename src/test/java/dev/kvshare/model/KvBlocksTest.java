@@ -26,8 +26,8 @@ class KvBlocksTest {
             DecoderModel model = served.decoder();
             KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
             List<ByteBuffer> payloads;
-            try (KvCache prefilled = model.extend(prompt, model.emptyCache())) {
-                payloads = blocks.copyOut(prefilled, 0, blockLength, 3);
+            try (KvCache prefilled = model.extend(prompt, model.emptyCache()); KvCache.Lease held = prefilled.lease()) {
+                payloads = blocks.copyOut(held, 0, blockLength, 3);
             }
             assertThat(payloads).allSatisfy(p -> assertThat(p.capacity()).isEqualTo(blocks.payloadBytes(blockLength)));
             for (int restoredBlocks = 1; restoredBlocks <= 3; restoredBlocks++) {
@@ -49,9 +49,9 @@ class KvBlocksTest {
         try (ServedModel served = TestModels.load(name)) {
             DecoderModel model = served.decoder();
             KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
-            try (KvCache cache = model.extend(prompt, model.emptyCache())) {
-                List<ByteBuffer> all = blocks.copyOut(cache, 0, 8, 3);
-                assertThat(blocks.copyOut(cache, 8, 8, 2)).containsExactly(all.get(1), all.get(2));
+            try (KvCache cache = model.extend(prompt, model.emptyCache()); KvCache.Lease held = cache.lease()) {
+                List<ByteBuffer> all = blocks.copyOut(held, 0, 8, 3);
+                assertThat(blocks.copyOut(held, 8, 8, 2)).containsExactly(all.get(1), all.get(2));
             }
         }
     }
