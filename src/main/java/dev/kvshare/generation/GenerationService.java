@@ -10,7 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -77,12 +79,18 @@ public class GenerationService {
                 properties.maxBatchSize(), properties.prefillTokensPerStep(), batchMetrics) : null;
         this.admission = new FairAdmission<>(clientLimits.admissionLimits(properties));
         this.slowClientTimeoutNanos = clientLimits.slowClientTimeout().toNanos();
-        this.workers = Executors.newCachedThreadPool(named("generation-", false));
-        this.writers = Executors.newCachedThreadPool(named("response-writer-", true));
+        this.workers = threadPerTask("generation-", false);
+        this.writers = threadPerTask("response-writer-", true);
         this.slowClientWatch = Executors.newSingleThreadScheduledExecutor(named("slow-client-watch", true));
         long period = Math.max(10, Math.min(1_000, clientLimits.slowClientTimeout().toMillis() / 5));
         slowClientWatch.scheduleWithFixedDelay(this::cancelSlowClients, period, period, TimeUnit.MILLISECONDS);
         metrics.bindQueue(admission::running, admission::queued);
+    }
+
+    /** A thread for each task, kept a few seconds for the next one (admission, not the pool, bounds them). */
+    private static ExecutorService threadPerTask(String prefix, boolean daemon) {
+        return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                named(prefix, daemon));
     }
 
     private static ThreadFactory named(String prefix, boolean daemon) {
@@ -302,8 +310,12 @@ public class GenerationService {
     private void cancelSlowClients() {
         long now = System.nanoTime();
         for (Submission submission : live) {
-            if (submission.output.lagNanos(now) > slowClientTimeoutNanos) {
-                cancelSlow(submission);
+            try {
+                if (submission.output.lagNanos(now) > slowClientTimeoutNanos) {
+                    cancelSlow(submission);
+                }
+            } catch (RuntimeException e) { // a periodic task that throws is never run again
+                log.warn("Could not cancel a slow client's request", e);
             }
         }
     }
