@@ -25,7 +25,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
         "kvshare.prompt-cache.tenants[key-hog]=hog", "kvshare.prompt-cache.tenants[key-other]=other"})
 class FairShareHttpTest {
 
-    private static final String LONG = "{\"prompt\": \"Tell me everything.\", \"max_tokens\": 400, "
+    private static final String LONG = "{\"prompt\": \"Tell me everything.\", \"max_tokens\": 2000, "
             + "\"ignore_eos\": true, \"stream\": true}";
 
     @LocalServerPort
