@@ -232,9 +232,7 @@ public class GenerationService {
         SamplingParams sampling = request.sampling();
         SequenceTrace trace = tracing.start(request.operation().semanticName(), request.promptIds().length,
                 request.maxTokens(), sampling.temperature(), sampling.topP(), sampling.topK());
-        Submission[] self = new Submission[1];
-        Submission submission = new Submission(request, client, sink, writers, trace, () -> slotFreed(self[0]));
-        self[0] = submission;
+        Submission submission = new Submission(request, client, sink, writers, trace, this::slotFreed);
         FairAdmission.Outcome outcome = closing ? FairAdmission.Outcome.FULL : admission.offer(client, submission);
         switch (outcome) {
             case RUNNING -> start(submission);

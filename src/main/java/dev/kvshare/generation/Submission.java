@@ -3,6 +3,7 @@ package dev.kvshare.generation;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 import dev.kvshare.observability.SequenceTrace;
 
@@ -29,13 +30,13 @@ final class Submission {
     /** Complete once the sequence stops generating; the trace's outcome. */
     final CompletableFuture<GenerationResult> generated = new CompletableFuture<>();
     final OutputBuffer output;
-    private final Runnable releaseSlot;
+    private final Consumer<Submission> releaseSlot;
     private final AtomicBoolean slotHeld = new AtomicBoolean(true);
     private volatile Cancel cancel;
 
     /** @param releaseSlot frees the request's admission slot; called once */
     Submission(GenerationRequest request, String client, TokenSink sink, Executor writers, SequenceTrace trace,
-               Runnable releaseSlot) {
+               Consumer<Submission> releaseSlot) {
         this.request = request;
         this.client = client;
         this.receivedNanos = System.nanoTime();
@@ -102,7 +103,7 @@ final class Submission {
 
     private void freeSlot() {
         if (slotHeld.compareAndSet(true, false)) {
-            releaseSlot.run();
+            releaseSlot.accept(this);
         }
     }
 }
