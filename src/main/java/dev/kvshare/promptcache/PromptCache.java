@@ -281,7 +281,7 @@ public final class PromptCache {
             KvCache.Lease held = cache.lease();
             CompletableFuture<Void> stored = new CompletableFuture<>();
             try {
-                copier.execute(() -> {
+                copier.execute(spans.withCurrentSpan(() -> {
                     try (held) {
                         copyOut(held, from, count);
                     } catch (RuntimeException e) {
@@ -290,7 +290,7 @@ public final class PromptCache {
                         release();
                         stored.complete(null);
                     }
-                });
+                }));
                 pendingStore = stored;
             } catch (RejectedExecutionException behind) {
                 held.close();
