@@ -12,6 +12,7 @@ import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.generation.TextChunk;
 import dev.kvshare.model.ChatTurn;
 import dev.kvshare.promptcache.CacheNamespace;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -30,17 +31,19 @@ class ChatCompletionController {
     private final EventStream events;
     private final CacheNamespace namespace;
     private final RequestLimits limits;
+    private final Clients clients;
     private final ToolRequests toolRequests;
     private final StructuredOutput structuredOutput;
     private final RequestLog requestLog;
 
     ChatCompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
                              RequestLimits limits, ToolRequests toolRequests, StructuredOutput structuredOutput,
-                             RequestLog requestLog) {
+                             Clients clients, RequestLog requestLog) {
         this.generation = generation;
         this.events = events;
         this.namespace = namespace;
         this.limits = limits;
+        this.clients = clients;
         this.toolRequests = toolRequests;
         this.structuredOutput = structuredOutput;
         this.requestLog = requestLog;
@@ -49,7 +52,7 @@ class ChatCompletionController {
     @PostMapping("/v1/chat/completions")
     ResponseEntity<ResponseBodyEmitter> complete(
             @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization,
-            @RequestBody ChatCompletionRequest request) {
+            @RequestBody ChatCompletionRequest request, HttpServletRequest http) {
         String model = generation.model().name();
         GenerationRequests.checkModel(request, model);
         List<ChatTurn> turns = ChatTurns.of(request.messages());
@@ -69,9 +72,9 @@ class ChatCompletionController {
         Reply reply = Reply.of("chatcmpl", model, prompt, request);
         RequestLog.Entry logged = requestLog.start(reply.id(), namespace.tenantFor(authorization), model);
         if (Boolean.TRUE.equals(request.stream())) {
-            return events.stream(generationRequest, new ChunkFormat(reply, tools), logged);
+            return events.stream(generationRequest, clients.of(http), new ChunkFormat(reply, tools), logged);
         }
-        return events.whole(generationRequest, result -> {
+        return events.whole(generationRequest, clients.of(http), result -> {
             AssistantReply answer = AssistantReply.of(result, tools);
             var choice = new ChatCompletionResponse.Choice(0,
                     new ChatCompletionResponse.Message("assistant", answer.content(), answer.toolCalls()),

@@ -8,6 +8,7 @@ import dev.kvshare.generation.GenerationService;
 import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.TextChunk;
 import dev.kvshare.promptcache.CacheNamespace;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -26,21 +27,23 @@ class CompletionController {
     private final EventStream events;
     private final CacheNamespace namespace;
     private final RequestLimits limits;
+    private final Clients clients;
     private final RequestLog requestLog;
 
     CompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
-                         RequestLimits limits, RequestLog requestLog) {
+                         RequestLimits limits, Clients clients, RequestLog requestLog) {
         this.generation = generation;
         this.events = events;
         this.namespace = namespace;
         this.limits = limits;
+        this.clients = clients;
         this.requestLog = requestLog;
     }
 
     @PostMapping("/v1/completions")
     ResponseEntity<ResponseBodyEmitter> complete(
             @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization,
-            @RequestBody CompletionRequest request) {
+            @RequestBody CompletionRequest request, HttpServletRequest http) {
         String model = generation.model().name();
         GenerationRequests.checkModel(request, model);
         List<String> stops = limits.stops(request.stop());
@@ -52,11 +55,12 @@ class CompletionController {
         Reply reply = Reply.of("cmpl", model, prompt, request);
         RequestLog.Entry logged = requestLog.start(reply.id(), namespace.tenantFor(authorization), model);
         if (Boolean.TRUE.equals(request.stream())) {
-            return events.stream(generationRequest, new ChunkFormat(reply), logged);
+            return events.stream(generationRequest, clients.of(http), new ChunkFormat(reply), logged);
         }
-        return events.whole(generationRequest, result -> new CompletionResponse(reply.id(), OBJECT, reply.created(),
-                model, List.of(new CompletionResponse.Choice(0, result.text(), result.finishReason().openAiName(),
-                        null, reply.ids(result.tokenIds()))), Usage.of(result), reply.promptIds()), logged);
+        return events.whole(generationRequest, clients.of(http), result -> new CompletionResponse(reply.id(), OBJECT,
+                reply.created(), model, List.of(new CompletionResponse.Choice(0, result.text(),
+                        result.finishReason().openAiName(), null, reply.ids(result.tokenIds()))), Usage.of(result),
+                reply.promptIds()), logged);
     }
 
     /** A string, an array of token ids, or a one-element array of either (batches are not supported). */

@@ -78,7 +78,8 @@ class EventStream {
     }
 
     /** Queues the generation (a full queue fails here, before any event) and streams its chunks. */
-    ResponseEntity<ResponseBodyEmitter> stream(GenerationRequest request, Format format, RequestLog.Entry logged) {
+    ResponseEntity<ResponseBodyEmitter> stream(GenerationRequest request, String client, Format format,
+                                               RequestLog.Entry logged) {
         // No timeout: a long generation is not a stalled one, and a client that leaves stops it.
         ResponseBodyEmitter emitter = new ResponseBodyEmitter(0L);
         // Sent before the generation can produce text; held by the emitter until the response starts.
@@ -86,7 +87,8 @@ class EventStream {
             trySend(emitter, opening);
         }
         AtomicReference<ScheduledFuture<?>> heartbeat = new AtomicReference<>();
-        CompletableFuture<GenerationResult> sequence = generation.submit(request, chunk -> {
+        // Called on a writer thread: a client that does not read holds up its own stream only.
+        CompletableFuture<GenerationResult> sequence = generation.submit(request, client, chunk -> {
             Object event = format.text(chunk);
             if (event == null) { // the format holds this text back (it may be a tool call): keep beating
                 return;
@@ -114,10 +116,10 @@ class EventStream {
      * when it writes, and an abandoned request must not keep its slot. A failure after admission is therefore
      * sent as an OpenAI error body, like a streamed one.
      */
-    ResponseEntity<ResponseBodyEmitter> whole(GenerationRequest request, Function<GenerationResult, Object> body,
-                                              RequestLog.Entry logged) {
+    ResponseEntity<ResponseBodyEmitter> whole(GenerationRequest request, String client,
+                                              Function<GenerationResult, Object> body, RequestLog.Entry logged) {
         ResponseBodyEmitter emitter = new ResponseBodyEmitter(0L);
-        CompletableFuture<GenerationResult> sequence = generation.submit(request, TokenSink.NONE);
+        CompletableFuture<GenerationResult> sequence = generation.submit(request, client, TokenSink.NONE);
         watch(emitter, sequence, JSON_WHITESPACE, MediaType.APPLICATION_JSON);
         sequence.whenComplete((result, failure) -> {
             log(logged, result, failure);

@@ -2,6 +2,7 @@ package dev.kvshare.api;
 
 import java.time.Duration;
 
+import dev.kvshare.generation.ClientLimits;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -18,6 +19,10 @@ import org.springframework.util.unit.DataSize;
  * @param maxStopChars     characters of one stop string
  * @param requestReadTimeout a request's headers, and then its body, must arrive within this long; a slower
  *                           connection is closed (a body gets 408 first), so trickling bytes holds nothing
+ * @param slowClientTimeout   how long a client may leave generated text unread (a chunk waits to be written)
+ *                            before its request is cancelled and its slot freed
+ * @param maxRunningPerClient sequences one client (its tenant, or its remote address) runs at once; 0: every slot
+ * @param maxQueuedPerClient  requests one client may have waiting; 0: a quarter of the queue (at least 1)
  */
 @ConfigurationProperties("kvshare.limits")
 public record LimitsProperties(
@@ -27,7 +32,10 @@ public record LimitsProperties(
         @DefaultValue("524288") int maxRequestChars,
         @DefaultValue("4") int maxStopStrings,
         @DefaultValue("256") int maxStopChars,
-        @DefaultValue("30s") Duration requestReadTimeout) {
+        @DefaultValue("30s") Duration requestReadTimeout,
+        @DefaultValue("10s") Duration slowClientTimeout,
+        @DefaultValue("0") int maxRunningPerClient,
+        @DefaultValue("0") int maxQueuedPerClient) {
 
     public LimitsProperties {
         if (maxRequestBytes.toBytes() < 1 || maxMessages < 1 || maxMessageChars < 1 || maxRequestChars < 1
@@ -35,5 +43,11 @@ public record LimitsProperties(
             throw new IllegalArgumentException("kvshare.limits: every limit must be positive (max-stop-strings "
                     + "may be 0)");
         }
+        new ClientLimits(slowClientTimeout, maxRunningPerClient, maxQueuedPerClient); // checks them
+    }
+
+    /** The limits on what one client may hold of the service. */
+    public ClientLimits clients() {
+        return new ClientLimits(slowClientTimeout, maxRunningPerClient, maxQueuedPerClient);
     }
 }

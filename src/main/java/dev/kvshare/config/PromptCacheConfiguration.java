@@ -73,11 +73,20 @@ public class PromptCacheConfiguration {
                 task -> new Thread(task, "prompt-cache-store"), new ThreadPoolExecutor.DiscardPolicy());
     }
 
+    @Bean(destroyMethod = "shutdown")
+    @ConditionalOnProperty(name = "kvshare.prompt-cache.enabled", havingValue = "true", matchIfMissing = true)
+    ThreadPoolExecutor promptCacheCopies() {
+        // Copies prefilled KV out and into the local tier, off the thread that runs the model. Each queued copy
+        // holds a lease on a prompt's KV, so the queue is short; when it is full a prompt is not stored.
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(16),
+                task -> new Thread(task, "prompt-cache-copy"), new ThreadPoolExecutor.AbortPolicy());
+    }
+
     @Bean
     @ConditionalOnProperty(name = "kvshare.prompt-cache.enabled", havingValue = "true", matchIfMissing = true)
     PromptCache promptCache(ServedModel model, PromptCacheProperties properties, GenerationProperties generation,
                             MeterRegistry registry, ObjectProvider<RedisConnectionFactory> redisConnections,
-                            ThreadPoolExecutor promptCacheStores, Spans spans,
+                            ThreadPoolExecutor promptCacheCopies, ThreadPoolExecutor promptCacheStores, Spans spans,
                             ObjectProvider<LocalTierEvents> localTierEvents) {
         byte[] fingerprint = ModelFingerprint.of(model.files().directory()).digest();
         var kv = model.decoder().io().kv();
@@ -102,8 +111,8 @@ public class PromptCacheConfiguration {
         }
         FetchOrCompute fetchOrCompute = new FetchOrCompute();
         PromptCache cache = new PromptCache(prefixHasher(model, properties, fingerprint, blockSize), local, redis,
-                new KvBlocks(OrtEnvironment.getEnvironment(), kv), fetchOrCompute, metrics, promptCacheStores, spans,
-                properties.singleFlightWait(), events);
+                new KvBlocks(OrtEnvironment.getEnvironment(), kv), fetchOrCompute, metrics, promptCacheCopies,
+                promptCacheStores, spans, properties.singleFlightWait(), events);
         metrics.gauge("kvshare.prompt.cache.local.bytes", "KV bytes held by the local tier", () -> local.stats().bytes());
         metrics.gauge("kvshare.prompt.cache.local.entries", "Blocks held by the local tier", () -> local.stats().entries());
         metrics.gauge("kvshare.prompt.cache.fetch.tokens.per.second", "Measured Redis restore rate",

@@ -1,62 +1,55 @@
 package dev.kvshare.generation;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 
-import dev.kvshare.model.BatchedKv;
 import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.KvRow;
-import dev.kvshare.model.Logits;
 import dev.kvshare.observability.BatchMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Advances every running sequence of one model in one batched decode pass per step. Each iteration of its
- * thread admits waiting sequences up to {@code max-batch-size}, prefills admitted prompts for at most
- * {@code prefill-tokens-per-step} tokens (so that long prompts do not stall running streams), waits until
- * every running sequence has handed in its next token or left, repacks the batch's KV if sequences joined or
- * left, and runs the pass. Sequences sample, detokenize and stream on their own threads meanwhile.
+ * thread admits waiting sequences and prefills admitted prompts as its {@link BatchPolicy} says (up to
+ * {@code max-batch-size} admitted, at most {@code prefill-tokens-per-step} prompt tokens per iteration, so that
+ * long prompts do not stall running streams), waits until every running sequence has handed in its next token
+ * or left, repacks the batch's KV if sequences joined or left, and runs the pass. Sequences sample and
+ * detokenize on their own threads meanwhile; none of them writes to a client (their text goes to an
+ * {@link OutputBuffer}), so what the scheduler waits for is sampling, never a socket.
  *
- * <p>Every native tensor here (the batch's KV, prefill caches, the logits buffers) is owned by the scheduler
- * thread alone, which closes each one once nothing can use it; a sequence's thread only touches its float
- * logits row, and only while the scheduler waits for its token.
+ * <p>Every native tensor here (the {@link NativeBatch}, prefill caches) is owned by the scheduler thread
+ * alone, which closes each one once nothing can use it; a sequence's thread only touches its float logits
+ * row, and only while the scheduler waits for its token.
  */
 final class BatchScheduler {
 
     private static final Logger log = LoggerFactory.getLogger(BatchScheduler.class);
 
     private final DecoderModel model;
-    private final int maxBatchSize;
-    private final int prefillTokensPerStep;
     private final BatchMetrics metrics;
     private final Thread thread;
 
-    // Guarded by this.
-    private final Deque<BatchedSequence> waiting = new ArrayDeque<>();
-    private int admitted;
+    // Guarded by this (its prefill order is the scheduler thread's own).
+    private final BatchPolicy<BatchedSequence> policy;
     private boolean closing;
     /** Why the scheduler thread stopped on an unexpected error; null while it runs (or after a clean close). */
     private volatile Throwable failure;
 
     // The scheduler thread's own.
-    private final List<BatchedSequence> prefilling = new ArrayList<>();
     private final List<BatchedSequence> joining = new ArrayList<>();
     private final List<BatchedSequence> running = new ArrayList<>();
-    private BatchedKv batch;
-    private Logits batchLogits;
-    private final Logits prefillLogits;
+    private final NativeBatch batch;
+    /** Sequences that were still waiting when the scheduler failed or closed: their past is closed on the way out. */
+    private final List<BatchedSequence> failedWaiting = new ArrayList<>();
 
     BatchScheduler(DecoderModel model, int maxBatchSize, int prefillTokensPerStep, BatchMetrics metrics) {
         this.model = model;
-        this.maxBatchSize = maxBatchSize;
-        this.prefillTokensPerStep = prefillTokensPerStep;
+        this.policy = new BatchPolicy<>(maxBatchSize, prefillTokensPerStep);
         this.metrics = metrics;
-        this.prefillLogits = model.newLogits();
+        this.batch = new NativeBatch(model);
         this.thread = new Thread(this::loop, "batch-scheduler");
         thread.setDaemon(true);
         thread.start();
@@ -81,7 +74,7 @@ final class BatchScheduler {
         // Made here, so that a prompt the past already covers fails its own request, not the scheduler.
         sequence.prefill = new PromptPrefill(model, prompt, sequence.past, sequence.listener);
         sequence.state = BatchedSequence.State.WAITING;
-        waiting.add(sequence);
+        policy.enqueue(sequence);
         notifyAll();
         return awaitLogits(sequence);
     }
@@ -131,7 +124,7 @@ final class BatchScheduler {
     synchronized void leave(BatchedSequence sequence) {
         sequence.left = true;
         if (sequence.state == BatchedSequence.State.NEW || sequence.state == BatchedSequence.State.WAITING) {
-            waiting.remove(sequence);
+            policy.withdraw(sequence);
             sequence.state = BatchedSequence.State.GONE;
             sequence.past.close(); // the scheduler never took it
         }
@@ -163,14 +156,13 @@ final class BatchScheduler {
     /** Waits until there is something to do; false once closing with nothing left. */
     private synchronized boolean awaitWork() {
         while (true) {
-            boolean canAdmit = !waiting.isEmpty() && admitted < maxBatchSize;
-            boolean ready = !prefilling.isEmpty() || canAdmit
+            boolean ready = policy.prefilling() || policy.canAdmit()
                     || joining.stream().anyMatch(s -> s.left || s.token != BatchedSequence.NO_TOKEN)
                     || (!running.isEmpty() && allRunningReady());
             if (ready) {
                 return true;
             }
-            if (closing && admitted == 0 && waiting.isEmpty()) {
+            if (closing && policy.idle()) {
                 return false;
             }
             waitUninterruptibly();
@@ -178,43 +170,37 @@ final class BatchScheduler {
     }
 
     private synchronized void admit() {
-        while (!waiting.isEmpty() && admitted < maxBatchSize) {
-            BatchedSequence sequence = waiting.poll();
-            sequence.state = BatchedSequence.State.PREFILLING;
-            admitted++;
-            prefilling.add(sequence);
-        }
+        policy.admit().forEach(sequence -> sequence.state = BatchedSequence.State.PREFILLING);
     }
 
-    /** Prefills admitted prompts in order, for at most the per-step budget of tokens. */
+    /** Prefills admitted prompts as the policy hands out this iteration's budget. */
     private void prefill() {
-        int budget = prefillTokensPerStep;
-        while (budget > 0 && !prefilling.isEmpty()) {
-            BatchedSequence sequence = prefilling.get(0);
+        BatchPolicy<BatchedSequence>.Prefill budget = policy.prefill();
+        for (BatchedSequence sequence = budget.next(); sequence != null; sequence = budget.next()) {
             if (leftWhile(sequence, BatchedSequence.State.PREFILLING)) {
-                prefilling.remove(0);
                 continue;
             }
+            int ran;
             try {
-                budget -= sequence.prefill.advance(budget, prefillLogits);
+                ran = sequence.prefill.advance(budget.grant(), batch.prefillLogits());
             } catch (RuntimeException e) {
-                prefilling.remove(0);
                 sequence.prefill.release().close();
                 retire(sequence);
                 fail(sequence, e);
                 continue;
             }
-            if (sequence.prefill.remaining() == 0) {
-                prefilling.remove(0);
+            boolean done = sequence.prefill.remaining() == 0;
+            budget.spent(sequence, ran, done);
+            if (done) {
                 sequence.prefilled = sequence.prefill.release();
                 sequence.prefill = null;
-                prefillLogits.copyRow(0, sequence.logits);
+                batch.prefillLogits().copyRow(0, sequence.logits);
                 joining.add(sequence);
                 publish(sequence, BatchedSequence.State.JOINING);
             }
         }
-        if (budget < prefillTokensPerStep) {
-            metrics.prefilled(prefillTokensPerStep - budget);
+        if (budget.used() > 0) {
+            metrics.prefilled(budget.used());
         }
     }
 
@@ -264,7 +250,7 @@ final class BatchScheduler {
             return; // membership unchanged: the last pass's present is this pass's past as it is
         }
         long start = System.nanoTime();
-        BatchedKv packed = rows.isEmpty() ? null : model.pack(rows);
+        batch.repack(rows);
         metrics.repacked(System.nanoTime() - start);
         for (BatchedSequence sequence : kept) {
             if (sequence.prefilled != null) {
@@ -272,13 +258,8 @@ final class BatchScheduler {
                 sequence.prefilled = null;
             }
         }
-        closeBatch();
-        batch = packed;
         running.clear();
         running.addAll(kept);
-        if (!running.isEmpty()) {
-            batchLogits = model.newLogits(running.size());
-        }
     }
 
     private void decode() {
@@ -294,20 +275,14 @@ final class BatchScheduler {
         }
         long start = System.nanoTime();
         double padding = batch.paddingShare();
-        BatchedKv next;
         try {
-            next = model.stepBatch(tokens, batch, batchLogits);
+            batch.step(tokens, running.stream().map(sequence -> sequence.logits).toList());
         } catch (RuntimeException e) {
             List<BatchedSequence> failed = List.copyOf(running);
             for (BatchedSequence sequence : failed) {
                 fail(sequence, e);
             }
             return;
-        }
-        batch.close();
-        batch = next;
-        for (int r = 0; r < running.size(); r++) {
-            batchLogits.copyRow(r, running.get(r).logits);
         }
         synchronized (this) {
             running.forEach(s -> s.logitsReady = true);
@@ -338,7 +313,7 @@ final class BatchScheduler {
     /** Frees the sequence's slot; its KV has been (or is being) closed by the caller. */
     private synchronized void retire(BatchedSequence sequence) {
         sequence.state = BatchedSequence.State.GONE;
-        admitted--;
+        policy.retire(sequence);
         notifyAll();
     }
 
@@ -348,42 +323,31 @@ final class BatchScheduler {
         notifyAll();
     }
 
+    /** Fails every sequence; the waiting ones are taken out here, their KV closed by {@link #releaseAll}. */
     private synchronized void failAll(RuntimeException e) {
         closing = true;
-        for (BatchedSequence sequence : waiting) {
-            sequence.failure = e;
-        }
-        for (List<BatchedSequence> group : List.of(prefilling, joining, running)) {
+        failedWaiting.addAll(policy.drainWaiting());
+        failedWaiting.forEach(s -> s.failure = e);
+        for (List<BatchedSequence> group : List.of(policy.prefillOrder(), joining, running)) {
             group.forEach(s -> s.failure = e);
         }
         notifyAll();
     }
 
     private void releaseAll() {
-        for (BatchedSequence sequence : prefilling) {
+        for (BatchedSequence sequence : policy.prefillOrder()) {
             sequence.prefill.release().close();
         }
         for (BatchedSequence sequence : joining) {
             sequence.prefilled.close();
         }
         synchronized (this) {
-            for (BatchedSequence sequence : waiting) {
+            failedWaiting.addAll(policy.drainWaiting());
+            for (BatchedSequence sequence : failedWaiting) {
                 sequence.past.close();
             }
         }
-        closeBatch();
-        prefillLogits.close();
-    }
-
-    private void closeBatch() {
-        if (batch != null) {
-            batch.close();
-            batch = null;
-        }
-        if (batchLogits != null) {
-            batchLogits.close();
-            batchLogits = null;
-        }
+        batch.close();
     }
 
     private void waitUninterruptibly() {

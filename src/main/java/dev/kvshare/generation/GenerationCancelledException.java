@@ -1,6 +1,6 @@
 package dev.kvshare.generation;
 
-/** A sequence stopped because its request was cancelled (the client disconnected). */
+/** A sequence stopped because its request was cancelled (the client disconnected, or read too slowly). */
 public class GenerationCancelledException extends RuntimeException {
 
     public GenerationCancelledException() {

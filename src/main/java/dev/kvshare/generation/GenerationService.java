@@ -4,10 +4,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,9 +34,10 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 
 /**
- * Orchestrates requests: builds prompts, checks them against the context, and runs each sequence on a
- * bounded pool. At most {@code max-concurrent} sequences run and {@code max-queued} wait; past that a
- * request is refused at once (429) rather than piling up memory. With {@code max-batch-size} above 1 (and an
+ * Orchestrates requests: builds prompts, checks them against the context, admits each sequence fairly
+ * ({@link FairAdmission}: at most {@code max-concurrent} run and {@code max-queued} wait, each client within
+ * its share; past that a request is refused at once, 429, rather than piling up memory) and runs it on a
+ * thread of its own, its text handed to the client by a writer thread ({@link OutputBuffer}). With {@code max-batch-size} above 1 (and an
  * export that batches), running sequences take their passes from the {@link BatchScheduler}; otherwise each
  * runs its own passes through a {@link CachedDecoder}.
  */
@@ -46,13 +51,24 @@ public class GenerationService {
     private final GenerationMetrics metrics;
     private final GenerationTracing tracing;
     private final Optional<PromptCache> promptCache;
-    private final ThreadPoolExecutor pool;
-    private final AtomicInteger running = new AtomicInteger();
+    /** The in-process caller of {@link #submit(GenerationRequest, TokenSink)}. */
+    private static final String IN_PROCESS_CLIENT = "in-process";
+
+    private final FairAdmission<Submission> admission;
+    /** Admitted requests, until their slot is free again. */
+    private final Set<Submission> live = ConcurrentHashMap.newKeySet();
+    private final long slowClientTimeoutNanos;
+    /** Run admitted sequences (admission bounds how many); a thread per sequence, never blocked by a client. */
+    private final ExecutorService workers;
+    /** Hand sequences' text to their clients; a stalled client holds one of these, nothing else. */
+    private final ExecutorService writers;
+    private final ScheduledExecutorService slowClientWatch;
+    private volatile boolean closing;
     /** Null when sequences run their own passes. */
     private final BatchScheduler scheduler;
 
-    public GenerationService(ServedModel model, GenerationProperties properties, GenerationMetrics metrics,
-                             GenerationTracing tracing, BatchMetrics batchMetrics,
+    public GenerationService(ServedModel model, GenerationProperties properties, ClientLimits clientLimits,
+                             GenerationMetrics metrics, GenerationTracing tracing, BatchMetrics batchMetrics,
                              Optional<PromptCache> promptCache) {
         this.model = model;
         this.properties = properties;
@@ -61,12 +77,29 @@ public class GenerationService {
         this.promptCache = promptCache;
         this.scheduler = batching(model, properties) ? new BatchScheduler(model.decoder(),
                 properties.maxBatchSize(), properties.prefillTokensPerStep(), batchMetrics) : null;
+        this.admission = new FairAdmission<>(clientLimits.admissionLimits(properties));
+        this.slowClientTimeoutNanos = clientLimits.slowClientTimeout().toNanos();
+        this.workers = threadPerTask("generation-", false);
+        this.writers = threadPerTask("response-writer-", true);
+        this.slowClientWatch = Executors.newSingleThreadScheduledExecutor(named("slow-client-watch", true));
+        long period = Math.max(10, Math.min(1_000, clientLimits.slowClientTimeout().toMillis() / 5));
+        slowClientWatch.scheduleWithFixedDelay(this::cancelSlowClients, period, period, TimeUnit.MILLISECONDS);
+        metrics.bindQueue(admission::running, admission::queued);
+    }
+
+    /** A thread for each task, kept a few seconds for the next one (admission, not the pool, bounds them). */
+    private static ExecutorService threadPerTask(String prefix, boolean daemon) {
+        return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                named(prefix, daemon));
+    }
+
+    private static ThreadFactory named(String prefix, boolean daemon) {
         AtomicInteger threads = new AtomicInteger();
-        this.pool = new ThreadPoolExecutor(properties.maxConcurrent(), properties.maxConcurrent(), 0,
-                TimeUnit.MILLISECONDS, properties.maxQueued() == 0 ? new SynchronousQueue<>()
-                        : new ArrayBlockingQueue<>(properties.maxQueued()),
-                task -> new Thread(task, "generation-" + threads.incrementAndGet()));
-        metrics.bindQueue(running::get, () -> pool.getQueue().size());
+        return task -> {
+            Thread thread = new Thread(task, prefix + threads.incrementAndGet());
+            thread.setDaemon(daemon);
+            return thread;
+        };
     }
 
     private static boolean batching(ServedModel model, GenerationProperties properties) {
@@ -180,43 +213,119 @@ public class GenerationService {
         return requested;
     }
 
-    /**
-     * Queues a sequence; the future completes when it is done. Text reaches {@code sink} as it is made.
-     * Cancelling the future (the client went away) stops the sequence at its next token, or keeps it from
-     * starting if it is still queued, and frees its slot.
-     *
-     * @throws ServiceOverloadedException when the queue is full
-     */
+    /** As {@link #submit(GenerationRequest, String, TokenSink)}, for work of this process (warm-up, benchmarks). */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenSink sink) {
-        long received = System.nanoTime();
-        CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        return submit(request, IN_PROCESS_CLIENT, sink);
+    }
+
+    /**
+     * Admits a sequence, or queues it for a fair turn; the future completes once it is done and its text handed
+     * to {@code sink}. The sink is called on a writer thread, never the generating one: a client that reads
+     * slowly delays only its own text, and one that lets text wait longer than the slow-client timeout is
+     * cancelled ({@link SlowClientException}). Cancelling the future (the client went away) stops the sequence
+     * at its next token, or takes it out of the queue, and frees its slot.
+     *
+     * @param client who asked (a tenant, or a remote address): the unit of fair share
+     * @throws ServiceOverloadedException when the client already has its share queued, or the queue is full
+     */
+    public CompletableFuture<GenerationResult> submit(GenerationRequest request, String client, TokenSink sink) {
         SamplingParams sampling = request.sampling();
         SequenceTrace trace = tracing.start(request.operation().semanticName(), request.promptIds().length,
                 request.maxTokens(), sampling.temperature(), sampling.topP(), sampling.topK());
-        try {
-            pool.execute(trace.around(result, () -> {
-                if (result.isCancelled()) {
-                    metrics.cancelled("queued");
-                    return;
-                }
-                running.incrementAndGet();
-                try {
-                    result.complete(generate(request, sink, received, result::isCancelled, trace));
-                } catch (GenerationCancelledException e) {
-                    metrics.cancelled("generating");
-                } catch (Throwable e) {
-                    result.completeExceptionally(e);
-                } finally {
-                    running.decrementAndGet();
-                }
-            }));
-        } catch (RejectedExecutionException e) {
-            trace.rejected(e);
-            metrics.rejected();
-            throw new ServiceOverloadedException("The server is at capacity: " + properties.maxConcurrent()
-                    + " sequences are generating and " + properties.maxQueued() + " are waiting. Retry shortly.");
+        Submission submission = new Submission(request, client, sink, writers, trace, this::slotFreed);
+        FairAdmission.Outcome outcome = closing ? FairAdmission.Outcome.FULL : admission.offer(client, submission);
+        switch (outcome) {
+            case RUNNING -> start(submission);
+            case QUEUED -> { }
+            case CLIENT_AT_QUOTA, FULL -> {
+                ServiceOverloadedException refused = refusal(outcome);
+                trace.rejected(refused);
+                metrics.rejected();
+                throw refused;
+            }
         }
-        return result;
+        submission.result.whenComplete((result, failure) -> {
+            if (submission.result.isCancelled()) {
+                clientLeft(submission);
+            }
+        });
+        return submission.result;
+    }
+
+    private ServiceOverloadedException refusal(FairAdmission.Outcome outcome) {
+        FairAdmission.Limits limits = admission.limits();
+        if (outcome == FairAdmission.Outcome.CLIENT_AT_QUOTA) {
+            return new ServiceOverloadedException("You have " + limits.maxQueuedPerClient() + " requests waiting "
+                    + "already, your share of the queue (kvshare.limits.max-queued-per-client). Retry when one is done.");
+        }
+        return new ServiceOverloadedException("The server is at capacity: " + limits.maxRunning()
+                + " sequences are generating and " + limits.maxQueued() + " are waiting. Retry shortly.");
+    }
+
+    private void start(Submission submission) {
+        live.add(submission);
+        workers.execute(submission.trace.around(submission.generated, () -> {
+            if (submission.cancelled()) {
+                metrics.cancelled("queued");
+                submission.generated.cancel(false);
+                return;
+            }
+            try {
+                submission.generated(generate(submission.request, submission.sink(), submission.receivedNanos,
+                        submission::cancelled, submission.trace));
+            } catch (SlowClientException e) {
+                cancelSlow(submission); // too many chunks wait for it
+                submission.generated.cancel(false);
+            } catch (GenerationCancelledException e) {
+                if (submission.cancelReason() != Submission.Cancel.SLOW_CLIENT) {
+                    metrics.cancelled("generating");
+                }
+                submission.generated.cancel(false);
+                submission.cancel(Submission.Cancel.CLIENT_GONE);
+            } catch (Throwable e) {
+                submission.failed(e);
+            }
+        }));
+    }
+
+    /** The caller cancelled: a waiting request leaves the queue, a running one stops and frees its slot. */
+    private void clientLeft(Submission submission) {
+        if (admission.withdraw(submission.client, submission)) {
+            metrics.cancelled("queued");
+            submission.generated.cancel(false);
+            submission.trace.around(submission.generated, () -> { }).run();
+            return;
+        }
+        submission.cancel(Submission.Cancel.CLIENT_GONE);
+    }
+
+    private void slotFreed(Submission submission) {
+        live.remove(submission);
+        admission.release(submission.client).ifPresent(this::start);
+    }
+
+    /** Cancels the requests whose clients let text wait longer than the slow-client timeout. */
+    private void cancelSlowClients() {
+        long now = System.nanoTime();
+        for (Submission submission : live) {
+            try {
+                if (submission.output.lagNanos(now) > slowClientTimeoutNanos) {
+                    cancelSlow(submission);
+                }
+            } catch (RuntimeException e) { // a periodic task that throws is never run again
+                log.warn("Could not cancel a slow client's request", e);
+            }
+        }
+    }
+
+    private void cancelSlow(Submission submission) {
+        boolean generating = !submission.generated.isDone();
+        if (submission.cancel(Submission.Cancel.SLOW_CLIENT)) {
+            metrics.slowClient(generating ? "generating" : "responding");
+            log.debug("Cancelled a request of {}: its client left text unread for more than {} ms or let {} "
+                    + "chunks pile up", submission.client, TimeUnit.NANOSECONDS.toMillis(slowClientTimeoutNanos),
+                    Submission.MAX_PENDING_CHUNKS);
+        }
     }
 
     private GenerationResult generate(GenerationRequest request, TokenSink sink, long received,
@@ -348,10 +457,17 @@ public class GenerationService {
      */
     @PreDestroy
     void shutdown() throws InterruptedException {
-        pool.shutdown();
-        if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
+        closing = true;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while ((admission.running() > 0 || admission.queued() > 0) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        workers.shutdown();
+        if (!workers.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
             log.warn("Sequences still running 30 s into shutdown; the model is closed under them");
         }
+        slowClientWatch.shutdownNow();
+        writers.shutdown();
         if (scheduler != null) {
             scheduler.close(5_000);
         }

@@ -35,22 +35,15 @@ public final class KvBlocks {
 
     /**
      * Copies {@code blockCount} consecutive blocks of {@code blockLength} tokens, starting at token
-     * {@code fromToken}, out of {@code cache} into new heap buffers.
+     * {@code fromToken}, out of the single sequence's cache {@code held} holds into new heap buffers. Any thread
+     * may call it while the lease lasts.
      */
-    public List<ByteBuffer> copyOut(KvCache cache, int fromToken, int blockLength, int blockCount) {
-        return copyOut(KvRow.of(cache), fromToken, blockLength, blockCount);
-    }
-
-    /**
-     * As {@link #copyOut(KvCache, int, int, int)}, from one sequence's row of a cache (a batch's row counts its
-     * tokens from its first column after the left padding).
-     */
-    public List<ByteBuffer> copyOut(KvRow row, int fromToken, int blockLength, int blockCount) {
+    public List<ByteBuffer> copyOut(KvCache.Lease held, int fromToken, int blockLength, int blockCount) {
         List<TokenRange> ranges = new ArrayList<>(blockCount);
         for (int b = 0; b < blockCount; b++) {
             ranges.add(new TokenRange(fromToken + b * blockLength, blockLength));
         }
-        return copyOut(row, ranges);
+        return copyOut(held, 1, 0, held.length(), ranges);
     }
 
     /** {@code length} tokens from token {@code from} of a sequence. */
@@ -58,14 +51,21 @@ public final class KvBlocks {
     }
 
     /**
-     * Copies each range of one sequence's row into a new heap buffer laid out as a payload of its length, reading
-     * every tensor once (reading a tensor copies all of it: every row and column). The cache is leased while it
-     * is read, so a close from another thread frees it afterwards, not under the copy.
+     * Copies each range of one sequence's row (a batch's row counts its tokens from its first column after the
+     * left padding) into a new heap buffer laid out as a payload of its length. The cache is leased while it is
+     * read, so a close from another thread frees it afterwards, not under the copy.
      */
     public List<ByteBuffer> copyOut(KvRow row, List<TokenRange> ranges) {
+        try (KvCache.Lease held = row.cache().lease()) {
+            return copyOut(held, row.rows(), row.row(), row.length(), ranges);
+        }
+    }
+
+    /** Reads every tensor once (reading a tensor copies all of it: every row and column). */
+    private List<ByteBuffer> copyOut(KvCache.Lease held, int rows, int row, int rowLength, List<TokenRange> ranges) {
         for (TokenRange range : ranges) {
-            if (range.from() < 0 || range.length() < 0 || range.from() + range.length() > row.length()) {
-                throw new IllegalArgumentException("The cache holds " + row.length() + " tokens, not "
+            if (range.from() < 0 || range.length() < 0 || range.from() + range.length() > rowLength) {
+                throw new IllegalArgumentException("The cache holds " + rowLength + " tokens, not "
                         + (range.from() + range.length()));
             }
         }
@@ -74,22 +74,19 @@ public final class KvBlocks {
             payloads.add(ByteBuffer.allocate(payloadBytes(range.length())).order(ByteOrder.nativeOrder()));
         }
         int rowBytes = spec.headDim() * spec.dtype().size;
-        int width = row.cache().length();
-        int padding = width - row.length();
-        try (KvCache.Lease lease = row.cache().lease()) {
-            List<OnnxTensor> tensors = row.cache().tensors();
-            for (int t = 0; t < tensors.size(); t++) {
-                ByteBuffer tensor = tensors.get(t).getByteBuffer();
-                for (int part = 0; part < partsPerTensor; part++) {
-                    for (int head = 0; head < spec.kvHeads(); head++) {
-                        int headStart = (((part * row.rows() + row.row()) * spec.kvHeads() + head) * width + padding)
-                                * rowBytes;
-                        int slot = (t * partsPerTensor + part) * spec.kvHeads() + head;
-                        for (int r = 0; r < ranges.size(); r++) {
-                            TokenRange range = ranges.get(r);
-                            int bytes = range.length() * rowBytes;
-                            payloads.get(r).put(slot * bytes, tensor, headStart + range.from() * rowBytes, bytes);
-                        }
+        int width = held.length();
+        int padding = width - rowLength;
+        List<OnnxTensor> tensors = held.tensors();
+        for (int t = 0; t < tensors.size(); t++) {
+            ByteBuffer tensor = tensors.get(t).getByteBuffer();
+            for (int part = 0; part < partsPerTensor; part++) {
+                for (int head = 0; head < spec.kvHeads(); head++) {
+                    int headStart = (((part * rows + row) * spec.kvHeads() + head) * width + padding) * rowBytes;
+                    int slot = (t * partsPerTensor + part) * spec.kvHeads() + head;
+                    for (int r = 0; r < ranges.size(); r++) {
+                        TokenRange range = ranges.get(r);
+                        int bytes = range.length() * rowBytes;
+                        payloads.get(r).put(slot * bytes, tensor, headStart + range.from() * rowBytes, bytes);
                     }
                 }
             }

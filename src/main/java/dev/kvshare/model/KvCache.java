@@ -44,11 +44,14 @@ public final class KvCache implements AutoCloseable {
         return tensors;
     }
 
-    /** Keeps the tensors alive until the lease is closed, even if the cache is closed meanwhile. */
-    synchronized Lease lease() {
+    /**
+     * Keeps the tensors alive until the lease is closed, even if the cache is closed meanwhile: a pass holds
+     * one while it runs, and so does a copy made on another thread (the prompt cache's store).
+     */
+    public synchronized Lease lease() {
         checkOpen();
         leases++;
-        return this::endLease;
+        return new Lease();
     }
 
     public synchronized boolean isClosed() {
@@ -93,11 +96,37 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
-    /** A pass's hold on a cache's tensors. */
-    @FunctionalInterface
-    interface Lease extends AutoCloseable {
+    /** A hold on a cache's tensors; closing it twice does nothing. */
+    public final class Lease implements AutoCloseable {
+
+        private boolean ended;
+
+        private Lease() {
+        }
+
+        /** Tokens the held cache covers. */
+        public int length() {
+            return length;
+        }
+
+        /** The held tensors: valid until this lease is closed, whether or not the cache is closed meanwhile. */
+        List<OnnxTensor> tensors() {
+            synchronized (KvCache.this) {
+                if (ended) {
+                    throw new IllegalStateException("This lease on a KV cache has ended");
+                }
+                return tensors;
+            }
+        }
 
         @Override
-        void close();
+        public void close() {
+            synchronized (KvCache.this) {
+                if (!ended) {
+                    ended = true;
+                    endLease();
+                }
+            }
+        }
     }
 }

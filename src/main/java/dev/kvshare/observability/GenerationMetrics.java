@@ -40,12 +40,19 @@ public class GenerationMetrics {
         // Counters a dashboard divides by or alerts on exist from start-up, at zero.
         rejectedCounter();
         for (String stage : CANCEL_STAGES) {
-            cancelledCounter(stage);
+            cancelledCounter(CLIENT_DISCONNECTED, stage);
+        }
+        for (String stage : SLOW_CLIENT_STAGES) {
+            cancelledCounter(SLOW_CLIENT, stage);
         }
     }
 
     /** Where a request was when its client went away. */
     private static final java.util.List<String> CANCEL_STAGES = java.util.List.of("queued", "generating", "responding");
+    /** Where a request was when its client was found too slow (it only can be once text flows). */
+    private static final java.util.List<String> SLOW_CLIENT_STAGES = java.util.List.of("generating", "responding");
+    private static final String CLIENT_DISCONNECTED = "client_disconnected";
+    private static final String SLOW_CLIENT = "slow_client";
 
     /** Prompt tokens by where their KV came from: {@code computed}, or a prompt-cache tier. */
     private Counter promptTokens(String source) {
@@ -86,7 +93,8 @@ public class GenerationMetrics {
     }
 
     private Counter rejectedCounter() {
-        return Counter.builder("kvshare.requests.rejected").description("Requests refused with 429: queue full")
+        return Counter.builder("kvshare.requests.rejected")
+                .description("Requests refused with 429: queue full, or the client's share of it taken")
                 .tag("model", model).register(registry);
     }
 
@@ -96,13 +104,22 @@ public class GenerationMetrics {
      * @param stage {@code queued}, {@code generating} or {@code responding} (the answer could not be sent)
      */
     public void cancelled(String stage) {
-        cancelledCounter(stage).increment();
+        cancelledCounter(CLIENT_DISCONNECTED, stage).increment();
     }
 
-    private Counter cancelledCounter(String stage) {
+    /**
+     * A request cancelled because its client left text unread for longer than the slow-client timeout.
+     *
+     * @param stage {@code generating} or {@code responding} (the sequence was done, its text was not delivered)
+     */
+    public void slowClient(String stage) {
+        cancelledCounter(SLOW_CLIENT, stage).increment();
+    }
+
+    private Counter cancelledCounter(String reason, String stage) {
         return Counter.builder("kvshare.requests.cancelled")
-                .description("Requests stopped because the client disconnected, by where they were")
-                .tags("model", model, "reason", "client_disconnected", "stage", stage).register(registry);
+                .description("Requests stopped because the client disconnected or read too slowly, by where they were")
+                .tags("model", model, "reason", reason, "stage", stage).register(registry);
     }
 
     /**

@@ -39,6 +39,19 @@ public class Spans {
         });
     }
 
+    /** {@code work}, to run on another thread with the span that is current here (its spans nest under it). */
+    public Runnable withCurrentSpan(Runnable work) {
+        Span current = tracer.currentSpan();
+        if (current == null) {
+            return work;
+        }
+        return () -> {
+            try (Tracer.SpanInScope ignored = tracer.withSpan(current)) {
+                work.run();
+            }
+        };
+    }
+
     /**
      * {@code work} for another thread, in a span that is a child of the span current now: a background step
      * shows up under the request that caused it, ending when it ran (a task that never runs has no span).

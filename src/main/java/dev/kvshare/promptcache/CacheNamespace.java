@@ -21,6 +21,11 @@ public final class CacheNamespace {
 
     private static final String BEARER = "Bearer ";
 
+    /** Whether any API key names a tenant. */
+    public boolean hasTenants() {
+        return !tenantsByApiKey.isEmpty();
+    }
+
     /** The tenant of a bearer token; unknown or absent tokens are {@link #ANONYMOUS}. */
     public String tenantOf(String apiKey) {
         return apiKey == null ? ANONYMOUS : tenantsByApiKey.getOrDefault(apiKey, ANONYMOUS);

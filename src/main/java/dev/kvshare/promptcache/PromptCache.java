@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -22,9 +23,10 @@ import org.slf4j.LoggerFactory;
  * The prompt-cache policy. A lookup walks a prompt's block chain — local tier first, then Redis in one
  * round trip for the rest — and stops at the first miss; the last prompt token is never covered, so its
  * logits are always computed; the local tier's partial block after the last full block found is used as far
- * as its tokens match. After prefill the request stores the full blocks that were missing: locally at once, in
- * Redis in the background; when it finishes, the blocks of its reply and its partial tails
- * ({@link Lookup#storeSequence}). Concurrent requests missing the same prefix compute it once: the
+ * as its tokens match. After prefill the request stores the full blocks that were missing: copied out and put
+ * locally by the copier thread (never on the thread that runs the model), in Redis in the background; when it
+ * finishes, the blocks of its reply and its partial tails ({@link Lookup#storeSequence}). Concurrent requests
+ * missing the same prefix compute it once: the
  * first becomes its leader and the others wait for it (single flight), then find it in the local tier.
  */
 public final class PromptCache {
@@ -37,6 +39,7 @@ public final class PromptCache {
     private final KvBlocks kvBlocks;
     private final FetchOrCompute fetchOrCompute;
     private final PromptCacheMetrics metrics;
+    private final Executor copier;
     private final Executor background;
     private final Spans spans;
     private final long singleFlightWaitMillis;
@@ -45,14 +48,16 @@ public final class PromptCache {
 
     /** @param events told of the blocks this cache puts into the local tier */
     public PromptCache(PrefixHasher hasher, LocalKvStore local, Optional<RedisTier> redis, KvBlocks kvBlocks,
-                       FetchOrCompute fetchOrCompute, PromptCacheMetrics metrics, Executor background,
-                       Spans spans, java.time.Duration singleFlightWait, LocalTierEvents events) {
+                       FetchOrCompute fetchOrCompute, PromptCacheMetrics metrics, Executor copier,
+                       Executor background, Spans spans, java.time.Duration singleFlightWait,
+                       LocalTierEvents events) {
         this.hasher = hasher;
         this.local = local;
         this.redis = redis;
         this.kvBlocks = kvBlocks;
         this.fetchOrCompute = fetchOrCompute;
         this.metrics = metrics;
+        this.copier = copier;
         this.background = background;
         this.spans = spans;
         this.singleFlightWaitMillis = singleFlightWait.toMillis();
@@ -239,6 +244,7 @@ public final class PromptCache {
         private Optional<Partial> partial = Optional.empty();
         private BlockHash claimed;
         private CompletableFuture<Void> claim;
+        private volatile CompletableFuture<Void> pendingStore;
 
         private Lookup(int[] prompt, BlockChain chain, String salt) {
             this.prompt = prompt;
@@ -297,29 +303,38 @@ public final class PromptCache {
         }
 
         /**
-         * Stores the missing full blocks from {@code cache}, which holds the prefilled prompt. Copies the KV
-         * now (the cache is released by the next decode step); encoding and Redis happen in the background.
+         * Stores the missing full blocks from {@code cache}, which holds the prefilled prompt. Called on the thread
+         * that ran the prefill (the batch scheduler's, for a batched sequence), so it only takes a lease on the
+         * cache and returns: the copier thread copies the blocks out and puts them into the local tier, then
+         * Redis gets them in the background. Until the local tier has them, lookups of the same prefix wait for
+         * this one (single flight) and {@link #close} waits too, so a finished request's blocks are found. When
+         * the copier is behind, this prompt's blocks are not stored.
          */
         public void store(KvCache cache) {
             int from = found.size();
             int count = chain.size() - from;
             if (count <= 0) {
+                release();
                 return;
             }
+            KvCache.Lease held = cache.lease();
+            CompletableFuture<Void> stored = new CompletableFuture<>();
             try {
-                List<ByteBuffer> payloads = kvBlocks.copyOut(cache, from * blockSize(), blockSize(), count);
-                List<KvBlock> blocks = new ArrayList<>(count);
-                for (int i = 0; i < count; i++) {
-                    int index = from + i;
-                    blocks.add(new KvBlock(chain.hash(index), chain.parent(index), tokensOf(prompt, index),
-                            payloads.get(i)));
-                }
-                putLocal(from, chain, blocks);
-                metrics.stored("local", (long) count * kvBlocks.payloadBytes(blockSize()));
-                redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
-                        () -> tier.store(blocks))));
-            } finally {
+                copier.execute(spans.withCurrentSpan(() -> {
+                    try (held) {
+                        copyOut(held, from, count);
+                    } catch (RuntimeException e) {
+                        log.warn("Could not store the prompt's KV in the prompt cache", e);
+                    } finally {
+                        release();
+                        stored.complete(null);
+                    }
+                }));
+                pendingStore = stored;
+            } catch (RejectedExecutionException behind) {
+                held.close();
                 release();
+                log.debug("The prompt-cache copier is behind: this prompt's blocks are not stored");
             }
         }
 
@@ -378,7 +393,21 @@ public final class PromptCache {
             }
         }
 
-        private void release() {
+        private void copyOut(KvCache.Lease held, int from, int count) {
+            List<ByteBuffer> payloads = kvBlocks.copyOut(held, from * blockSize(), blockSize(), count);
+            List<KvBlock> blocks = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                int index = from + i;
+                blocks.add(new KvBlock(chain.hash(index), chain.parent(index), tokensOf(prompt, index),
+                        payloads.get(i)));
+            }
+            putLocal(from, chain, blocks);
+            metrics.stored("local", (long) count * kvBlocks.payloadBytes(blockSize()));
+            redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
+                    () -> tier.store(blocks))));
+        }
+
+        private synchronized void release() {
             if (claim != null) {
                 inFlight.remove(claimed, claim);
                 claim.complete(null);
@@ -386,8 +415,12 @@ public final class PromptCache {
             }
         }
 
+        /** Waits (at most the single-flight wait) for a store under way to reach the local tier. */
         @Override
         public void close() {
+            if (pendingStore != null) {
+                awaitLeader(pendingStore);
+            }
             release();
         }
     }

@@ -12,13 +12,14 @@ import org.junit.jupiter.api.Test;
  * Runs every benchmark suite and writes docs/benchmarks.md. Started by {@code tools/bench/run.sh [--quick]},
  * which first makes the benchmark-shape models; directly: {@code ./mvnw -Pbench test
  * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true]
- * [-Dbench.suites=kv,overhead,prompt-cache,conversation,codec,concurrency,constrain]}.
+ * [-Dbench.suites=kv,overhead,prompt-cache,conversation,codec,concurrency,constrain,noisy-neighbours]}.
  */
 @Tag("benchmark")
 class BenchmarkSuiteRunner {
 
     static final String COMMAND = "tools/bench/run.sh";
-    private static final String ALL_SUITES = "kv,overhead,prompt-cache,conversation,codec,concurrency,batch-pass,constrain";
+    private static final String ALL_SUITES = "kv,overhead,prompt-cache,conversation,codec,concurrency,batch-pass,constrain,"
+            + "noisy-neighbours";
 
     @Test
     void runAllSuites() throws Exception {
@@ -50,6 +51,7 @@ class BenchmarkSuiteRunner {
             case "concurrency" -> new ConcurrencySuite();
             case "batch-pass" -> new BatchPassSuite();
             case "constrain" -> new ConstrainSuite();
+            case "noisy-neighbours" -> new NoisyNeighboursSuite();
             default -> throw new IllegalArgumentException("Unknown suite " + name);
         };
     }

@@ -52,7 +52,7 @@ final class ConcurrencySuite implements Suite {
      *
      * @param gapsMs the times between consecutive content chunks (inter-token latency as the client sees it)
      */
-    private record Outcome(double ttftMs, double totalMs, int tokens, List<Double> gapsMs, String error,
+    record Outcome(double ttftMs, double totalMs, int tokens, List<Double> gapsMs, String error,
                            String detail) {
 
         static Outcome failed(String error, String detail) {
@@ -255,8 +255,8 @@ final class ConcurrencySuite implements Suite {
                  "temperature": 0.7, "seed": %d}""".formatted(Http.JSON.writeValueAsString(question), maxTokens, seed);
     }
 
-    /** One streaming request, read line by line as the server sends it. */
-    private static Outcome stream(HttpClient http, URI uri, String body) {
+    /** One streaming request, read line by line as the server sends it (also the noisy-neighbours suite's). */
+    static Outcome stream(HttpClient http, URI uri, String body) {
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(3))
                 .header("Content-Type", "application/json").header("Accept", "text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();

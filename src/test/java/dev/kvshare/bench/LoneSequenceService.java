@@ -2,6 +2,7 @@ package dev.kvshare.bench;
 
 import java.util.Optional;
 
+import dev.kvshare.generation.ClientLimits;
 import dev.kvshare.generation.GenerationProperties;
 import dev.kvshare.generation.GenerationService;
 import dev.kvshare.model.ServedModel;
@@ -19,6 +20,7 @@ final class LoneSequenceService {
 
     static GenerationService of(ServedModel model, int maxTokens, String label) {
         return new GenerationService(model, new GenerationProperties(1, 1, 1, maxTokens, 1, 256),
+                ClientLimits.defaults(),
                 new GenerationMetrics(new SimpleMeterRegistry(), label), new GenerationTracing(Spans.NONE, label),
                 new BatchMetrics(new SimpleMeterRegistry(), label), Optional.empty());
     }

@@ -26,8 +26,8 @@ class KvBlocksTest {
             DecoderModel model = served.decoder();
             KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
             List<ByteBuffer> payloads;
-            try (KvCache prefilled = model.extend(prompt, model.emptyCache())) {
-                payloads = blocks.copyOut(prefilled, 0, blockLength, 3);
+            try (KvCache prefilled = model.extend(prompt, model.emptyCache()); KvCache.Lease held = prefilled.lease()) {
+                payloads = blocks.copyOut(held, 0, blockLength, 3);
             }
             assertThat(payloads).allSatisfy(p -> assertThat(p.capacity()).isEqualTo(blocks.payloadBytes(blockLength)));
             for (int restoredBlocks = 1; restoredBlocks <= 3; restoredBlocks++) {
@@ -49,9 +49,9 @@ class KvBlocksTest {
         try (ServedModel served = TestModels.load(name)) {
             DecoderModel model = served.decoder();
             KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
-            try (KvCache cache = model.extend(prompt, model.emptyCache())) {
-                List<ByteBuffer> all = blocks.copyOut(cache, 0, 8, 3);
-                assertThat(blocks.copyOut(cache, 8, 8, 2)).containsExactly(all.get(1), all.get(2));
+            try (KvCache cache = model.extend(prompt, model.emptyCache()); KvCache.Lease held = cache.lease()) {
+                List<ByteBuffer> all = blocks.copyOut(held, 0, 8, 3);
+                assertThat(blocks.copyOut(held, 8, 8, 2)).containsExactly(all.get(1), all.get(2));
             }
         }
     }
@@ -69,8 +69,10 @@ class KvBlocksTest {
             try (KvCache a = model.extend(longer, model.emptyCache());
                  KvCache b = model.extend(shorter, model.emptyCache());
                  BatchedKv batch = model.pack(List.of(KvRow.of(a), KvRow.of(b)))) {
-                assertThat(blocks.copyOut(batch.row(1), 3, 8, 2)).containsExactlyElementsOf(blocks.copyOut(b, 3, 8, 2));
-                assertThat(blocks.copyOut(batch.row(0), 16, 13, 1)).containsExactlyElementsOf(blocks.copyOut(a, 16, 13, 1));
+                var range = List.of(new KvBlocks.TokenRange(3, 8), new KvBlocks.TokenRange(11, 8));
+                assertThat(blocks.copyOut(batch.row(1), range)).containsExactlyElementsOf(blocks.copyOut(KvRow.of(b), range));
+                var tail = List.of(new KvBlocks.TokenRange(16, 13));
+                assertThat(blocks.copyOut(batch.row(0), tail)).containsExactlyElementsOf(blocks.copyOut(KvRow.of(a), tail));
             }
         }
     }
@@ -86,9 +88,10 @@ class KvBlocksTest {
             KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
             List<ByteBuffer> full;
             ByteBuffer tail;
-            try (KvCache prefilled = model.extend(prompt, model.emptyCache())) {
-                full = blocks.copyOut(prefilled, 0, blockLength, 2);
-                tail = blocks.copyOut(prefilled, 2 * blockLength, 7, 1).get(0);
+            try (KvCache prefilled = model.extend(prompt, model.emptyCache());
+                 KvCache.Lease held = prefilled.lease()) {
+                full = blocks.copyOut(held, 0, blockLength, 2);
+                tail = blocks.copyOut(held, 2 * blockLength, 7, 1).get(0);
             }
             KvCache restored = blocks.assemble(List.of(new KvBlocks.Piece(full.get(0), blockLength, blockLength),
                     new KvBlocks.Piece(full.get(1), blockLength, blockLength), new KvBlocks.Piece(tail, 7, 4)));

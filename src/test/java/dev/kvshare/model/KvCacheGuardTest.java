@@ -80,8 +80,9 @@ class KvCacheGuardTest {
     void aRestoredPrefixClosedTwiceIsReleasedOnce() {
         KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
         List<ByteBuffer> payloads;
-        try (KvCache prefilled = model.extend(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, model.emptyCache())) {
-            payloads = blocks.copyOut(prefilled, 0, 4, 2);
+        try (KvCache prefilled = model.extend(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, model.emptyCache());
+             KvCache.Lease held = prefilled.lease()) {
+            payloads = blocks.copyOut(held, 0, 4, 2);
         }
         long before = LiveTensors.count();
         KvCache restored = blocks.assemble(payloads, 4);

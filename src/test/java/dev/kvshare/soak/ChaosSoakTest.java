@@ -28,8 +28,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The chaos soak: replicas in JVMs of their own sharing one Redis namespace, driven by seeded traffic with
- * client hang-ups at random points, identical prompts at once, a local tier so small that blocks are evicted
- * while in use, and Redis restarted, stalled and its frames damaged. It holds that no replica dies or leaves
+ * client hang-ups at random points, identical prompts at once, stalled readers and a tenant hogging every slot
+ * ({@link NoisyNeighbours}), a local tier so small that blocks are evicted while in use, and Redis restarted,
+ * stalled and its frames damaged. It holds that no replica dies or leaves
  * an hs_err file, every completed answer equals a cold reference, and after the traffic: no native tensor,
  * slot or thread is left behind and native memory did not grow.
  *
@@ -50,6 +51,8 @@ class ChaosSoakTest {
     private final AtomicInteger completed = new AtomicInteger();
     private final AtomicInteger hangUps = new AtomicInteger();
     private final AtomicInteger overloaded = new AtomicInteger();
+    private final AtomicInteger stalls = new AtomicInteger();
+    private final AtomicInteger hogBursts = new AtomicInteger();
     private final List<String> failures = new CopyOnWriteArrayList<>();
     private final Map<SoakRequest, String> references = new ConcurrentHashMap<>();
 
@@ -65,7 +68,9 @@ class ChaosSoakTest {
                             "spring.data.redis.host", redis.host(), "spring.data.redis.port", redis.port(),
                             "kvshare.prompt-cache.redis.timeout", "300ms", "kvshare.prompt-cache.redis.open-duration",
                             "2s", "kvshare.prompt-cache.local.max-bytes", 400_000,
-                            "kvshare.generation.max-batch-size", 4), jvmOptions));
+                            "kvshare.generation.max-batch-size", 4, "kvshare.limits.slow-client-timeout", "2s",
+                            "kvshare.limits.max-queued-per-client", 2,
+                            "kvshare.prompt-cache.tenants[" + NoisyNeighbours.HOG_KEY + "]", "hog"), jvmOptions));
                 }
                 List<Baseline> idle = replicas.stream().map(Baseline::of).toList();
                 run(replicas, reference.http(), new RedisChaos(redis, new Random(SEED)), idle);
@@ -79,12 +84,15 @@ class ChaosSoakTest {
             throws Exception {
         long start = System.nanoTime();
         long end = start + DURATION.toNanos();
-        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS + 2);
+        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS + 4);
         List<Future<?>> running = new ArrayList<>();
         for (int c = 0; c < CLIENTS; c++) {
             Random random = new Random(SEED + c);
             running.add(clients.submit(() -> traffic(replicas, reference, random, end, clients)));
         }
+        Random neighbours = new Random(SEED - 2);
+        running.add(clients.submit(() -> stalledReaders(replicas, new Random(neighbours.nextLong()), end)));
+        running.add(clients.submit(() -> hogs(replicas, new Random(neighbours.nextLong()), end)));
         Random chaosRandom = new Random(SEED - 1);
         List<Long> warmRss = null;
         while (System.nanoTime() < end) {
@@ -100,7 +108,8 @@ class ChaosSoakTest {
             client.get();
         }
         clients.shutdown();
-        Thread.sleep(3_000); // cancelled sequences stop at their next token; background stores finish
+        // Cancelled sequences stop at their next token, background stores finish, idle writer threads end.
+        Thread.sleep(8_000);
 
         report(replicas, chaos, warmRss, idle);
         assertThat(failures).as("failed or differing answers").isEmpty();
@@ -153,6 +162,35 @@ class ChaosSoakTest {
         }
     }
 
+    /** A client that stops reading now and then, past the replicas' slow-client timeout or not. */
+    private void stalledReaders(List<ReplicaProcess> replicas, Random random, long end) {
+        while (System.nanoTime() < end) {
+            try {
+                NoisyNeighbours.stallReading(replicas.get(random.nextInt(replicas.size())).port(), random,
+                        500 + random.nextInt(5_000));
+                stalls.incrementAndGet();
+            } catch (Exception e) {
+                failures.add("stalled reader failed: " + e);
+            }
+        }
+    }
+
+    /**
+     * A tenant that now and then sends more long streams at once than a replica has slots and queue share (4 and
+     * 2: 2 of 8 get 429). Not more at once: every connection may start a Tomcat thread that idles for a minute.
+     */
+    private void hogs(List<ReplicaProcess> replicas, Random random, long end) {
+        while (System.nanoTime() < end) {
+            try {
+                failures.addAll(NoisyNeighbours.hog(replicas.get(random.nextInt(replicas.size())).port(), 8));
+                hogBursts.incrementAndGet();
+                Thread.sleep(random.nextInt(5_000));
+            } catch (Exception e) {
+                failures.add("hog failed: " + e);
+            }
+        }
+    }
+
     private void exchange(ReplicaProcess replica, Http reference, SoakRequest request, Random random)
             throws IOException, InterruptedException {
         if (request.hangUp() != null) {
@@ -198,8 +236,9 @@ class ChaosSoakTest {
     }
 
     private void report(List<ReplicaProcess> replicas, RedisChaos chaos, List<Long> warmRss, List<Baseline> idle) {
-        System.out.printf("%nChaos soak, %s, seed %d: %d completed, %d hang-ups, %d 429s, %d failures; Redis: %s%n",
-                DURATION, SEED, completed.get(), hangUps.get(), overloaded.get(), failures.size(), chaos.summary());
+        System.out.printf("%nChaos soak, %s, seed %d: %d completed, %d hang-ups, %d 429s, %d stalled readers, %d hog "
+                        + "bursts, %d failures; Redis: %s%n", DURATION, SEED, completed.get(), hangUps.get(),
+                overloaded.get(), stalls.get(), hogBursts.get(), failures.size(), chaos.summary());
         for (int i = 0; i < replicas.size(); i++) {
             ReplicaProcess replica = replicas.get(i);
             System.out.printf("replica %d: alive %s, RSS %d MB idle, %s MB after warm-up, %d MB at the end; live "

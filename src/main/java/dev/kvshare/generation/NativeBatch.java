@@ -1,0 +1,80 @@
+package dev.kvshare.generation;
+
+import java.util.List;
+
+import dev.kvshare.model.BatchedKv;
+import dev.kvshare.model.DecoderModel;
+import dev.kvshare.model.KvRow;
+import dev.kvshare.model.Logits;
+
+/**
+ * The native state of a batch: the running rows' KV in one set of tensors and the logits buffers of the
+ * batched pass and of prefill steps. Owned by the batch scheduler's thread alone, which closes each tensor
+ * once nothing can use it; sequences only ever see float copies of their logits rows.
+ */
+final class NativeBatch implements AutoCloseable {
+
+    private final DecoderModel model;
+    private final Logits prefillLogits;
+    private BatchedKv kv;
+    private Logits logits;
+
+    NativeBatch(DecoderModel model) {
+        this.model = model;
+        this.prefillLogits = model.newLogits();
+    }
+
+    /** Where prefill steps write the logits of a prompt's last token. */
+    Logits prefillLogits() {
+        return prefillLogits;
+    }
+
+    /** Row {@code r} of the current batch, for a repack to copy. */
+    KvRow row(int r) {
+        return kv.row(r);
+    }
+
+    /** Replaces the batch with a new one made of {@code rows} (none: no batch). */
+    void repack(List<KvRow> rows) {
+        BatchedKv packed = rows.isEmpty() ? null : model.pack(rows);
+        closeBatch();
+        kv = packed;
+        if (packed != null) {
+            logits = model.newLogits(rows.size());
+        }
+    }
+
+    double paddingShare() {
+        return kv.paddingShare();
+    }
+
+    /**
+     * One batched decode pass: row {@code r} takes {@code tokens[r]}; its logits are copied into
+     * {@code rowLogits.get(r)}. On failure the batch is unchanged.
+     */
+    void step(int[] tokens, List<float[]> rowLogits) {
+        BatchedKv next = model.stepBatch(tokens, kv, logits);
+        kv.close();
+        kv = next;
+        for (int r = 0; r < tokens.length; r++) {
+            logits.copyRow(r, rowLogits.get(r));
+        }
+    }
+
+    private void closeBatch() {
+        if (kv != null) {
+            kv.close();
+            kv = null;
+        }
+        if (logits != null) {
+            logits.close();
+            logits = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeBatch();
+        prefillLogits.close();
+    }
+}

@@ -1,0 +1,167 @@
+package dev.kvshare.bench;
+
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import dev.kvshare.testsupport.Instance;
+
+/**
+ * Suite 8: what bad neighbours do to normal clients. Two normal streaming clients measure TTFT and
+ * inter-token gaps on the client side alone, beside a stalled reader (a connection with a tiny receive buffer
+ * pipelining long streams and never reading), and beside a hog (one tenant's 40 long streams at once), on one
+ * instance of the bundled model with the default limits, then again with {@code max-running-per-client=3}.
+ */
+final class NoisyNeighboursSuite implements Suite {
+
+    private static final int NORMAL_CLIENTS = 2;
+    private static final String HOG_KEY = "key-hog";
+    private static final String NORMAL = """
+            {"messages": [{"role": "user", "content": "Where is my order 48100?"}], "stream": true,
+             "stream_options": {"include_usage": true}, "max_tokens": %d, "ignore_eos": true, "temperature": 0}""";
+    private static final String LONG = """
+            {"messages": [{"role": "user", "content": "Tell me everything."}], "stream": true,
+             "max_tokens": %d, "ignore_eos": true}""";
+
+    /** What the normal clients saw in one phase. */
+    private record Phase(List<Double> ttftMs, List<Double> gapsMs, int failures) {
+    }
+
+    @Override
+    public void run(BenchContext context, Report report) throws Exception {
+        int requests = context.quick() ? 2 : 5;
+        int normalTokens = 64;
+        report.section("Noisy neighbours (suite 8)", """
+                %d normal clients, each sending %d streaming chat requests one after another (%d tokens,
+                `ignore_eos`), timed on the client side as in suite 5 (TTFT until the first content chunk, ITL the
+                gaps between content chunks), in three phases on the same instance: **alone**; beside a **stalled
+                reader** (one connection, receive buffer 1 KiB, 6 pipelined 2,000-token streams, never read: it is
+                cancelled after `slow-client-timeout`, 10 s by default, then the next pipelined stream stalls);
+                beside a **hog** (one tenant's 40 streams of 300 tokens sent at once and read). The bundled model,
+                defaults otherwise (`max-concurrent` 4, `max-batch-size` 4, `max-queued` 32, so the hog runs 4 and
+                queues 8, the rest 429), then a second instance with `kvshare.limits.max-running-per-client=3`.
+                Ratios are against the alone phase on the same instance; target ≤ 1.5x. The machine is shared (2
+                cores, other builds running): ratios of one run, not absolute figures.
+                """.formatted(NORMAL_CLIENTS, requests, normalTokens));
+        List<List<String>> rows = new ArrayList<>();
+        for (Map.Entry<String, Integer> variant : Map.of("defaults", 0, "max-running-per-client=3", 3).entrySet()
+                .stream().sorted(Map.Entry.comparingByValue()).toList()) {
+            Map<String, Object> properties = new LinkedHashMap<>(Map.of("logging.level.root", "warn",
+                    "kvshare.prompt-cache.tenants[" + HOG_KEY + "]", "hog",
+                    "kvshare.prompt-cache.tenants[key-normal]", "normal",
+                    "kvshare.limits.max-running-per-client", variant.getValue()));
+            try (Instance instance = Instance.start(properties)) {
+                URI uri = URI.create(instance.http().baseUrl() + "/v1/chat/completions");
+                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                normals(http, uri, 1, normalTokens); // warm-up
+                Phase alone = normals(http, uri, requests, normalTokens);
+                Phase stalled;
+                try (Socket socket = stall(uri)) {
+                    Thread.sleep(2_000); // its writes block once the socket buffers are full
+                    stalled = normals(http, uri, requests, normalTokens);
+                }
+                List<CompletableFuture<HttpResponse<Void>>> hog = hog(http, uri);
+                Thread.sleep(1_000);
+                Phase hogged = normals(http, uri, requests, normalTokens);
+                CompletableFuture.allOf(hog.toArray(CompletableFuture[]::new)).join();
+                for (Map.Entry<String, Phase> phase : Map.of("alone", alone, "stalled reader", stalled, "40-stream hog",
+                        hogged).entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
+                    rows.add(row(variant.getKey(), phase.getKey(), phase.getValue(), alone));
+                }
+            }
+        }
+        report.table("noisy-neighbours", List.of("limits", "beside", "TTFT p50 ms", "TTFT p99 ms", "ITL p99 ms",
+                "TTFT p99 ratio", "ITL p99 ratio", "failed"), rows);
+    }
+
+    private static List<String> row(String variant, String phase, Phase measured, Phase alone) {
+        double ttft99 = percentile(measured.ttftMs(), 0.99);
+        double itl99 = percentile(measured.gapsMs(), 0.99);
+        return List.of(variant, phase, Report.f(percentile(measured.ttftMs(), 0.5), 1), Report.f(ttft99, 1),
+                Report.f(itl99, 1), Report.f(ttft99 / percentile(alone.ttftMs(), 0.99), 2) + "x",
+                Report.f(itl99 / percentile(alone.gapsMs(), 0.99), 2) + "x", String.valueOf(measured.failures()));
+    }
+
+    private static Phase normals(HttpClient http, URI uri, int requests, int tokens) throws Exception {
+        ExecutorService clients = Executors.newFixedThreadPool(NORMAL_CLIENTS);
+        try {
+            List<Future<List<ConcurrencySuite.Outcome>>> runs = new ArrayList<>();
+            for (int c = 0; c < NORMAL_CLIENTS; c++) {
+                runs.add(clients.submit(() -> {
+                    List<ConcurrencySuite.Outcome> outcomes = new ArrayList<>();
+                    for (int r = 0; r < requests; r++) {
+                        outcomes.add(ConcurrencySuite.stream(http, uri, NORMAL.formatted(tokens)));
+                    }
+                    return outcomes;
+                }));
+            }
+            List<Double> ttft = new ArrayList<>();
+            List<Double> gaps = new ArrayList<>();
+            int failures = 0;
+            for (Future<List<ConcurrencySuite.Outcome>> run : runs) {
+                for (ConcurrencySuite.Outcome outcome : run.get()) {
+                    if (outcome.error() != null) {
+                        failures++;
+                    } else {
+                        ttft.add(outcome.ttftMs());
+                        gaps.addAll(outcome.gapsMs());
+                    }
+                }
+            }
+            return new Phase(ttft, gaps, failures);
+        } finally {
+            clients.shutdown();
+        }
+    }
+
+    /** A connection that pipelines long streams and never reads; closing it ends the stall. */
+    private static Socket stall(URI uri) throws Exception {
+        Socket socket = new Socket();
+        socket.setReceiveBufferSize(1024);
+        socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()));
+        OutputStream out = socket.getOutputStream();
+        byte[] body = LONG.formatted(2000).getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < 6; i++) {
+            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+        }
+        out.flush();
+        return socket;
+    }
+
+    private static List<CompletableFuture<HttpResponse<Void>>> hog(HttpClient http, URI uri) {
+        List<CompletableFuture<HttpResponse<Void>>> streams = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            streams.add(http.sendAsync(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5))
+                    .header("Content-Type", "application/json").header("Authorization", "Bearer " + HOG_KEY)
+                    .POST(HttpRequest.BodyPublishers.ofString(LONG.formatted(300))).build(),
+                    HttpResponse.BodyHandlers.discarding()));
+        }
+        return streams;
+    }
+
+    private static double percentile(List<Double> values, double p) {
+        if (values.isEmpty()) {
+            return Double.NaN;
+        }
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
+    }
+}

@@ -1,0 +1,97 @@
+package dev.kvshare.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/** The batch scheduler's admission and prefill budget alone, without a model. */
+class BatchPolicyTest {
+
+    /** Runs one iteration's prefill over prompts with {@code remaining} tokens each, as PromptPrefill does. */
+    private static List<String> iteration(BatchPolicy<String> policy, Map<String, Integer> remaining) {
+        List<String> ran = new ArrayList<>();
+        BatchPolicy<String>.Prefill budget = policy.prefill();
+        for (String sequence = budget.next(); sequence != null; sequence = budget.next()) {
+            int left = remaining.get(sequence);
+            // All but the last prompt token as one extend pass, then the last token alone.
+            int tokens = left > 1 ? Math.min(budget.grant(), left - 1) : 1;
+            remaining.put(sequence, left - tokens);
+            budget.spent(sequence, tokens, left - tokens == 0);
+            ran.add(sequence + ":" + tokens);
+        }
+        return ran;
+    }
+
+    @Test
+    void admitsInArrivalOrderUpToTheBatchSize() {
+        BatchPolicy<String> policy = new BatchPolicy<>(2, 256);
+        policy.enqueue("a");
+        policy.enqueue("b");
+        policy.enqueue("c");
+
+        assertThat(policy.admit()).containsExactly("a", "b");
+        assertThat(policy.canAdmit()).isFalse();
+
+        policy.retire("a");
+        assertThat(policy.admit()).containsExactly("c");
+        assertThat(policy.prefillOrder()).containsExactly("b", "c");
+    }
+
+    @Test
+    void aLongPromptTakesTheBudgetPerIterationAndTheNextWaitsItsTurn() {
+        BatchPolicy<String> policy = new BatchPolicy<>(4, 100);
+        policy.enqueue("long");
+        policy.enqueue("short");
+        policy.admit();
+        Map<String, Integer> remaining = new LinkedHashMap<>(Map.of("long", 250, "short", 10));
+
+        assertThat(iteration(policy, remaining)).containsExactly("long:100");
+        assertThat(iteration(policy, remaining)).containsExactly("long:100");
+        // 49 extend tokens and the last one leave 50 of the budget to the next prompt.
+        assertThat(iteration(policy, remaining)).containsExactly("long:49", "long:1", "short:9", "short:1");
+        assertThat(policy.prefilling()).isFalse();
+    }
+
+    @Test
+    void aSequenceThatLeavesFreesItsPlaceWhereverItIs() {
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 16);
+        policy.enqueue("a");
+        policy.enqueue("b");
+        policy.admit();
+
+        assertThat(policy.withdraw("b")).isTrue();
+        assertThat(policy.withdraw("b")).isFalse();
+        policy.retire("a"); // left while prefilling
+
+        assertThat(policy.idle()).isTrue();
+        assertThat(policy.prefilling()).isFalse();
+    }
+
+    @Test
+    void aPrefillCannotSpendMoreThanItWasGranted() {
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 8);
+        policy.enqueue("a");
+        policy.admit();
+        BatchPolicy<String>.Prefill budget = policy.prefill();
+
+        assertThatThrownBy(() -> budget.spent("a", 9, false)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void failingTakesEveryWaitingSequenceOut() {
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 8);
+        policy.enqueue("a");
+        policy.enqueue("b");
+        policy.enqueue("c");
+        policy.admit();
+
+        assertThat(policy.drainWaiting()).containsExactly("b", "c");
+        assertThat(policy.canAdmit()).isFalse();
+    }
+}

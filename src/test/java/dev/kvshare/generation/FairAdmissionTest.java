@@ -1,0 +1,130 @@
+package dev.kvshare.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import dev.kvshare.generation.FairAdmission.Outcome;
+import org.junit.jupiter.api.Test;
+
+/** The admission policy alone: who runs, who waits, who is refused, and whose turn a freed slot is. */
+class FairAdmissionTest {
+
+    private static FairAdmission<String> admission(int running, int queued, int runningPerClient, int queuedPerClient) {
+        return new FairAdmission<>(new FairAdmission.Limits(running, queued, runningPerClient, queuedPerClient));
+    }
+
+    @Test
+    void aClientAloneUsesEverySlotAndItsShareOfTheQueue() {
+        FairAdmission<String> admission = admission(4, 32, 4, 8);
+
+        List<Outcome> outcomes = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            outcomes.add(admission.offer("hog", "hog-" + i));
+        }
+
+        assertThat(outcomes.subList(0, 4)).containsOnly(Outcome.RUNNING);
+        assertThat(outcomes.subList(4, 12)).containsOnly(Outcome.QUEUED);
+        assertThat(outcomes.subList(12, 40)).containsOnly(Outcome.CLIENT_AT_QUOTA);
+        assertThat(admission.running()).isEqualTo(4);
+        assertThat(admission.queued()).isEqualTo(8);
+    }
+
+    @Test
+    void aNewcomerBehindAHogGetsTheNextFreedSlot() {
+        FairAdmission<String> admission = admission(4, 32, 4, 8);
+        for (int i = 0; i < 12; i++) {
+            admission.offer("hog", "hog-" + i);
+        }
+
+        assertThat(admission.offer("newcomer", "new-0")).isEqualTo(Outcome.QUEUED);
+
+        assertThat(admission.release("hog")).contains("new-0");
+        assertThat(admission.release("hog")).contains("hog-4"); // then the hog again, in its own order
+    }
+
+    @Test
+    void freedSlotsGoToWaitingClientsInTurn() {
+        FairAdmission<String> admission = admission(2, 32, 2, 8);
+        admission.offer("a", "a-0");
+        admission.offer("a", "a-1");
+        for (String client : List.of("b", "c")) {
+            for (int i = 0; i < 3; i++) {
+                admission.offer(client, client + "-" + i);
+            }
+        }
+
+        List<String> started = new ArrayList<>();
+        String finishing = "a";
+        for (int i = 0; i < 6; i++) {
+            Optional<String> next = admission.release(finishing);
+            started.add(next.orElseThrow());
+            finishing = next.get().substring(0, 1);
+        }
+
+        // Whoever runs fewest goes first; clients with equal shares alternate.
+        assertThat(started).containsExactly("b-0", "c-0", "b-1", "c-1", "b-2", "c-2");
+    }
+
+    @Test
+    void aClientAtItsRunningBoundWaitsWhileOthersRun() {
+        FairAdmission<String> admission = admission(4, 8, 1, 2);
+
+        assertThat(admission.offer("a", "a-0")).isEqualTo(Outcome.RUNNING);
+        assertThat(admission.offer("a", "a-1")).isEqualTo(Outcome.QUEUED);
+        assertThat(admission.offer("b", "b-0")).isEqualTo(Outcome.RUNNING);
+
+        assertThat(admission.release("b")).isEmpty(); // a's next may not run beside a-0
+        assertThat(admission.release("a")).contains("a-1");
+    }
+
+    @Test
+    void onlyTheOverQuotaClientIsRefused() {
+        FairAdmission<String> admission = admission(1, 4, 1, 2);
+        admission.offer("hog", "hog-0");
+        admission.offer("hog", "hog-1");
+        admission.offer("hog", "hog-2");
+
+        assertThat(admission.offer("hog", "hog-3")).isEqualTo(Outcome.CLIENT_AT_QUOTA);
+        assertThat(admission.offer("other", "other-0")).isEqualTo(Outcome.QUEUED);
+        assertThat(admission.offer("third", "third-0")).isEqualTo(Outcome.QUEUED);
+        assertThat(admission.offer("fourth", "fourth-0")).isEqualTo(Outcome.FULL); // the whole queue is taken
+    }
+
+    @Test
+    void aWithdrawnRequestLeavesTheQueueAndItsTurn() {
+        FairAdmission<String> admission = admission(1, 4, 1, 4);
+        admission.offer("a", "a-0");
+        admission.offer("b", "b-0");
+        admission.offer("c", "c-0");
+
+        assertThat(admission.withdraw("b", "b-0")).isTrue();
+        assertThat(admission.withdraw("b", "b-0")).isFalse();
+        assertThat(admission.withdraw("a", "a-0")).isFalse(); // running, not waiting
+
+        assertThat(admission.queued()).isEqualTo(1);
+        assertThat(admission.release("a")).contains("c-0");
+        assertThat(admission.release("c")).isEmpty();
+        assertThat(admission.running()).isZero();
+    }
+
+    @Test
+    void releasingForAClientWithNothingRunningIsABug() {
+        FairAdmission<String> admission = admission(1, 1, 1, 1);
+
+        assertThatThrownBy(() -> admission.release("nobody")).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void zeroPerClientLimitsMeanEverySlotAndAQuarterOfTheQueue() {
+        FairAdmission.Limits limits = ClientLimits.defaults()
+                .admissionLimits(new GenerationProperties(4, 32, 1, 512, 4, 256));
+
+        assertThat(limits).isEqualTo(new FairAdmission.Limits(4, 32, 4, 8));
+        assertThat(ClientLimits.defaults().admissionLimits(new GenerationProperties(4, 0, 1, 512, 4, 256))
+                .maxQueuedPerClient()).isZero();
+    }
+}
