@@ -13,12 +13,14 @@ public final class Grammar {
     private final TokenIndex index;
     private final Cache<MaskKey, long[]> masks;
     private final int maxStringChars;
+    private final CompletionBudget budget;
 
     Grammar(SchemaNode root, TokenIndex index, Cache<MaskKey, long[]> masks, int maxStringChars) {
         this.root = root;
         this.index = index;
         this.masks = masks;
         this.maxStringChars = maxStringChars;
+        this.budget = new CompletionBudget(root, index);
     }
 
     /** A string value closes once it holds this many characters. */
@@ -26,8 +28,23 @@ public final class Grammar {
         return maxStringChars;
     }
 
+    /** A constraint with no token limit: values end when the model ends them. */
     public TokenConstraint newConstraint() {
-        return new GrammarConstraint(this, MatchState.start(root));
+        return newConstraint(Integer.MAX_VALUE);
+    }
+
+    /** A constraint for a sequence of at most {@code maxTokens} tokens, whose value always completes within them. */
+    public TokenConstraint newConstraint(int maxTokens) {
+        return new GrammarConstraint(this, MatchState.start(root), maxTokens);
+    }
+
+    /** The fewest tokens a value of this grammar takes (its shortest value, end-of-sequence token included). */
+    public int minTokens() {
+        return budget.tokensToFinish(MatchState.start(root));
+    }
+
+    CompletionBudget budget() {
+        return budget;
     }
 
     TokenIndex index() {

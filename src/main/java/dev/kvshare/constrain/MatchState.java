@@ -1,6 +1,7 @@
 package dev.kvshare.constrain;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -74,6 +75,11 @@ final class MatchState {
 
     private static boolean plainStringByte(int b) {
         return b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
+    }
+
+    /** The stacks still possible. */
+    List<Stack> stacks() {
+        return List.of(alternatives);
     }
 
     /** How many stacks are still possible. */

@@ -38,19 +38,33 @@ public final class Sampler {
             applyPenalties(logits);
         }
         constraint.mask(logits);
-        int token = params.greedy() ? argmax(logits) : sample(logits);
-        if (!constraint.allows(token)) {
-            // Sampling can land on a masked token only through rounding in the last draw step.
-            token = argmax(logits);
+        int token = choose(logits);
+        while (!constraint.allows(token)) {
+            // A token the constraint checks only once drawn, or a masked one that rounding in the last draw
+            // step landed on: rule it out and choose again among the rest.
+            if (logits[token] == Float.NEGATIVE_INFINITY) {
+                throw new IllegalStateException("The constraint allows no token here");
+            }
+            logits[token] = Float.NEGATIVE_INFINITY;
+            token = choose(logits);
         }
         constraint.accept(token);
         counts.merge(token, 1, Integer::sum);
         return token;
     }
 
+    /** Whether the constraint's token limit shaped its value (see {@link TokenConstraint#cutShort()}). */
+    public boolean constraintCutShort() {
+        return constraint.cutShort();
+    }
+
     /** Whether the constraint's value is complete: the sequence ends as at an end-of-sequence token. */
     public boolean constraintComplete() {
         return constraint.complete();
+    }
+
+    private int choose(float[] logits) {
+        return params.greedy() ? argmax(logits) : sample(logits);
     }
 
     /** The most likely token; the lowest id wins a tie. */
