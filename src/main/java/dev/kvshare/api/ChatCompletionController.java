@@ -8,9 +8,11 @@ import java.util.function.Supplier;
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.GenerationResult;
 import dev.kvshare.generation.GenerationService;
+import dev.kvshare.constrain.Grammar;
 import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.generation.TextChunk;
 import dev.kvshare.model.ChatTurn;
+import dev.kvshare.observability.ToolCallMetrics;
 import dev.kvshare.promptcache.CacheNamespace;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
@@ -32,15 +34,18 @@ class ChatCompletionController {
     private final RequestLimits limits;
     private final ToolRequests toolRequests;
     private final StructuredOutput structuredOutput;
+    private final ToolCallMetrics toolCallMetrics;
 
     ChatCompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
-                             RequestLimits limits, ToolRequests toolRequests, StructuredOutput structuredOutput) {
+                             RequestLimits limits, ToolRequests toolRequests, StructuredOutput structuredOutput,
+                             ToolCallMetrics toolCallMetrics) {
         this.generation = generation;
         this.events = events;
         this.namespace = namespace;
         this.limits = limits;
         this.toolRequests = toolRequests;
         this.structuredOutput = structuredOutput;
+        this.toolCallMetrics = toolCallMetrics;
     }
 
     @PostMapping("/v1/chat/completions")
@@ -53,21 +58,23 @@ class ChatCompletionController {
         limits.checkChat(turns);
         List<String> stops = limits.stops(request.stop());
         ToolUse tools = toolRequests.of(request);
-        Supplier<TokenConstraint> constraint = structuredOutput.constraint(tools, request.responseFormat());
+        Grammar grammar = structuredOutput.grammar(tools, request.responseFormat());
         int[] prompt = generation.chatPrompt(turns, tools.templateTools(), tools.format());
         Integer requestedMax = request.maxCompletionTokens() != null ? request.maxCompletionTokens()
                 : request.maxTokens();
         String maxParam = request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
+        int maxTokens = generation.maxTokensFor(prompt, requestedMax, maxParam, "messages");
+        Supplier<TokenConstraint> constraint = StructuredOutput.constraint(grammar, maxTokens, maxParam);
         GenerationRequest generationRequest = GenerationRequests.of(request,
-                generation.model().config().samplingDefaults(), prompt,
-                generation.maxTokensFor(prompt, requestedMax, maxParam, "messages"), stops,
+                generation.model().config().samplingDefaults(), prompt, maxTokens, stops,
                 namespace.saltFor(authorization, request.cacheSalt()), constraint);
         Reply reply = Reply.of("chatcmpl", model, prompt, request);
         if (Boolean.TRUE.equals(request.stream())) {
-            return events.stream(generationRequest, new ChunkFormat(reply, tools));
+            return events.stream(generationRequest, new ChunkFormat(reply, tools, toolCallMetrics));
         }
         return events.whole(generationRequest, result -> {
             AssistantReply answer = AssistantReply.of(result, tools);
+            toolCallMetrics.rejected(answer.rejectedCalls());
             var choice = new ChatCompletionResponse.Choice(0,
                     new ChatCompletionResponse.Message("assistant", answer.content(), answer.toolCalls()),
                     answer.finishReason(), null, reply.ids(result.tokenIds()));
@@ -86,13 +93,15 @@ class ChatCompletionController {
         private final Reply reply;
         private final ToolUse tools;
         private final ToolCallHoldback holdback;
+        private final ToolCallMetrics toolCallMetrics;
         /** Ids of generated tokens whose text has not streamed yet: they go with the next text sent. */
         private int[] unsentIds = new int[0];
         private int sentIds;
 
-        ChunkFormat(Reply reply, ToolUse tools) {
+        ChunkFormat(Reply reply, ToolUse tools, ToolCallMetrics toolCallMetrics) {
             this.reply = reply;
             this.tools = tools;
+            this.toolCallMetrics = toolCallMetrics;
             this.holdback = tools.active() && !tools.forced() ? new ToolCallHoldback(tools.format()) : null;
         }
 
@@ -124,6 +133,7 @@ class ChatCompletionController {
             String finishReason = result.finishReason().openAiName();
             if (tools.active()) {
                 AssistantReply answer = AssistantReply.of(result, tools);
+                toolCallMetrics.rejected(answer.rejectedCalls());
                 finishReason = answer.finishReason();
                 String rest = holdback == null ? answer.content() : holdback.rest(answer.content());
                 int[] ids = Arrays.copyOfRange(result.tokenIds(), Math.min(sentIds, result.tokenIds().length),

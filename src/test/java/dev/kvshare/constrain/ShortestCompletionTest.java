@@ -22,7 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
 class ShortestCompletionTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final int WALKS = 12;
+    private static final int WALKS = 6;
 
     static Stream<String> schemas() {
         return Stream.concat(SchemaGuarantee.SCHEMAS.stream(), Stream.of("ticket"));
