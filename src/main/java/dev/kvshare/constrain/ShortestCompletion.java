@@ -30,10 +30,10 @@ final class ShortestCompletion {
 
     /** The shortest value of each node reachable from the root; absent where there is none. */
     private final Map<SchemaNode, byte[]> values;
-    private final Map<Frame, Optional> frames = new ConcurrentHashMap<>();
+    private final Map<Frame, Known> frames = new ConcurrentHashMap<>();
 
     /** A cached frame completion; {@code bytes} null when the frame cannot be completed. */
-    private record Optional(byte[] bytes) {
+    private record Known(byte[] bytes) {
     }
 
     ShortestCompletion(SchemaNode root) {
@@ -71,9 +71,9 @@ final class ShortestCompletion {
 
     /** The bytes that pop {@code frame}: complete what it reads and everything it pushes. */
     private byte[] frame(Frame frame) {
-        Optional cached = frames.get(frame);
+        Known cached = frames.get(frame);
         if (cached == null) {
-            cached = new Optional(complete(frame));
+            cached = new Known(complete(frame));
             frames.put(frame, cached); // computing twice in a race gives the same bytes
         }
         return cached.bytes();
@@ -239,7 +239,7 @@ final class ShortestCompletion {
 
         private final SchemaNode.ObjectNode object;
         private final Map<SchemaNode, byte[]> values;
-        private final Map<Long, Optional> memo = new HashMap<>();
+        private final Map<Long, Known> memo = new HashMap<>();
 
         ObjectCompletion(SchemaNode.ObjectNode object, Map<SchemaNode, byte[]> values) {
             this.object = object;
@@ -249,7 +249,7 @@ final class ShortestCompletion {
         /** From property {@code next} on, in {@code phase}: close it, or write what is still required. */
         byte[] from(int next, int phase) {
             long key = (long) next << 2 | phase;
-            Optional known = memo.get(key);
+            Known known = memo.get(key);
             if (known != null) {
                 return known.bytes();
             }
@@ -265,7 +265,7 @@ final class ShortestCompletion {
                     best = pick(best, property(i, 0));
                 }
             }
-            memo.put(key, new Optional(best));
+            memo.put(key, new Known(best));
             return best;
         }
 
