@@ -82,6 +82,18 @@ class ConstrainedValuesFinishHttpTest {
         assertThat(closedEarly).as("tickets max_tokens made close early").isPositive();
     }
 
+    /** The issue's own figure was 4 of 12: twelve seeds at temperature 1 and max_tokens 200. */
+    @Test
+    void twelveOfTwelveTicketsParseAtTemperatureOneAndMaxTokens200() {
+        JsonNode schema = SchemaGuarantee.schema("ticket");
+        for (long seed = 0; seed < 12; seed++) {
+            Http.Response response = ask(ticketFormat(), 200, 1.0, seed, false);
+            assertThat(response.status()).as(response.body()).isEqualTo(200);
+            String content = response.json().path("choices").path(0).path("message").path("content").asString();
+            assertThat(SchemaGuarantee.problems(schema, content)).as("seed %d: %s", seed, content).isEmpty();
+        }
+    }
+
     @Test
     void everyForcedCallParsesAndValidatesOrIsRefusedWithTheTokensItNeeds() {
         JsonNode parameters = Http.JSON.readTree(CHECK_OUTAGE).path("function").path("parameters");
