@@ -40,13 +40,15 @@ public final class Sampler {
         constraint.mask(logits);
         int token = choose(logits);
         while (!constraint.allows(token)) {
-            // A token the constraint checks only once drawn, or a masked one that rounding in the last draw
-            // step landed on: rule it out and choose again among the rest.
-            if (logits[token] == Float.NEGATIVE_INFINITY) {
-                throw new IllegalStateException("The constraint allows no token here");
+            if (logits[token] != Float.NEGATIVE_INFINITY) {
+                logits[token] = Float.NEGATIVE_INFINITY; // one the constraint checks only once drawn: choose again
+                token = choose(logits);
+            } else { // a masked one, which rounding in the last draw step can land on
+                token = argmax(logits);
+                if (logits[token] == Float.NEGATIVE_INFINITY) {
+                    throw new IllegalStateException("The constraint allows no token here");
+                }
             }
-            logits[token] = Float.NEGATIVE_INFINITY;
-            token = choose(logits);
         }
         constraint.accept(token);
         counts.merge(token, 1, Integer::sum);
