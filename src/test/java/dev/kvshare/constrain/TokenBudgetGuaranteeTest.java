@@ -21,7 +21,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * With a token limit, every value completes and validates within it, over the real vocabularies of the bundled
- * model and both reference exports, temperatures 0 to 1.5 and limits from the schema's shortest value (the
+ * model and both reference exports, for schemas and forced tool calls, temperatures 0 to 1.5 and limits from
+ * the schema's shortest value (the
  * fewest tokens {@link Grammar#minTokens()} says it takes) to 120. Logits are random, and for half the seeds
  * they favour tokens that stay inside a string: a model that rambles and never closes one.
  */
@@ -31,8 +32,12 @@ class TokenBudgetGuaranteeTest {
     private static final double[] TEMPERATURES = {0, 0.5, 1.0, 1.5};
     private static final int SEEDS = 4;
 
+    /** A forced call of one of two tools: what the tool-call grammar generates, as a schema to validate it by. */
+    private static final String FORCED_CALL = "forced-call";
+
     static {
         SCHEMAS.add("ticket");
+        SCHEMAS.add(FORCED_CALL);
     }
 
     @ParameterizedTest
@@ -51,7 +56,11 @@ class TokenBudgetGuaranteeTest {
         int cutShort = 0;
         for (String name : SCHEMAS) {
             JsonNode schema = SchemaGuarantee.schema(name);
-            Grammar grammar = grammars.schema(schema);
+            JsonNode outage = schema.path("anyOf").path(0).path("properties").path("arguments");
+            Grammar grammar = name.equals(FORCED_CALL) ? grammars.toolCall(List.of(
+                    new Grammars.ToolSchema("check_outage", outage),
+                    new Grammars.ToolSchema("open_ticket", SchemaGuarantee.schema("ticket"))), "arguments")
+                    : grammars.schema(schema);
             int shortest = grammar.minTokens();
             if (eos >= vocabSize && name.equals("number")) {
                 // no end-of-sequence token within this export's logits, and a top-level number can always grow:
