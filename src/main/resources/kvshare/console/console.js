@@ -1,10 +1,13 @@
 // The kvshare console: a support chat against the service's own OpenAI-compatible API. No build step and no
 // dependencies; each reply shows the prompt tokens restored from the prompt cache (cached_tokens, from the
-// stream's usage chunk), the time to first token and the decode rate as this browser measured them.
+// stream's usage chunk), the time to first token and the decode rate as this browser measured them. Modes:
+// plain chat, tools (a tools array and tool_choice) and JSON (a response_format json_schema); Stop aborts the
+// stream (the service stops generating when the connection closes); the raw request and SSE events are shown.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
 let turns = [];
+let inFlight = null; // the AbortController of the reply being streamed
 
 function headers() {
   const h = { 'Content-Type': 'application/json' };
@@ -37,7 +40,7 @@ function stats(li, text) {
   li.appendChild(line);
 }
 
-// Reads an SSE body: calls onEvent with each data payload's JSON until [DONE].
+// Reads an SSE body: calls onEvent with each data payload's JSON (and its text) until [DONE].
 async function readEvents(response, onEvent) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -53,8 +56,49 @@ async function readEvents(response, onEvent) {
       if (!event.startsWith('data: ')) continue; // heartbeats are SSE comments
       const data = event.slice('data: '.length);
       if (data === '[DONE]') return;
-      onEvent(JSON.parse(data));
+      onEvent(JSON.parse(data), data);
     }
+  }
+}
+
+// The request body for the conversation so far, in the chosen mode; throws on a tools or schema box that is not JSON.
+function requestBody() {
+  const body = { messages: conversation(), stream: true, stream_options: { include_usage: true },
+    max_tokens: Number($('maxTokens').value) || 64 };
+  const temperature = $('temperature').value.trim();
+  if (temperature !== '') body.temperature = Number(temperature);
+  if ($('mode').value === 'tools') {
+    body.tools = parseBox('tools');
+    body.tool_choice = $('toolChoice').value;
+  } else if ($('mode').value === 'json') {
+    body.response_format = { type: 'json_schema', json_schema: { name: 'reply', strict: true, schema: parseBox('schema') } };
+  }
+  return body;
+}
+
+function parseBox(id) {
+  try {
+    return JSON.parse($(id).value);
+  } catch (e) {
+    throw new Error(`${id} is not JSON: ${e.message}`);
+  }
+}
+
+// Adds streamed tool-call deltas to calls (by index), as the OpenAI SDKs assemble them.
+function addToolCalls(calls, deltas) {
+  for (const delta of deltas) {
+    const call = calls[delta.index] || (calls[delta.index] = { id: delta.id, type: 'function', function: { name: '', arguments: '' } });
+    if (delta.function && delta.function.name) call.function.name += delta.function.name;
+    if (delta.function && delta.function.arguments) call.function.arguments += delta.function.arguments;
+  }
+}
+
+function showToolCalls(li, calls) {
+  for (const call of calls) {
+    const block = document.createElement('div');
+    block.className = 'toolcall';
+    block.textContent = `${call.function.name}(${call.function.arguments})`;
+    li.insertBefore(block, li.querySelector('.stats'));
   }
 }
 
@@ -66,19 +110,33 @@ async function send(text) {
   reply.dataset.chunks = '0';
   const body = reply.querySelector('.text');
   const started = performance.now();
+  const raw = [];
+  const calls = [];
   let first = null;
   let usage = null;
+  let finishReason = null;
+  inFlight = new AbortController();
   try {
+    const request = requestBody();
+    $('rawRequest').textContent = 'POST /v1/chat/completions\n' + JSON.stringify(request, null, 2);
+    $('rawResponse').textContent = '';
     const response = await fetch('/v1/chat/completions', {
-      method: 'POST', headers: headers(),
-      body: JSON.stringify({ messages: conversation(), stream: true, stream_options: { include_usage: true },
-        max_tokens: Number($('maxTokens').value) || 64 }),
+      method: 'POST', headers: headers(), body: JSON.stringify(request), signal: inFlight.signal,
     });
-    if (!response.ok) throw new Error((await response.json()).error.message);
-    await readEvents(response, (chunk) => {
+    if (!response.ok) {
+      const error = await response.text();
+      $('rawResponse').textContent = `HTTP ${response.status}\n${error}`;
+      throw new Error(JSON.parse(error).error.message);
+    }
+    await readEvents(response, (chunk, data) => {
+      raw.push('data: ' + data);
+      $('rawResponse').textContent = raw.join('\n');
       if (chunk.error) throw new Error(chunk.error.message);
       if (chunk.usage) usage = chunk.usage;
-      const delta = chunk.choices && chunk.choices[0] && chunk.choices[0].delta;
+      const choice = chunk.choices && chunk.choices[0];
+      if (choice && choice.finish_reason) finishReason = choice.finish_reason;
+      const delta = choice && choice.delta;
+      if (delta && delta.tool_calls) addToolCalls(calls, delta.tool_calls);
       if (delta && delta.content) {
         if (first === null) first = performance.now();
         body.textContent += delta.content;
@@ -87,20 +145,31 @@ async function send(text) {
       }
     });
     const ended = performance.now();
-    turns.push({ role: 'assistant', content: body.textContent });
+    turns.push(calls.length ? { role: 'assistant', content: body.textContent || null, tool_calls: calls }
+      : { role: 'assistant', content: body.textContent });
     const cached = usage ? usage.prompt_tokens_details.cached_tokens : 0;
     const ttft = first === null ? ended - started : first - started;
     const decoded = usage ? usage.completion_tokens - 1 : 0;
     const rate = first !== null && decoded > 0 && ended > first ? decoded / ((ended - first) / 1000) : null;
     stats(reply, `cached_tokens ${cached} of ${usage ? usage.prompt_tokens : '?'} · TTFT ${ttft.toFixed(0)} ms · `
-        + (rate === null ? '– tokens/s' : `${rate.toFixed(1)} tokens/s`));
+        + (rate === null ? '– tokens/s' : `${rate.toFixed(1)} tokens/s`) + ` · ${finishReason}`);
+    showToolCalls(reply, calls);
     reply.dataset.cachedTokens = String(cached);
+    reply.dataset.finishReason = finishReason;
     reply.dataset.state = 'done';
   } catch (e) {
-    turns.pop();
-    reply.classList.add('error');
-    stats(reply, e.message);
-    reply.dataset.state = 'failed';
+    if (e.name === 'AbortError') { // Stop: keep what arrived, as the conversation's reply
+      turns.push({ role: 'assistant', content: body.textContent });
+      stats(reply, 'stopped');
+      reply.dataset.state = 'stopped';
+    } else {
+      turns.pop();
+      reply.classList.add('error');
+      stats(reply, e.message);
+      reply.dataset.state = 'failed';
+    }
+  } finally {
+    inFlight = null;
   }
   refreshCache();
 }
@@ -148,16 +217,26 @@ async function showModel() {
 $('composer').addEventListener('submit', async (event) => {
   event.preventDefault();
   const text = $('message').value.trim();
-  if (!text) return;
+  if (!text || inFlight) return;
   $('message').value = '';
   $('send').disabled = true;
+  $('stop').disabled = false;
   try {
     await send(text);
   } finally {
     $('send').disabled = false;
+    $('stop').disabled = true;
     $('message').focus();
   }
 });
+$('stop').addEventListener('click', () => {
+  if (inFlight) inFlight.abort();
+});
+function showModeFields() {
+  $('toolsFields').hidden = $('mode').value !== 'tools';
+  $('jsonFields').hidden = $('mode').value !== 'json';
+}
+$('mode').addEventListener('change', showModeFields);
 $('newChat').addEventListener('click', () => {
   turns = [];
   $('messages').replaceChildren();
@@ -165,5 +244,8 @@ $('newChat').addEventListener('click', () => {
 $('refreshCache').addEventListener('click', refreshCache);
 $('system').addEventListener('change', refreshCache);
 $('token').addEventListener('change', refreshCache);
+// On a phone the settings start folded, so the conversation and its input fill the screen.
+if (window.matchMedia('(max-width: 700px)').matches) $('settings').open = false;
+showModeFields();
 showModel();
 refreshCache();

@@ -8,9 +8,11 @@ import java.util.function.Supplier;
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.GenerationResult;
 import dev.kvshare.generation.GenerationService;
+import dev.kvshare.constrain.Grammar;
 import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.generation.TextChunk;
 import dev.kvshare.model.ChatTurn;
+import dev.kvshare.observability.ToolCallMetrics;
 import dev.kvshare.promptcache.CacheNamespace;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpHeaders;
@@ -34,11 +36,12 @@ class ChatCompletionController {
     private final Clients clients;
     private final ToolRequests toolRequests;
     private final StructuredOutput structuredOutput;
+    private final ToolCallMetrics toolCallMetrics;
     private final RequestLog requestLog;
 
     ChatCompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
                              RequestLimits limits, ToolRequests toolRequests, StructuredOutput structuredOutput,
-                             Clients clients, RequestLog requestLog) {
+                             Clients clients, ToolCallMetrics toolCallMetrics, RequestLog requestLog) {
         this.generation = generation;
         this.events = events;
         this.namespace = namespace;
@@ -46,6 +49,7 @@ class ChatCompletionController {
         this.clients = clients;
         this.toolRequests = toolRequests;
         this.structuredOutput = structuredOutput;
+        this.toolCallMetrics = toolCallMetrics;
         this.requestLog = requestLog;
     }
 
@@ -65,17 +69,20 @@ class ChatCompletionController {
         String maxParam = request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
         int maxTokens = generation.maxTokensFor(prompt, requestedMax, maxParam, "messages");
         // Compiled last: a request refused for a cheaper reason (a prompt too long) never costs a compiled schema.
-        Supplier<TokenConstraint> constraint = structuredOutput.constraint(tools, request.responseFormat());
+        Grammar grammar = structuredOutput.grammar(tools, request.responseFormat());
+        Supplier<TokenConstraint> constraint = StructuredOutput.constraint(grammar, maxTokens, maxParam);
         GenerationRequest generationRequest = GenerationRequests.of(request,
                 generation.model().config().samplingDefaults(), prompt, maxTokens, stops,
                 GenerationRequests.salt(request, namespace, authorization), constraint);
         Reply reply = Reply.of("chatcmpl", model, prompt, request);
         RequestLog.Entry logged = requestLog.start(reply.id(), namespace.tenantFor(authorization), model);
         if (Boolean.TRUE.equals(request.stream())) {
-            return events.stream(generationRequest, clients.of(http), new ChunkFormat(reply, tools), logged);
+            return events.stream(generationRequest, clients.of(http), new ChunkFormat(reply, tools, toolCallMetrics),
+                    logged);
         }
         return events.whole(generationRequest, clients.of(http), result -> {
             AssistantReply answer = AssistantReply.of(result, tools);
+            toolCallMetrics.rejected(answer.rejectedCalls());
             var choice = new ChatCompletionResponse.Choice(0,
                     new ChatCompletionResponse.Message("assistant", answer.content(), answer.toolCalls()),
                     answer.finishReason(), null, reply.ids(result.tokenIds()));
@@ -94,13 +101,15 @@ class ChatCompletionController {
         private final Reply reply;
         private final ToolUse tools;
         private final ToolCallHoldback holdback;
+        private final ToolCallMetrics toolCallMetrics;
         /** Ids of generated tokens whose text has not streamed yet: they go with the next text sent. */
         private int[] unsentIds = new int[0];
         private int sentIds;
 
-        ChunkFormat(Reply reply, ToolUse tools) {
+        ChunkFormat(Reply reply, ToolUse tools, ToolCallMetrics toolCallMetrics) {
             this.reply = reply;
             this.tools = tools;
+            this.toolCallMetrics = toolCallMetrics;
             this.holdback = tools.active() && !tools.forced() ? new ToolCallHoldback(tools.format()) : null;
         }
 
@@ -132,6 +141,7 @@ class ChatCompletionController {
             String finishReason = result.finishReason().openAiName();
             if (tools.active()) {
                 AssistantReply answer = AssistantReply.of(result, tools);
+                toolCallMetrics.rejected(answer.rejectedCalls());
                 finishReason = answer.finishReason();
                 String rest = holdback == null ? answer.content() : holdback.rest(answer.content());
                 int[] ids = Arrays.copyOfRange(result.tokenIds(), Math.min(sentIds, result.tokenIds().length),

@@ -21,6 +21,7 @@ public final class Grammar {
     private final int maxStringChars;
     private final long footprint;
     private volatile boolean evicted;
+    private final CompletionBudget budget;
 
     Grammar(SchemaNode root, TokenIndex index, Cache<MaskKey, long[]> masks, int maxStringChars) {
         this.root = root;
@@ -28,6 +29,7 @@ public final class Grammar {
         this.masks = masks;
         this.maxStringChars = maxStringChars;
         this.footprint = SchemaFootprint.of(root);
+        this.budget = new CompletionBudget(root, index);
     }
 
     /** The compiled schema: its nodes are what cached matcher states refer to. */
@@ -50,8 +52,23 @@ public final class Grammar {
         return maxStringChars;
     }
 
+    /** A constraint with no token limit: values end when the model ends them. */
     public TokenConstraint newConstraint() {
-        return new GrammarConstraint(this, MatchState.start(root));
+        return newConstraint(Integer.MAX_VALUE);
+    }
+
+    /** A constraint for a sequence of at most {@code maxTokens} tokens, whose value always completes within them. */
+    public TokenConstraint newConstraint(int maxTokens) {
+        return new GrammarConstraint(this, MatchState.start(root), maxTokens);
+    }
+
+    /** The fewest tokens a value of this grammar takes (its shortest value, end-of-sequence token included). */
+    public int minTokens() {
+        return budget.tokensToFinish(MatchState.start(root));
+    }
+
+    CompletionBudget budget() {
+        return budget;
     }
 
     TokenIndex index() {

@@ -49,6 +49,22 @@ final class Literals {
         }
     }
 
+    /**
+     * The shortest rest, from byte {@code position} on, of the literals in {@code alive} (null: all), the
+     * lowest bytes of those as short.
+     */
+    byte[] shortestFrom(BitSet alive, int position) {
+        BitSet from = alive == null ? all : alive;
+        byte[] best = null;
+        for (int i = from.nextSetBit(0); i >= 0; i = from.nextSetBit(i + 1)) {
+            byte[] rest = java.util.Arrays.copyOfRange(texts[i], position, texts[i].length);
+            if (ShortestCompletion.better(rest, best)) {
+                best = rest;
+            }
+        }
+        return best;
+    }
+
     private static byte[] bytes(String ascii) {
         return ascii.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }

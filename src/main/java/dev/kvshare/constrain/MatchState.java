@@ -1,6 +1,7 @@
 package dev.kvshare.constrain;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -83,6 +84,11 @@ final class MatchState {
             bytes += 80L * stack.depth();
         }
         return bytes;
+    }
+
+    /** The stacks still possible. */
+    List<Stack> stacks() {
+        return List.of(alternatives);
     }
 
     /** How many stacks are still possible. */

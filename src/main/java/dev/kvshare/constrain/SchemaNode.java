@@ -175,6 +175,10 @@ sealed interface SchemaNode {
             return properties[index];
         }
 
+        List<SchemaNode> properties() {
+            return List.of(properties);
+        }
+
         /** Properties that may come next once those before {@code from} are done (up to the next required one). */
         BitSet candidates(int from) {
             return candidates[from];

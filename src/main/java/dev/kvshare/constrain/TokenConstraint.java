@@ -26,12 +26,20 @@ public interface TokenConstraint {
         public boolean complete() {
             return false;
         }
+
+        @Override
+        public boolean cutShort() {
+            return false;
+        }
     };
 
     /** Sets the logit of every token that cannot come next to negative infinity. */
     void mask(float[] logits);
 
-    /** Whether {@code token} may come next. */
+    /**
+     * Whether {@code token} may come next. It may rule out a token the mask let through (one that is only
+     * checked once drawn); the sampler then masks it and draws again.
+     */
     boolean allows(int token);
 
     /** Advances past the chosen token. */
@@ -39,4 +47,10 @@ public interface TokenConstraint {
 
     /** Whether the constrained value is complete: generation ends here, as at an end-of-sequence token. */
     boolean complete();
+
+    /**
+     * Whether the token limit shaped the value: its tokens ran down to what completing it takes, and tokens
+     * that would have made it longer were ruled out. The value is still whole and valid.
+     */
+    boolean cutShort();
 }

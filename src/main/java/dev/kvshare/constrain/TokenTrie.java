@@ -3,6 +3,7 @@ package dev.kvshare.constrain;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The vocabulary's token byte strings as a trie, laid out flat in depth-first order, for computing a mask:
@@ -103,6 +104,11 @@ public final class TokenTrie {
 
     /** The tokens whose bytes, read from {@code state}, keep the value valid: one bit per token id. */
     long[] allowed(MatchState state) {
+        return allowed(state, after -> true);
+    }
+
+    /** The tokens whose bytes, read from {@code state}, keep the value valid and lead to a state {@code keep} takes. */
+    long[] allowed(MatchState state, Predicate<MatchState> keep) {
         long[] bits = new long[(vocabSize + 63) / 64];
         MatchState[] states = new MatchState[maxDepth + 1];
         states[0] = state;
@@ -114,12 +120,47 @@ public final class TokenTrie {
                 continue;
             }
             states[depth[i]] = next;
-            for (int t = tokensFrom[i]; t < tokensFrom[i + 1]; t++) {
-                bits[tokens[t] >>> 6] |= 1L << tokens[t];
+            if (tokensFrom[i] < tokensFrom[i + 1] && keep.test(next)) {
+                for (int t = tokensFrom[i]; t < tokensFrom[i + 1]; t++) {
+                    bits[tokens[t] >>> 6] |= 1L << tokens[t];
+                }
             }
             i++;
         }
         return bits;
+    }
+
+    /** The fewest tokens whose bytes, one after another, are {@code bytes}; -1 when no tokens make them. */
+    int fewestTokens(byte[] bytes) {
+        int[] fewest = new int[bytes.length + 1]; // fewest[i]: tokens for bytes[i..]
+        for (int from = bytes.length - 1; from >= 0; from--) {
+            fewest[from] = -1;
+            int node = child(-1, bytes[from]);
+            for (int end = from + 1; node >= 0; end++) {
+                if (tokensFrom[node] < tokensFrom[node + 1] && fewest[end] >= 0
+                        && (fewest[from] < 0 || fewest[end] + 1 < fewest[from])) {
+                    fewest[from] = fewest[end] + 1;
+                }
+                node = end < bytes.length ? child(node, bytes[end]) : -1;
+            }
+        }
+        return fewest[0];
+    }
+
+    /** The child of {@code node} (-1: the root) labelled {@code b}; -1 when none. Siblings are in byte order. */
+    private int child(int node, byte b) {
+        int end = node < 0 ? label.length : subtreeEnd[node];
+        int childDepth = node < 0 ? 1 : depth[node] + 1;
+        for (int i = node + 1; i < end && depth[i] == childDepth; i = subtreeEnd[i]) {
+            int compared = Integer.compare(label[i] & 0xFF, b & 0xFF);
+            if (compared == 0) {
+                return i;
+            }
+            if (compared > 0) {
+                return -1;
+            }
+        }
+        return -1;
     }
 
     public int nodes() {

@@ -4,7 +4,10 @@ package dev.kvshare.generation;
 public enum FinishReason {
     /** An end-of-sequence token or a stop string. */
     STOP,
-    /** {@code max_tokens} or the context length was reached. */
+    /**
+     * {@code max_tokens} or the context length was reached, or a structured value was closed early to fit
+     * within {@code max_tokens} (complete and valid, but shorter than the model would have made it).
+     */
     LENGTH;
 
     public String openAiName() {

@@ -60,7 +60,7 @@ final class Generation {
             int token = sampler.next(logits);
             generated[count++] = token;
             if (!request.ignoreEos() && eosTokenIds.contains(token)) {
-                reason = FinishReason.STOP;
+                reason = sampler.constraintCutShort() ? FinishReason.LENGTH : FinishReason.STOP;
                 break;
             }
             metrics.tokenGenerated();
@@ -76,7 +76,7 @@ final class Generation {
                 break;
             }
             if (sampler.constraintComplete()) { // structured output: the value is whole
-                reason = FinishReason.STOP;
+                reason = sampler.constraintCutShort() ? FinishReason.LENGTH : FinishReason.STOP;
                 break;
             }
             if (count == generated.length) {

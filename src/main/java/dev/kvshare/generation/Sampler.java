@@ -38,19 +38,35 @@ public final class Sampler {
             applyPenalties(logits);
         }
         constraint.mask(logits);
-        int token = params.greedy() ? argmax(logits) : sample(logits);
-        if (!constraint.allows(token)) {
-            // Sampling can land on a masked token only through rounding in the last draw step.
-            token = argmax(logits);
+        int token = choose(logits);
+        while (!constraint.allows(token)) {
+            if (logits[token] != Float.NEGATIVE_INFINITY) {
+                logits[token] = Float.NEGATIVE_INFINITY; // one the constraint checks only once drawn: choose again
+                token = choose(logits);
+            } else { // a masked one, which rounding in the last draw step can land on
+                token = argmax(logits);
+                if (logits[token] == Float.NEGATIVE_INFINITY) {
+                    throw new IllegalStateException("The constraint allows no token here");
+                }
+            }
         }
         constraint.accept(token);
         counts.merge(token, 1, Integer::sum);
         return token;
     }
 
+    /** Whether the constraint's token limit shaped its value (see {@link TokenConstraint#cutShort()}). */
+    public boolean constraintCutShort() {
+        return constraint.cutShort();
+    }
+
     /** Whether the constraint's value is complete: the sequence ends as at an end-of-sequence token. */
     public boolean constraintComplete() {
         return constraint.complete();
+    }
+
+    private int choose(float[] logits) {
+        return params.greedy() ? argmax(logits) : sample(logits);
     }
 
     /** The most likely token; the lowest id wins a tie. */

@@ -2,7 +2,6 @@ package dev.kvshare.toolcall;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -14,11 +13,16 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Reads the tool calls out of a model's reply in its family's format. Only calls of declared tools with an
- * arguments object count; anything else stays text, so a reply that merely looks like a call is not run.
+ * arguments object count. A call the service cannot run is dropped from the text rather than shown to the
+ * customer as markup: in Hermes every {@code <tool_call>} block that is not such a call (it names an
+ * undeclared tool, or it is malformed or cut off); in Llama 3 JSON a reply that is a call object naming an
+ * undeclared tool. Other text stays text, so a reply that merely looks like a call is not run.
  */
 public final class ToolCallParser {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String UNDECLARED = "undeclared";
+    private static final String MALFORMED = "malformed";
     /** A Hermes block; the closing tag may be missing when the reply ended right after the JSON. */
     private static final Pattern HERMES_BLOCK = Pattern.compile("<tool_call>\\s*(.*?)\\s*(?:</tool_call>|$)",
             Pattern.DOTALL);
@@ -42,56 +46,66 @@ public final class ToolCallParser {
      * this format's keys. A reply a stop string cut short is no call: it stays text.
      */
     public ParsedReply parseForced(String text) {
-        return call(text).map(call -> new ParsedReply(null, List.of(call)))
-                .orElseGet(() -> new ParsedReply(text, List.of()));
+        Reading reading = read(text);
+        return reading.call() != null ? new ParsedReply(null, List.of(reading.call()))
+                : new ParsedReply(text, List.of());
     }
 
     private ParsedReply hermes(String text) {
         List<ParsedReply.Call> calls = new ArrayList<>();
+        List<String> rejected = new ArrayList<>();
         StringBuilder content = new StringBuilder();
         Matcher block = HERMES_BLOCK.matcher(text);
         int from = 0;
         while (block.find()) {
-            Optional<ParsedReply.Call> call = call(block.group(1));
-            if (call.isEmpty()) {
-                continue;
+            Reading reading = read(block.group(1));
+            if (reading.call() != null) {
+                calls.add(reading.call());
+            } else {
+                rejected.add(reading.rejected());
             }
-            calls.add(call.get());
             content.append(text, from, block.start());
             from = block.end();
         }
+        if (calls.isEmpty() && rejected.isEmpty()) {
+            return new ParsedReply(text, List.of());
+        }
         content.append(text.substring(from));
-        return reply(content.toString(), calls, text);
+        return new ParsedReply(content.toString().isBlank() ? null : content.toString().strip(), calls, rejected);
     }
 
     private ParsedReply json(String text) {
-        Optional<ParsedReply.Call> call = call(text.strip());
-        return call.map(c -> new ParsedReply(null, List.of(c))).orElseGet(() -> new ParsedReply(text, List.of()));
-    }
-
-    private static ParsedReply reply(String content, List<ParsedReply.Call> calls, String text) {
-        if (calls.isEmpty()) {
-            return new ParsedReply(text, List.of());
+        Reading reading = read(text.strip());
+        if (reading.call() != null) {
+            return new ParsedReply(null, List.of(reading.call()));
         }
-        return new ParsedReply(content.isBlank() ? null : content.strip(), calls);
+        return reading.rejected().equals(UNDECLARED) ? new ParsedReply(null, List.of(), List.of(UNDECLARED))
+                : new ParsedReply(text, List.of());
     }
 
-    private Optional<ParsedReply.Call> call(String json) {
+    /** A call of a declared tool, or else why {@code json} is none: {@link #UNDECLARED} or {@link #MALFORMED}. */
+    private record Reading(ParsedReply.Call call, String rejected) {
+    }
+
+    private Reading read(String json) {
         JsonNode node;
         try {
             node = JSON.readTree(json);
         } catch (JacksonException notJson) {
-            return Optional.empty();
+            return new Reading(null, MALFORMED);
         }
-        if (node == null || !node.isObject() || !node.path("name").isString()
-                || !tools.contains(node.path("name").asString())) {
-            return Optional.empty();
+        if (node == null || !node.isObject() || !node.path("name").isString()) {
+            return new Reading(null, MALFORMED);
         }
         JsonNode arguments = node.has(format.argumentsKey()) ? node.get(format.argumentsKey())
                 : node.path("arguments");
         if (!arguments.isObject()) {
-            return Optional.empty();
+            return new Reading(null, MALFORMED);
         }
-        return Optional.of(new ParsedReply.Call(node.get("name").asString(), JSON.writeValueAsString(arguments)));
+        if (!tools.contains(node.path("name").asString())) {
+            return new Reading(null, UNDECLARED);
+        }
+        return new Reading(new ParsedReply.Call(node.get("name").asString(), JSON.writeValueAsString(arguments)),
+                null);
     }
 }

@@ -36,8 +36,12 @@ class ConsoleHttpTest {
         assertThat(http.get("/console").status()).isEqualTo(302);
         Http.Response page = http.get("/console/");
         assertThat(page.status()).isEqualTo(200);
-        assertThat(page.body()).contains("<title>kvshare console</title>", "console.js");
+        assertThat(page.body()).contains("<title>kvshare console</title>", "console.js",
+                "<link rel=\"icon\" href=\"favicon.svg\"");
         assertThat(http.get("/console/console.js").body()).contains("/v1/chat/completions");
+        Http.Response favicon = http.get("/console/favicon.svg");
+        assertThat(favicon.status()).isEqualTo(200);
+        assertThat(favicon.body()).startsWith("<svg");
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.ai.chat.client.AdvisorParams;
+import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.messages.SystemMessage;
 import org.springframework.ai.chat.messages.UserMessage;
 import org.springframework.ai.chat.model.ChatResponse;
@@ -42,6 +44,31 @@ class SpringAiClientTest {
 
         assertThat(response.getResult().getOutput().getText()).contains("5520981");
         assertThat(response.getMetadata().getUsage().getPromptTokens()).isPositive();
+    }
+
+    /** The issue-35 ticket: free text the bundled model rambles in, at the service's default max_tokens. */
+    record Ticket(String subject, Priority priority, String details) {
+    }
+
+    enum Priority { low, normal, urgent }
+
+    @Test
+    void entityWithNativeStructuredOutputParsesAtTheDefaultMaxTokens() {
+        for (int seed = 0; seed < 4; seed++) {
+            OpenAiChatModel hot = OpenAiChatModel.builder().options(OpenAiChatOptions.builder()
+                    .baseUrl("http://127.0.0.1:" + port + "/v1").apiKey("unused")
+                    .model("kvshare-support-tiny").temperature(1.0).seed(seed).build()).build();
+
+            Ticket ticket = ChatClient.create(hot).prompt()
+                    .advisors(AdvisorParams.ENABLE_NATIVE_STRUCTURED_OUTPUT)
+                    .user("My internet drops every evening since Tuesday. Open a ticket and describe it in detail.")
+                    .call().entity(Ticket.class);
+
+            assertThat(ticket).as("seed %d", seed).isNotNull();
+            assertThat(ticket.subject()).isNotNull();
+            assertThat(ticket.priority()).isNotNull();
+            assertThat(ticket.details()).isNotNull();
+        }
     }
 
     @Test

@@ -12,8 +12,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
 /**
- * response_format over HTTP on the bundled model, sampled with many seeds: every reply that stops validates
- * against its schema; a reply that does not stop used up max_tokens.
+ * response_format over HTTP on the bundled model, sampled with many seeds: every reply validates against its
+ * schema, whether the model closed it ({@code stop}) or max_tokens made it close early ({@code length}).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = ConstrainedHttp.SHORT_STRINGS)
 class StructuredOutputHttpTest {
@@ -37,8 +37,7 @@ class StructuredOutputHttpTest {
     }
 
     @Test
-    void everyReplyThatStopsValidatesAgainstItsSchema() {
-        int stopped = 0;
+    void everyReplyValidatesAgainstItsSchema() {
         for (String name : SchemaGuarantee.SCHEMAS) {
             JsonNode schema = SchemaGuarantee.schema(name);
             for (long seed = 0; seed < SEEDS; seed++) {
@@ -46,17 +45,13 @@ class StructuredOutputHttpTest {
                 assertThat(response.status()).as(response.body()).isEqualTo(200);
                 JsonNode choice = response.json().path("choices").path(0);
                 String content = choice.path("message").path("content").asString();
-                if (choice.path("finish_reason").asString().equals("stop")) {
-                    stopped++;
-                    assertThat(SchemaGuarantee.problems(schema, content)).as("%s seed %d: %s", name, seed, content)
-                            .isEmpty();
-                } else {
-                    assertThat(choice.path("finish_reason").asString()).isEqualTo("length");
-                    assertThat(response.json().path("usage").path("completion_tokens").asInt()).isEqualTo(MAX_TOKENS);
-                }
+                assertThat(SchemaGuarantee.problems(schema, content)).as("%s seed %d: %s", name, seed, content)
+                        .isEmpty();
+                assertThat(choice.path("finish_reason").asString()).isIn("stop", "length");
+                assertThat(response.json().path("usage").path("completion_tokens").asInt())
+                        .isLessThanOrEqualTo(MAX_TOKENS);
             }
         }
-        assertThat(stopped).as("replies that stopped").isPositive();
     }
 
     @Test
@@ -76,9 +71,7 @@ class StructuredOutputHttpTest {
     void jsonObjectGivesAnObject() {
         for (long seed = 0; seed < SEEDS; seed++) {
             JsonNode choice = ask("{\"type\": \"json_object\"}", seed, false).json().path("choices").path(0);
-            if (choice.path("finish_reason").asString().equals("stop")) {
-                assertThat(Http.JSON.readTree(choice.path("message").path("content").asString()).isObject()).isTrue();
-            }
+            assertThat(Http.JSON.readTree(choice.path("message").path("content").asString()).isObject()).isTrue();
         }
     }
 

@@ -40,14 +40,10 @@ class ToolCallingHttpTest {
     void aForcedCallNamesADeclaredToolAndItsArgumentsValidate() {
         JsonNode parameters = Http.JSON.readTree(OPEN_RETURN).path("function").path("parameters");
         JsonNode lookupParameters = Http.JSON.readTree(LOOKUP_ORDER).path("function").path("parameters");
-        int calls = 0;
         for (long seed = 0; seed < 8; seed++) {
             JsonNode choice = ask("\"required\"", seed, false).json().path("choices").path(0);
-            if (!choice.path("finish_reason").asString().equals("tool_calls")) {
-                assertThat(choice.path("finish_reason").asString()).isEqualTo("length");
-                continue;
-            }
-            calls++;
+            // length: max_tokens made the call close early, still whole
+            assertThat(choice.path("finish_reason").asString()).isIn("tool_calls", "length");
             JsonNode call = choice.path("message").path("tool_calls").path(0);
             assertThat(call.path("id").asString()).startsWith("call_");
             assertThat(call.path("type").asString()).isEqualTo("function");
@@ -58,7 +54,6 @@ class ToolCallingHttpTest {
             assertThat(choice.path("message").has("content")).isTrue();
             assertThat(choice.path("message").path("content").isNull()).isTrue();
         }
-        assertThat(calls).isPositive();
     }
 
     @Test
@@ -66,10 +61,8 @@ class ToolCallingHttpTest {
         for (long seed = 0; seed < 4; seed++) {
             JsonNode choice = ask("{\"type\": \"function\", \"function\": {\"name\": \"openReturn\"}}", seed, false)
                     .json().path("choices").path(0);
-            if (choice.path("finish_reason").asString().equals("tool_calls")) {
-                assertThat(choice.path("message").path("tool_calls").path(0).path("function").path("name")
-                        .asString()).isEqualTo("openReturn");
-            }
+            assertThat(choice.path("message").path("tool_calls").path(0).path("function").path("name")
+                    .asString()).isEqualTo("openReturn");
         }
     }
 

@@ -32,22 +32,17 @@ class ToolFormatOverrideHttpTest {
     @Test
     void forcedCallsUseTheConfiguredFormatAndValidate() {
         JsonNode parameters = Http.JSON.readTree(ToolCallingHttpTest.OPEN_RETURN).path("function").path("parameters");
-        int calls = 0;
         for (long seed = 0; seed < 6; seed++) {
             JsonNode choice = new Http(port).post("/v1/chat/completions", """
                     {"messages": [{"role": "user", "content": "My parcel arrived damaged."}], "tools": [%s],
                      "tool_choice": "required", "max_tokens": 150, "temperature": 1.0, "seed": %d}"""
                     .formatted(ToolCallingHttpTest.OPEN_RETURN, seed))
                     .json().path("choices").path(0);
-            if (choice.path("finish_reason").asString().equals("tool_calls")) {
-                calls++;
-                JsonNode function = choice.path("message").path("tool_calls").path(0).path("function");
-                assertThat(function.path("name").asString()).isEqualTo("openReturn");
-                assertThat(SchemaGuarantee.problems(parameters, function.path("arguments").asString())).isEmpty();
-            } else {
-                assertThat(choice.path("finish_reason").asString()).isEqualTo("length");
-            }
+            // length: max_tokens made the call close early, still whole
+            assertThat(choice.path("finish_reason").asString()).isIn("tool_calls", "length");
+            JsonNode function = choice.path("message").path("tool_calls").path(0).path("function");
+            assertThat(function.path("name").asString()).isEqualTo("openReturn");
+            assertThat(SchemaGuarantee.problems(parameters, function.path("arguments").asString())).isEmpty();
         }
-        assertThat(calls).isPositive();
     }
 }

@@ -8,6 +8,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.IntStream;
 
+import dev.kvshare.constrain.TokenConstraint;
 import org.junit.jupiter.api.Test;
 
 class SamplerTest {
@@ -20,6 +21,48 @@ class SamplerTest {
     void greedyTakesTheLargestLogitAndTheLowestIdOnATie() {
         assertThat(new Sampler(SamplingParams.GREEDY).next(new float[] {0.1f, 3f, -2f, 3f})).isEqualTo(1);
         assertThat(Sampler.argmax(new float[] {-5f, -1f, -1f})).isEqualTo(1);
+    }
+
+    /** Turns tokens down only once they are drawn, as a token budget does with a token that opens too much. */
+    private static TokenConstraint refusingWhenDrawn(Set<Integer> refused) {
+        return new TokenConstraint() {
+            @Override
+            public void mask(float[] logits) {
+            }
+
+            @Override
+            public boolean allows(int token) {
+                return !refused.contains(token);
+            }
+
+            @Override
+            public void accept(int token) {
+            }
+
+            @Override
+            public boolean complete() {
+                return false;
+            }
+
+            @Override
+            public boolean cutShort() {
+                return false;
+            }
+        };
+    }
+
+    @Test
+    void aTokenTurnedDownOnceDrawnIsReplacedByADrawAmongTheRest() {
+        float[] logits = {0f, 5f, 1f, 9f, 2f};
+        TokenConstraint constraint = refusingWhenDrawn(Set.of(1, 3));
+        assertThat(new Sampler(SamplingParams.GREEDY, constraint).next(logits.clone())).isEqualTo(4);
+        Set<Integer> drawn = new HashSet<>();
+        for (long seed = 0; seed < 200; seed++) {
+            drawn.add(new Sampler(params(1.5, 0, 1.0, seed), constraint).next(logits.clone()));
+        }
+        assertThat(drawn).containsExactlyInAnyOrder(0, 2, 4);
+        assertThatThrownBy(() -> new Sampler(SamplingParams.GREEDY, refusingWhenDrawn(Set.of(0, 1, 2, 3, 4)))
+                .next(logits.clone())).isInstanceOf(IllegalStateException.class);
     }
 
     @Test

@@ -24,12 +24,36 @@ class ToolCallParserTest {
     }
 
     @Test
-    void whatOnlyLooksLikeACallStaysText() {
-        for (String text : List.of("<tool_call>{\"name\": \"deleteAll\", \"arguments\": {}}</tool_call>",
-                "<tool_call>{\"name\": \"lookupOrder\", \"arguments\": \"A-1\"}</tool_call>",
-                "<tool_call>not json</tool_call>", "plain answer")) {
+    void aBlockThatIsNoCallOfADeclaredToolIsDroppedFromTheText() {
+        for (List<String> dropped : List.of(
+                List.of("<tool_call>{\"name\": \"deleteAll\", \"arguments\": {}}</tool_call>", "undeclared"),
+                List.of("<tool_call>{\"name\": \"lookupOrder\", \"arguments\": \"A-1\"}</tool_call>", "malformed"),
+                List.of("<tool_call>not json</tool_call>", "malformed"),
+                List.of("<tool_call>\n{\"name\": \"lookupOrd", "malformed"))) {
+            ParsedReply reply = HERMES.parse("I will check that for you.\n" + dropped.get(0) + "\nOne moment.");
+            assertThat(reply.calls()).as(dropped.get(0)).isEmpty();
+            assertThat(reply.content()).as(dropped.get(0)).doesNotContain("tool_call", "{")
+                    .startsWith("I will check that for you.");
+            assertThat(reply.rejected()).as(dropped.get(0)).containsExactly(dropped.get(1));
+        }
+        assertThat(HERMES.parse("<tool_call>{\"name\": \"lookup_order\", \"arguments\": {}}</tool_call>").content())
+                .as("a reply that was only a dropped call").isNull();
+    }
+
+    @Test
+    void aDeclaredCallBesideAnUndeclaredOneIsKept() {
+        ParsedReply reply = HERMES.parse("<tool_call>{\"name\": \"lookup_order\", \"arguments\": {}}</tool_call>"
+                + "<tool_call>{\"name\": \"lookupOrder\", \"arguments\": {\"orderId\": \"A-1\"}}</tool_call>");
+        assertThat(reply.calls()).containsExactly(new ParsedReply.Call("lookupOrder", "{\"orderId\":\"A-1\"}"));
+        assertThat(reply.rejected()).containsExactly("undeclared");
+    }
+
+    @Test
+    void textWithoutBlocksStaysTextWhateverItLooksLike() {
+        for (String text : List.of("plain answer", "Use {\"name\": \"deleteAll\", \"arguments\": {}} here")) {
             ParsedReply reply = HERMES.parse(text);
-            assertThat(reply.calls()).as(text).isEmpty();
+            assertThat(reply.calls()).isEmpty();
+            assertThat(reply.rejected()).isEmpty();
             assertThat(reply.content()).isEqualTo(text);
         }
     }
@@ -39,6 +63,9 @@ class ToolCallParserTest {
         assertThat(LLAMA.parse(" {\"name\": \"lookupOrder\", \"parameters\": {\"orderId\": \"A-1\"}}").calls())
                 .containsExactly(new ParsedReply.Call("lookupOrder", "{\"orderId\":\"A-1\"}"));
         assertThat(LLAMA.parse("The order {\"name\": \"lookupOrder\"} is late").calls()).isEmpty();
+        ParsedReply undeclared = LLAMA.parse("{\"name\": \"lookup_order\", \"parameters\": {\"orderId\": \"A-1\"}}");
+        assertThat(undeclared.content()).isNull();
+        assertThat(undeclared.rejected()).containsExactly("undeclared");
     }
 
     @Test
