@@ -24,7 +24,7 @@ class ChatHttpTest {
 
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.shared(TestModels.LLAMA).toString());
+        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.LLAMA).toString());
     }
 
     @LocalServerPort

@@ -21,7 +21,7 @@ class CompletionsHttpTest {
 
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.shared(TestModels.GPT2).toString());
+        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.GPT2).toString());
     }
 
     @LocalServerPort

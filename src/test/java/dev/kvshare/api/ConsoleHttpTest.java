@@ -24,7 +24,7 @@ class ConsoleHttpTest {
 
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.shared(TestModels.LLAMA).toString());
+        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.LLAMA).toString());
     }
 
     @LocalServerPort
@@ -58,7 +58,7 @@ class ConsoleHttpTest {
 
     @Test
     void switchedOffTheConsoleIsNotThereAndWithoutTracingRequestsStillRun() {
-        try (Instance off = Instance.start(Map.of("kvshare.model.path", TestModels.shared(TestModels.LLAMA).toString(),
+        try (Instance off = Instance.start(Map.of("kvshare.model.path", TestModels.reference(TestModels.LLAMA).toString(),
                 "kvshare.console.enabled", false, "management.tracing.enabled", false))) {
             for (Http.Response response : new Http.Response[] {off.http().get("/console/"),
                     off.http().get("/console/console.js"), off.http().post("/console/prompt-cache", "{}")}) {

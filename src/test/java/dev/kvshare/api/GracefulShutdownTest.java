@@ -28,7 +28,7 @@ class GracefulShutdownTest {
     @ParameterizedTest(name = "max-batch-size {0}")
     @ValueSource(ints = {1, 4})
     void aRunningStreamFinishesAfterReadinessWentDown(int maxBatchSize) throws Exception {
-        Instance instance = Instance.start(Map.of("kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+        Instance instance = Instance.start(Map.of("kvshare.model.path", TestModels.reference(TestModels.LLAMA),
                 "kvshare.generation.max-batch-size", maxBatchSize));
         ApplicationAvailability availability = instance.bean(ApplicationAvailability.class);
         CountDownLatch firstChunk = new CountDownLatch(1);

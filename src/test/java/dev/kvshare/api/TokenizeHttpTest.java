@@ -21,7 +21,7 @@ class TokenizeHttpTest {
 
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.shared(TestModels.LLAMA).toString());
+        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.LLAMA).toString());
     }
 
     @LocalServerPort

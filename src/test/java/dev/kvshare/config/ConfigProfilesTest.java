@@ -26,7 +26,7 @@ class ConfigProfilesTest {
     @Test
     void singleNodeRunsWithoutRedis() {
         try (Instance instance = Instance.start(Map.of("spring.config.additional-location", config("single-node.yml"),
-                "kvshare.model.path", TestModels.shared(TestModels.LLAMA)))) {
+                "kvshare.model.path", TestModels.reference(TestModels.LLAMA)))) {
             assertThat(instance.http().post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
             assertThat(instance.http().get("/actuator/health").json().path("components").path("promptCache")
                     .path("details").path("redis").asString()).isEqualTo("disabled");
@@ -37,7 +37,7 @@ class ConfigProfilesTest {
     void replicasProfileUsesTheRedisItIsPointedAt() {
         try (TestRedis redis = new TestRedis().start();
              Instance instance = Instance.start(Map.of("spring.config.additional-location",
-                     config("replicas-redis.yml"), "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                     config("replicas-redis.yml"), "kvshare.model.path", TestModels.reference(TestModels.LLAMA),
                      "REDIS_HOST", redis.host(), "REDIS_PORT", redis.port(),
                      "kvshare.prompt-cache.hmac-key", "a-shared-secret"))) {
             assertThat(instance.http().post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
@@ -52,7 +52,7 @@ class ConfigProfilesTest {
     void replicasProfileRefusesToStartWithoutAnHmacKey() {
         try (TestRedis redis = new TestRedis().start()) {
             assertThatThrownBy(() -> Instance.start(Map.of("spring.config.additional-location",
-                    config("replicas-redis.yml"), "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                    config("replicas-redis.yml"), "kvshare.model.path", TestModels.reference(TestModels.LLAMA),
                     "REDIS_HOST", redis.host(), "REDIS_PORT", redis.port())).close())
                     .hasStackTraceContaining("require-hmac");
         }
@@ -62,7 +62,7 @@ class ConfigProfilesTest {
     void unsignedFramesAreNamedInHealth() {
         try (TestRedis redis = new TestRedis().start();
              Instance instance = Instance.start(Map.of("kvshare.prompt-cache.redis.enabled", true,
-                     "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                     "kvshare.model.path", TestModels.reference(TestModels.LLAMA),
                      "spring.data.redis.host", redis.host(), "spring.data.redis.port", redis.port()))) {
             assertThat(instance.http().get("/actuator/health").json().path("components").path("promptCache")
                     .path("details").path("frames").asString()).isEqualTo("unsigned");
@@ -73,7 +73,7 @@ class ConfigProfilesTest {
     void clusterProfileUsesTheClusterItIsPointedAt() throws Exception {
         try (TestRedisCluster cluster = new TestRedisCluster(3).start();
              Instance instance = Instance.start(Map.of("spring.config.additional-location",
-                     config("redis-cluster.yml"), "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                     config("redis-cluster.yml"), "kvshare.model.path", TestModels.reference(TestModels.LLAMA),
                      "REDIS_CLUSTER_NODES", cluster.nodeList()))) {
             assertThat(instance.http().post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
             assertThat(redisOf(instance)).isEqualTo("reachable");
@@ -84,7 +84,7 @@ class ConfigProfilesTest {
     void sentinelProfileFindsTheMasterThroughSentinel() throws Exception {
         try (TestRedis master = new TestRedis().start(); TestRedisSentinel sentinel = new TestRedisSentinel(master)) {
             try (Instance instance = Instance.start(Map.of("spring.config.additional-location",
-                    config("redis-sentinel.yml"), "kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+                    config("redis-sentinel.yml"), "kvshare.model.path", TestModels.reference(TestModels.LLAMA),
                     "REDIS_SENTINEL_NODES", sentinel.node(), "REDIS_SENTINEL_MASTER", TestRedisSentinel.MASTER))) {
                 assertThat(instance.http().post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
                 assertThat(redisOf(instance)).isEqualTo("reachable");
@@ -100,7 +100,7 @@ class ConfigProfilesTest {
     @Test
     void gpuProfileRefusesToStartWithoutCuda() {
         assertThatThrownBy(() -> Instance.start(Map.of("spring.config.additional-location", config("gpu.yml"),
-                "kvshare.model.path", TestModels.shared(TestModels.LLAMA))).close())
+                "kvshare.model.path", TestModels.reference(TestModels.LLAMA))).close())
                 .hasStackTraceContaining("CUDA");
     }
 }

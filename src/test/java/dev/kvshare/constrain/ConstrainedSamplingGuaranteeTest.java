@@ -35,7 +35,7 @@ class ConstrainedSamplingGuaranteeTest {
     @ParameterizedTest
     @ValueSource(strings = {TestModels.BUNDLED, TestModels.GPT2, TestModels.LLAMA})
     void everyEndedOutputValidatesAndNoneIsCutOffBeforeTheLimit(String model) {
-        Path directory = model.equals(TestModels.BUNDLED) ? BundledModel.extract() : TestModels.shared(model);
+        Path directory = model.equals(TestModels.BUNDLED) ? BundledModel.extract() : TestModels.reference(model);
         int vocabSize = switch (model) {
             case TestModels.GPT2 -> 1000;
             case TestModels.LLAMA -> 32000;

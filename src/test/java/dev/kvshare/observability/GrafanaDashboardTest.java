@@ -41,7 +41,7 @@ class GrafanaDashboardTest {
     void start() throws Exception {
         dashboard = DashboardJson.load();
         redis = new TestRedis().start();
-        instance = Instance.start(Map.of("kvshare.model.path", TestModels.shared(TestModels.LLAMA).toString(),
+        instance = Instance.start(Map.of("kvshare.model.path", TestModels.reference(TestModels.LLAMA).toString(),
                 "kvshare.prompt-cache.block-size", 16, "kvshare.prompt-cache.redis.enabled", true,
                 "spring.data.redis.host", redis.host(), "spring.data.redis.port", redis.port()));
     }

@@ -27,7 +27,7 @@ class FetchGateRecoveryTest {
     @Test
     void aReplicaWhoseFirstFetchStallsTwoSecondsStillReusesPrefixesAfterwards() throws Exception {
         try (TestRedis redis = new TestRedis().start()) {
-            Map<String, Object> settings = Map.of("kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+            Map<String, Object> settings = Map.of("kvshare.model.path", TestModels.reference(TestModels.LLAMA),
                     "kvshare.prompt-cache.block-size", 16, "kvshare.prompt-cache.redis.enabled", true,
                     "kvshare.prompt-cache.redis.timeout", "5s", "spring.data.redis.host", redis.host(),
                     "spring.data.redis.port", redis.port());

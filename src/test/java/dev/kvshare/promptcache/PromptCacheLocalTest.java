@@ -33,7 +33,7 @@ class PromptCacheLocalTest {
     @ValueSource(strings = {TestModels.GPT2, TestModels.LLAMA, TestModels.BUNDLED})
     void restoredPrefixesDecodeExactlyLikeColdRunsAcrossBlockBoundaries(String model) {
         Map<String, Object> properties = Map.of("kvshare.prompt-cache.block-size", BLOCK,
-                "kvshare.model.path", model.equals(TestModels.BUNDLED) ? "" : TestModels.shared(model));
+                "kvshare.model.path", model.equals(TestModels.BUNDLED) ? "" : TestModels.reference(model));
         try (Instance instance = Instance.start(properties)) {
             // Shorter than a block, exactly a block and one, block boundaries either side, several blocks.
             for (int length : new int[] {5, 8, 9, 16, 17, 18, 41}) {
@@ -49,7 +49,7 @@ class PromptCacheLocalTest {
 
     @Test
     void concurrentRequestsMissingTheSamePrefixComputeItOnce() {
-        try (Instance instance = Instance.start(Map.of("kvshare.model.path", TestModels.shared(TestModels.LLAMA),
+        try (Instance instance = Instance.start(Map.of("kvshare.model.path", TestModels.reference(TestModels.LLAMA),
                 "kvshare.prompt-cache.block-size", 16, "kvshare.generation.max-concurrent", 4))) {
             int[] prompt = IntStream.range(0, 1200).map(i -> (i * 7 + 1) % 30000).toArray();
             List<CompletableFuture<JsonNode>> requests = IntStream.range(0, 4)
@@ -85,7 +85,7 @@ class PromptCacheLocalTest {
 
     @Test
     void anotherModelVersionNeverReadsTheseEntries(@TempDir Path copy) throws Exception {
-        Path original = TestModels.shared(TestModels.LLAMA);
+        Path original = TestModels.reference(TestModels.LLAMA);
         try (var files = Files.list(original)) {
             for (Path file : files.toList()) {
                 Files.copy(file, copy.resolve(file.getFileName()));

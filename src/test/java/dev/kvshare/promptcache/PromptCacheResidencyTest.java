@@ -39,8 +39,8 @@ class PromptCacheResidencyTest {
     @BeforeAll
     void start() {
         redis = new TestRedis().start();
-        fingerprint = ModelFingerprint.of(TestModels.shared(TestModels.LLAMA)).digest();
-        instance = Instance.start(Map.of("kvshare.model.path", TestModels.shared(TestModels.LLAMA).toString(),
+        fingerprint = ModelFingerprint.of(TestModels.reference(TestModels.LLAMA)).digest();
+        instance = Instance.start(Map.of("kvshare.model.path", TestModels.reference(TestModels.LLAMA).toString(),
                 "kvshare.prompt-cache.block-size", BLOCK, "kvshare.prompt-cache.redis.enabled", true,
                 "spring.data.redis.host", redis.host(), "spring.data.redis.port", redis.port(),
                 "management.endpoints.web.exposure.include", "health,prometheus,promptcache"));

@@ -58,7 +58,7 @@ class PromptCacheTracingTest {
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.shared(TestModels.LLAMA).toString());
+        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.LLAMA).toString());
         registry.add("spring.data.redis.host", REDIS::host);
         registry.add("spring.data.redis.port", REDIS::port);
         registry.add("management.opentelemetry.tracing.export.otlp.endpoint", OTLP::url);
@@ -89,7 +89,7 @@ class PromptCacheTracingTest {
     void aRedisHitIsOneSpanTreeWithEveryPhase(CapturedOutput output) throws Exception {
         String model = TestModels.LLAMA;
         JsonNode first = chat("Where is my refund?");
-        RedisKeys.awaitAll(REDIS, RedisKeys.chainKeys(ModelFingerprint.of(TestModels.shared(model)).digest(), 16,
+        RedisKeys.awaitAll(REDIS, RedisKeys.chainKeys(ModelFingerprint.of(TestModels.reference(model)).digest(), 16,
                 ids(first.path("prompt_token_ids")), CacheNamespace.salt(CacheNamespace.ANONYMOUS, null)));
         promptCache.evictLocal();
         JsonNode second = chat("My parcel arrived damaged.");
