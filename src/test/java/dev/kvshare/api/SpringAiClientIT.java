@@ -1,0 +1,56 @@
+package dev.kvshare.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.ai.chat.messages.SystemMessage;
+import org.springframework.ai.chat.messages.UserMessage;
+import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.chat.prompt.Prompt;
+import org.springframework.ai.openai.OpenAiChatModel;
+import org.springframework.ai.openai.OpenAiChatOptions;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/**
+ * Spring AI 2.0's OpenAI chat model — what a Spring Boot support-bot backend would use — talks to the service
+ * unchanged, plain and streaming, with its base URL ending in {@code /v1} (README). It sends what Spring AI
+ * sends by default, so a parameter the service wrongly refused would fail here.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class SpringAiClientIT {
+
+    @LocalServerPort
+    int port;
+
+    private OpenAiChatModel model() {
+        return OpenAiChatModel.builder().options(OpenAiChatOptions.builder()
+                .baseUrl("http://127.0.0.1:" + port + "/v1").apiKey("unused")
+                .model("kvshare-support-tiny").temperature(0.0).maxTokens(60).build()).build();
+    }
+
+    private static Prompt question() {
+        return new Prompt(List.of(new SystemMessage("You are the support assistant of Example Shop."),
+                new UserMessage("I want a refund for order 5520981.")));
+    }
+
+    @Test
+    void answersThroughSpringAi() {
+        ChatResponse response = model().call(question());
+
+        assertThat(response.getResult().getOutput().getText()).contains("5520981");
+        assertThat(response.getMetadata().getUsage().getPromptTokens()).isPositive();
+    }
+
+    @Test
+    void streamsThroughSpringAi() {
+        String streamed = String.join("", model().stream(question())
+                .map(chunk -> chunk.getResult() == null || chunk.getResult().getOutput().getText() == null ? ""
+                        : chunk.getResult().getOutput().getText())
+                .collectList().block());
+
+        assertThat(streamed).isEqualTo(model().call(question()).getResult().getOutput().getText());
+    }
+}

@@ -1,0 +1,53 @@
+package dev.kvshare.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kvshare.constrain.SchemaGuarantee;
+import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.TestModels;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A SentencePiece model (the reference Llama export, random weights) with the tool format set by
+ * {@code kvshare.tools.format=llama3-json}: forced calls are generated with Llama's {@code parameters} key and
+ * still come back as OpenAI tool calls whose arguments validate.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        ConstrainedHttp.SHORT_STRINGS, "kvshare.tools.format=llama3-json"})
+class ToolFormatOverrideHttpIT {
+
+    @DynamicPropertySource
+    static void model(DynamicPropertyRegistry registry) {
+        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.LLAMA).toString());
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void forcedCallsUseTheConfiguredFormatAndValidate() {
+        JsonNode parameters = Http.JSON.readTree(ToolCallingHttpIT.OPEN_RETURN).path("function").path("parameters");
+        int calls = 0;
+        for (long seed = 0; seed < 6; seed++) {
+            JsonNode choice = new Http(port).post("/v1/chat/completions", """
+                    {"messages": [{"role": "user", "content": "My parcel arrived damaged."}], "tools": [%s],
+                     "tool_choice": "required", "max_tokens": 150, "temperature": 1.0, "seed": %d}"""
+                    .formatted(ToolCallingHttpIT.OPEN_RETURN, seed))
+                    .json().path("choices").path(0);
+            if (choice.path("finish_reason").asString().equals("tool_calls")) {
+                calls++;
+                JsonNode function = choice.path("message").path("tool_calls").path(0).path("function");
+                assertThat(function.path("name").asString()).isEqualTo("openReturn");
+                assertThat(SchemaGuarantee.problems(parameters, function.path("arguments").asString())).isEmpty();
+            } else {
+                assertThat(choice.path("finish_reason").asString()).isEqualTo("length");
+            }
+        }
+        assertThat(calls).isPositive();
+    }
+}
