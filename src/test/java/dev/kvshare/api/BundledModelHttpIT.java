@@ -9,11 +9,11 @@ import java.util.Locale;
 import java.util.Map;
 
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.ServiceOnBundledModel;
 import dev.kvshare.testsupport.TestPrompts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
@@ -21,7 +21,7 @@ import tools.jackson.databind.JsonNode;
  * With no configuration at all the service serves its bundled support model, and under a real operator prompt
  * (the README's) it answers to the point, repeats the customer's specifics and keeps a conversation's context.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ServiceOnBundledModel
 class BundledModelHttpIT {
 
     @LocalServerPort

@@ -8,24 +8,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 
 import dev.kvshare.testsupport.Http;
-import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.ServiceOnLlama;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
 
 /** Chat completions and request errors over real HTTP, on the Llama reference export (split fp16 KV). */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ServiceOnLlama
 class ChatHttpIT {
-
-    @DynamicPropertySource
-    static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.LLAMA).toString());
-    }
 
     @LocalServerPort
     int port;

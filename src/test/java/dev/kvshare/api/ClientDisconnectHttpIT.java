@@ -20,23 +20,23 @@ import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.GenerationResult;
 import dev.kvshare.generation.GenerationService;
 import dev.kvshare.generation.SamplingParams;
-
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.ServiceOnBundledModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.TestPropertySource;
 
 /**
  * A client that hangs up frees its slot at once, streaming or not, and is counted, not logged as an error:
  * abandoned requests must not hold every slot while other clients get 429s (bundled model, one slot).
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"kvshare.generation.max-concurrent=1", "kvshare.generation.max-queued=4"})
+@ServiceOnBundledModel
+@TestPropertySource(properties = {"kvshare.generation.max-concurrent=1", "kvshare.generation.max-queued=4"})
 class ClientDisconnectHttpIT {
 
     private static final String LONG = "{\"messages\": [{\"role\": \"user\", \"content\": \"Tell me everything.\"}], "

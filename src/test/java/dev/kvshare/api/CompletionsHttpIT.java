@@ -7,22 +7,14 @@ import java.util.List;
 import java.util.stream.StreamSupport;
 
 import dev.kvshare.testsupport.Http;
-import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.ServiceOnGpt2;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
 
 /** The OpenAI endpoints over real HTTP, on the GPT-2 reference export (stacked KV, int32 ids). */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ServiceOnGpt2
 class CompletionsHttpIT {
-
-    @DynamicPropertySource
-    static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.GPT2).toString());
-    }
 
     @LocalServerPort
     int port;

@@ -6,26 +6,20 @@ import java.util.Map;
 
 import dev.kvshare.testsupport.Http;
 import dev.kvshare.testsupport.Instance;
+import dev.kvshare.testsupport.ServiceOnLlama;
 import dev.kvshare.testsupport.TestModels;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
 /**
  * The console over plain HTTP: its files and its prompt-cache view, bounded like the API, and absent when
- * {@code kvshare.console.enabled=false} (that instance also runs with tracing off: spans become no-ops). (Same context as {@link TokenizeHttpIT}, so Spring reuses it.)
+ * {@code kvshare.console.enabled=false} (that instance also runs with tracing off: spans become no-ops).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"kvshare.limits.max-message-chars=64", "kvshare.limits.max-request-chars=100"})
+@ServiceOnLlama
+@TestPropertySource(properties = {"kvshare.limits.max-message-chars=64", "kvshare.limits.max-request-chars=100"})
 class ConsoleHttpIT {
-
-    @DynamicPropertySource
-    static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.LLAMA).toString());
-    }
 
     @LocalServerPort
     int port;

@@ -12,9 +12,9 @@ import dev.kvshare.model.ChatPromptEncoder;
 import dev.kvshare.model.ChatTurn;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.ServiceOnBundledModel;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -23,7 +23,7 @@ import tools.jackson.databind.json.JsonMapper;
  * What a stranger types reaches the model as text: template syntax is not run and control-token markup does
  * not become control tokens (bundled model: ChatML with {@code <|im_start|>} and {@code <|im_end|>}).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ServiceOnBundledModel
 class HostileChatContentHttpIT {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();

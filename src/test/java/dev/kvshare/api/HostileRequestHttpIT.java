@@ -17,10 +17,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.ServiceOnBundledModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
@@ -28,12 +29,15 @@ import tools.jackson.databind.JsonNode;
  * Requests a stranger could send to hurt the service or fool a client: each is refused with a clear 4xx
  * OpenAI error naming what was wrong, before it costs memory or CPU (bundled model, 1,024-token context).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"kvshare.limits.max-messages=8", "kvshare.limits.max-message-chars=100000"})
+@ServiceOnBundledModel
 class HostileRequestHttpIT {
 
     @LocalServerPort
     int port;
+
+    /** The configured limits (the documented defaults: this class shares the bundled model's context). */
+    @Autowired
+    LimitsProperties limits;
 
     private Http http() {
         return new Http(port);
@@ -178,11 +182,12 @@ class HostileRequestHttpIT {
 
     @Test
     void messageCountAndLengthAreBounded() {
-        String nine = "{\"messages\": [" + "{\"role\": \"user\", \"content\": \"x\"},".repeat(8)
-                + "{\"role\": \"user\", \"content\": \"x\"}]}";
-        assertThat(error(http().post("/v1/chat/completions", nine), 400).path("param").asString())
+        String oneTooMany = "{\"messages\": [" + "{\"role\": \"user\", \"content\": \"x\"},"
+                .repeat(limits.maxMessages()) + "{\"role\": \"user\", \"content\": \"x\"}]}";
+        assertThat(error(http().post("/v1/chat/completions", oneTooMany), 400).path("param").asString())
                 .isEqualTo("messages");
-        String long1 = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + "y".repeat(100_001) + "\"}]}";
+        String long1 = "{\"messages\": [{\"role\": \"user\", \"content\": \""
+                + "y".repeat(limits.maxMessageChars() + 1) + "\"}]}";
         assertThat(error(http().post("/v1/chat/completions", long1), 400).path("param").asString())
                 .isEqualTo("messages[0].content");
     }

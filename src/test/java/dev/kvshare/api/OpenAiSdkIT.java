@@ -14,23 +14,16 @@ import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.models.Model;
-import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.ServiceOnLlama;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /** The official OpenAI Java SDK, unchanged, as a client of the service. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ServiceOnLlama
 class OpenAiSdkIT {
 
     private static final String MODEL = "tiny-random-llama-fp16";
 
-    @DynamicPropertySource
-    static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.LLAMA).toString());
-    }
 
     @LocalServerPort
     int port;

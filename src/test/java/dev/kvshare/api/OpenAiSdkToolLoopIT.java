@@ -20,8 +20,8 @@ import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.ServiceOnBundledModel;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
@@ -29,7 +29,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * client runs it and sends the assistant's call and the tool's result back, the model answers. Plain and
  * streamed (the SDK's accumulator assembles the streamed call).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = ConstrainedHttp.SHORT_STRINGS)
+@ServiceOnBundledModel
 class OpenAiSdkToolLoopIT {
 
     @LocalServerPort

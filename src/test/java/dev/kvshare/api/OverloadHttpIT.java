@@ -12,24 +12,17 @@ import dev.kvshare.generation.GenerationResult;
 import dev.kvshare.generation.GenerationService;
 import dev.kvshare.generation.SamplingParams;
 import dev.kvshare.testsupport.Http;
-import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.ServiceOnGpt2;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
 
 /** Beyond max-concurrent running and max-queued waiting, requests get 429 with Retry-After at once. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "kvshare.generation.max-concurrent=1", "kvshare.generation.max-queued=1",
+@ServiceOnGpt2
+@TestPropertySource(properties = {"kvshare.generation.max-concurrent=1", "kvshare.generation.max-queued=1",
         "kvshare.generation.retry-after-seconds=3"})
 class OverloadHttpIT {
-
-    @DynamicPropertySource
-    static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.GPT2).toString());
-    }
 
     @LocalServerPort
     int port;

@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.Random;
 
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.ServiceOnBundledModel;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
@@ -19,7 +19,7 @@ import tools.jackson.databind.JsonNode;
  * (wrong types, extremes, huge strings, deep nesting, control-token text), dropped or added, and raw JSON cut
  * or spliced. Every answer is a 200 completion or a 4xx OpenAI error, never a 5xx or a stack trace.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ServiceOnBundledModel
 class RequestFuzzHttpIT {
 
     private static final int CASES_PER_ENDPOINT = 250;

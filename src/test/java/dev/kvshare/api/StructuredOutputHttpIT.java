@@ -6,8 +6,8 @@ import java.util.List;
 
 import dev.kvshare.constrain.SchemaGuarantee;
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.ServiceOnBundledModel;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
@@ -15,7 +15,7 @@ import tools.jackson.databind.JsonNode;
  * response_format over HTTP on the bundled model, sampled with many seeds: every reply that stops validates
  * against its schema; a reply that does not stop used up max_tokens.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = ConstrainedHttp.SHORT_STRINGS)
+@ServiceOnBundledModel
 class StructuredOutputHttpIT {
 
     private static final int SEEDS = 6;

@@ -6,23 +6,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 
 import dev.kvshare.testsupport.Http;
-import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.ServiceOnLlama;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
 /** {@code /tokenize} and {@code /detokenize} over real HTTP, in vLLM's and llama.cpp's shapes, on the Llama export. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"kvshare.limits.max-message-chars=64", "kvshare.limits.max-request-chars=100"})
+@ServiceOnLlama
+@TestPropertySource(properties = {"kvshare.limits.max-message-chars=64", "kvshare.limits.max-request-chars=100"})
 class TokenizeHttpIT {
-
-    @DynamicPropertySource
-    static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.LLAMA).toString());
-    }
 
     @LocalServerPort
     int port;

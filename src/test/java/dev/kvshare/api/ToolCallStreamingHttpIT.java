@@ -6,13 +6,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.ServiceOnBundledModel;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
 /** {@code tool_choice: auto} streamed on the bundled model (Hermes): text streams, calls are held back. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ServiceOnBundledModel
 class ToolCallStreamingHttpIT {
 
     @LocalServerPort

@@ -6,13 +6,13 @@ import java.util.List;
 
 import dev.kvshare.constrain.SchemaGuarantee;
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.ServiceOnBundledModel;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
 /** Tools over HTTP on the bundled model (ChatML: tools are written into the system message). */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = ConstrainedHttp.SHORT_STRINGS)
+@ServiceOnBundledModel
 class ToolCallingHttpIT {
 
     static final String LOOKUP_ORDER = """

@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kvshare.constrain.SchemaGuarantee;
 import dev.kvshare.testsupport.Http;
-import dev.kvshare.testsupport.TestModels;
+import dev.kvshare.testsupport.ServiceOnLlama;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -17,14 +15,9 @@ import tools.jackson.databind.JsonNode;
  * {@code kvshare.tools.format=llama3-json}: forced calls are generated with Llama's {@code parameters} key and
  * still come back as OpenAI tool calls whose arguments validate.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        ConstrainedHttp.SHORT_STRINGS, "kvshare.tools.format=llama3-json"})
+@ServiceOnLlama
+@TestPropertySource(properties = {"kvshare.constrain.max-string-chars=48", "kvshare.tools.format=llama3-json"})
 class ToolFormatOverrideHttpIT {
-
-    @DynamicPropertySource
-    static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvshare.model.path", () -> TestModels.reference(TestModels.LLAMA).toString());
-    }
 
     @LocalServerPort
     int port;
