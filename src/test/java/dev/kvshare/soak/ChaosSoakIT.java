@@ -19,10 +19,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import dev.kvshare.testsupport.Http;
-import dev.kvshare.testsupport.Instance;
 import dev.kvshare.testsupport.TestRedis;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
@@ -35,8 +36,13 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>{@code -Dsoak.duration=PT30M} (the {@code soak} profile: {@code ./mvnw -Psoak verify}, with
  * {@code -Xcheck:jni} in the replicas); {@code -Dsoak.seed} replays a run.
+ *
+ * <p>It runs for a fixed time beside the other integration tests (the only class that runs concurrently: failsafe
+ * enables JUnit's parallel mode with same-thread as the default), so everything it starts, the cold reference
+ * too, is a process of its own: nothing of it shares the test JVM's logs, metrics or native-tensor count.
  */
 @Tag("soak")
+@Execution(ExecutionMode.CONCURRENT)
 class ChaosSoakIT {
 
     private static final Duration DURATION = Duration.parse(System.getProperty("soak.duration", "PT2M"));
@@ -57,7 +63,8 @@ class ChaosSoakIT {
     void replicasSurviveChaosAndAnswerExactly() throws Exception {
         List<String> jvmOptions = Boolean.getBoolean("soak.check-jni") ? List.of("-Xcheck:jni") : List.of();
         try (TestRedis redis = new TestRedis().start();
-             Instance reference = Instance.start(Map.of("kvshare.prompt-cache.enabled", false))) {
+             ReplicaProcess reference = ReplicaProcess.start(workDir, Map.of("kvshare.prompt-cache.enabled", false),
+                     jvmOptions)) {
             List<ReplicaProcess> replicas = new ArrayList<>();
             try {
                 for (int i = 0; i < REPLICAS; i++) {

@@ -56,7 +56,13 @@ final class ReplicaProcess implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(workDir.resolve("replica-" + port + ".log").toFile())
                 .start();
         ReplicaProcess replica = new ReplicaProcess(process, port);
-        replica.awaitReady(Duration.ofMinutes(2));
+        try {
+            // generous: the soak starts its JVMs while the other integration tests run beside it
+            replica.awaitReady(Duration.ofMinutes(5));
+        } catch (RuntimeException notReady) {
+            replica.close(); // a replica that never became ready must not outlive the test
+            throw notReady;
+        }
         return replica;
     }
 
