@@ -21,6 +21,8 @@ import dev.kvshare.testsupport.TestRedis;
  */
 final class ReplicaProcess implements AutoCloseable {
 
+    private static final Path NICE = Path.of("/usr/bin/nice");
+
     private final Process process;
     private final int port;
     private final Http http;
@@ -43,7 +45,13 @@ final class ReplicaProcess implements AutoCloseable {
         int port = TestRedis.freePort();
         Path argFile = workDir.resolve("classpath-" + port + ".args");
         Files.writeString(argFile, "-cp \"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"");
-        List<String> command = new ArrayList<>(List.of(
+        List<String> command = new ArrayList<>();
+        if (Files.isExecutable(NICE)) {
+            // The soak runs for a fixed time beside the other integration tests: its replicas take the CPU those
+            // leave rather than slow them down (nice execs java, so the process is still the JVM).
+            command.addAll(List.of(NICE.toString(), "-n", "10"));
+        }
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch", "-XX:ErrorFile=" + workDir.resolve("hs_err_pid%p.log")));
         command.addAll(jvmOptions);
