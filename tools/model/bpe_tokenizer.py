@@ -97,8 +97,11 @@ def tojson(x, compact: bool = False) -> str:
 
 
 def render_chat(messages: List[dict], add_generation_prompt: bool = False, tools=None,
-                compact_tools: bool = False) -> str:
-    """Python rendering of CHAT_TEMPLATE (kept identical; checked against jinja2 when available)."""
+                compact_tools: bool = False, compact_arguments: bool = False) -> str:
+    """Python rendering of CHAT_TEMPLATE. With the defaults it is what Hugging Face's apply_chat_template renders
+    (tojson spaced); with compact_tools and compact_arguments what the service renders (its Jinja's tojson is
+    Jackson's, unspaced). tools/model/tests/test_chat_template.py holds it to jinja2 and to the service's
+    renderings in src/test/resources/chat-template/cases.json."""
     out = []
     first_system = bool(messages) and messages[0]["role"] == "system"
     if tools:
@@ -118,8 +121,8 @@ def render_chat(messages: List[dict], add_generation_prompt: bool = False, tools
             out.append("<|im_start|>assistant" + ("\n" + m["content"] if m.get("content") else ""))
             for c in m["tool_calls"]:
                 c = c.get("function", c)
-                out.append('\n<tool_call>\n{"name": "' + c["name"] + '", "arguments": ' + tojson(c["arguments"])
-                           + "}\n</tool_call>")
+                out.append('\n<tool_call>\n{"name": "' + c["name"] + '", "arguments": '
+                           + tojson(c["arguments"], compact_arguments) + "}\n</tool_call>")
             out.append("<|im_end|>\n")
         elif role == "tool":
             if i == 0 or messages[i - 1]["role"] != "tool":

@@ -44,14 +44,14 @@ OUT="$(realpath -m "$OUT")"
 WORK="$(realpath -m "$WORK")"
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 PYTHONHASHSEED=0
 mkdir -p "$WORK"
-cd "$HERE"
+cd "$ROOT"  # tools.model is a package run from the repository root
 echo "== corpus"
-"$PY" traffic_corpus.py --out "$WORK/corpus" --train 32000 --heldout 300 --per-prompt 8 --seed 1234 --drills 16000
+"$PY" -m tools.model.traffic_corpus --out "$WORK/corpus" --train 32000 --heldout 300 --per-prompt 8 --seed 1234 --drills 16000
 echo "== tokenizer"
 mkdir -p "$WORK/tokenizer"
 if [ "$NEW_TOKENIZER" = true ] || [ ! -f "$SHIPPED/tokenizer.json" ]; then
   head -3000 "$WORK/corpus/train.jsonl" > "$WORK/tokenizer-corpus.jsonl"
-  "$PY" bpe_tokenizer.py --corpus "$WORK/tokenizer-corpus.jsonl" --vocab-size 3072 --model-max-length "$CONTEXT" \
+  "$PY" -m tools.model.bpe_tokenizer --corpus "$WORK/tokenizer-corpus.jsonl" --vocab-size 3072 --model-max-length "$CONTEXT" \
     --digit-merges pairs --space-apart --out "$WORK/tokenizer"
 else
   cp "$SHIPPED/tokenizer.json" "$SHIPPED/tokenizer_config.json" "$WORK/tokenizer/"
@@ -63,7 +63,7 @@ JEMALLOC="$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1 || true)"
 [ -n "$JEMALLOC" ] || echo "warning: libjemalloc2 is not installed; training runs at about 40 % of its speed" >&2
 train() {  # train.py with the options every stage shares and the stage's own after them
   LD_PRELOAD="$JEMALLOC" MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 nice -n 10 \
-    "$PY" train.py --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" --steps 100000 --log-every 10 \
+    "$PY" -m tools.model.train --corpus "$WORK/corpus" --tokenizer "$WORK/tokenizer" --steps 100000 --log-every 10 \
     --checkpoint-every 20 --max-len "$CONTEXT" --group-prompts --warmup 20 --threads 2 "$@"
 }
 from_scratch() {  # train until $1 minutes in all (a finished stage rerun returns at once), extra options after
@@ -87,7 +87,7 @@ echo "== export"
 # the tracked torch reference belongs to the shipped model; a build elsewhere writes its own into the work dir
 REFERENCE="$HERE/verify/reference.json"
 [ "$OUT" = "$(realpath -m "$SHIPPED")" ] || REFERENCE="$WORK/reference.json"
-"$PY" bundle.py --checkpoint "$WORK/polish.pt" --tokenizer "$WORK/tokenizer" --corpus "$WORK/corpus" \
+"$PY" -m tools.model.bundle --checkpoint "$WORK/polish.pt" --tokenizer "$WORK/tokenizer" --corpus "$WORK/corpus" \
   --out "$OUT" --reference "$REFERENCE" --temperature 0.5 --top-p 0.9
 echo "== done: $OUT"
 ls -l "$OUT"

@@ -8,15 +8,13 @@ import argparse
 import json
 import os
 import shutil
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bpe_tokenizer import BPETokenizer, apply_chat_template  # noqa: E402
-from export_onnx import check_layout, export  # noqa: E402
-from llama import LlamaLM, ModelConfig, greedy_generate  # noqa: E402
-from train import model_config  # noqa: E402
+from .bpe_tokenizer import BPETokenizer, apply_chat_template
+from .export_onnx import check_layout, export
+from .llama import LlamaLM, ModelConfig, greedy_generate
+from .train import model_config
 
 # greedy samples under the README's support-bot system prompt (docs/examples/support-prompt.txt)
 SAMPLE_PROMPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "examples",

@@ -10,7 +10,7 @@ import random
 
 import torch
 
-from bpe_tokenizer import SPECIAL_TOKENS
+from .bpe_tokenizer import SPECIAL_TOKENS
 
 NUMBER_DIGITS = (5, 10)  # order, return and ticket numbers: the specifics replies most often repeat
 IGNORED = -100  # label of a position whose prediction is not scored

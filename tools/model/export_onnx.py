@@ -11,13 +11,11 @@ import glob
 import json
 import os
 import shutil
-import sys
 import tempfile
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from llama import LlamaLM, ModelConfig, OnnxWrapper  # noqa: E402
+from .llama import LlamaLM, ModelConfig, OnnxWrapper
 
 OPSET = 14
 

@@ -5,5 +5,6 @@
 # Disk: qwen2.5-0.5b ~2.5 GB, llama3.2-1b ~6 GB (fp32, tied lm_head stored transposed a second time).
 # Peak memory: ~8 GB (0.5B), ~16 GB (1B).
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-exec "${PYTHON:-/usr/bin/python3}" "$HERE/make_bench_models.py" "${1:-all}" "${@:2}"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"  # tools.model is a package in the repository root
+exec "${PYTHON:-/usr/bin/python3}" -m tools.model.make_bench_models "${1:-all}" "${@:2}"

@@ -8,20 +8,18 @@ accepts both).  The bundled tokenizer files are copied in, its vocabulary padded
 (" ~<id>") up to the model's, so that every id the random weights pick decodes to some text; the model's
 vocabulary (embedding / logits width) is the real one.
 
-  /usr/bin/python3 tools/model/make_bench_models.py [qwen2.5-0.5b|llama3.2-1b|all] [--out models/bench]
+  /usr/bin/python3 -m tools.model.make_bench_models [qwen2.5-0.5b|llama3.2-1b|all] [--out models/bench]
 """
 import argparse
 import json
 import os
 import shutil
-import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_onnx import check_layout, export  # noqa: E402
-from llama import LlamaLM, ModelConfig  # noqa: E402
+from .export_onnx import check_layout, export
+from .llama import LlamaLM, ModelConfig
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))

@@ -10,14 +10,12 @@ rebuilt model must reproduce the torch reference's greedy tokens (verify/referen
 import argparse
 import json
 import os
-import sys
 
 import onnx
 import torch
 from onnx import numpy_helper
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from llama import LlamaLM, ModelConfig, greedy_generate  # noqa: E402
+from .llama import LlamaLM, ModelConfig, greedy_generate
 
 LINEARS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
            "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]

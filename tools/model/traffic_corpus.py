@@ -20,7 +20,7 @@ import json
 import os
 import random
 
-from bpe_tokenizer import render_chat
+from .bpe_tokenizer import render_chat
 
 # ---- pools: (train, held-out) -------------------------------------------------------------------------------
 PRODUCTS = (

@@ -1,6 +1,6 @@
 """Train the bundled support model on CPU (fixed seed, 2 threads, fixed step count -> reproducible).
 
-  /usr/bin/python3 tools/model/train.py --corpus build/corpus --tokenizer build/tokenizer \
+  /usr/bin/python3 -m tools.model.train --corpus build/corpus --tokenizer build/tokenizer \
       --out build/checkpoint.pt --steps 2400
 """
 import argparse
@@ -8,16 +8,14 @@ import json
 import math
 import os
 import random
-import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bpe_tokenizer import BPETokenizer  # noqa: E402
-from copy_practice import CopyPractice  # noqa: E402
-from llama import LlamaLM, ModelConfig  # noqa: E402
+from .bpe_tokenizer import BPETokenizer
+from .copy_practice import CopyPractice
+from .llama import LlamaLM, ModelConfig
 
 
 def model_config(tok, config_json):

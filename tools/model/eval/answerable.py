@@ -3,19 +3,15 @@ specifics traffic_corpus.unanswerable() rejects. Held-out sets written before co
 ("Which item was that?" about an item never named; a thanks naming a customer who never gave a name, whose
 name only the generator's own earlier replies hold); the sets written since have none, so both figures agree.
 
-  /usr/bin/python3 tools/model/eval/answerable.py replies.json --heldout SET/heldout.jsonl
+  /usr/bin/python3 -m tools.model.eval.answerable replies.json --heldout SET/heldout.jsonl
 
 replies.json is eval.py's --out on that set (it keeps every reply).
 """
 import argparse
 import json
-import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [HERE, os.path.dirname(HERE)]
-from eval import cell, in_prompt_range, summarize  # noqa: E402
-from traffic_corpus import unanswerable  # noqa: E402
+from ..traffic_corpus import unanswerable
+from .eval import cell, in_prompt_range, summarize
 
 
 def copy_exact(rows):

@@ -7,22 +7,20 @@ copying circuit in about a minute, without serving the model — a check to run 
 training steps, where the HTTP evaluation (eval.py) takes ten. Chance is 1 in 10 (single-digit tokens) or 1 in
 110 (two-digit tokens too).
 
-  /usr/bin/python3 tools/model/eval/copy_probe.py --checkpoint tools/model/work/checkpoint.pt \
+  /usr/bin/python3 -m tools.model.eval.copy_probe --checkpoint tools/model/work/checkpoint.pt \
       --tokenizer tools/model/work/tokenizer --heldout tools/model/work/corpus/heldout.jsonl --limit 60
 A training run's <out>.resume works too (its config comes from --config, as given to train.py).
 """
 import argparse
 import json
 import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bpe_tokenizer import BPETokenizer  # noqa: E402
-from copy_practice import number_ids  # noqa: E402
-from llama import LlamaLM, ModelConfig  # noqa: E402
-from train import assistant_mask, model_config  # noqa: E402
+from ..bpe_tokenizer import BPETokenizer
+from ..copy_practice import number_ids
+from ..llama import LlamaLM, ModelConfig
+from ..train import assistant_mask, model_config
 
 
 def load_model(path, config_json, tok):

@@ -1,6 +1,6 @@
 """Held-out evaluation of a chat model served by kvshare, through its OpenAI-compatible HTTP API.
 
-  /usr/bin/python3 tools/model/eval/eval.py --url http://localhost:8080 \
+  /usr/bin/python3 -m tools.model.eval.eval --url http://localhost:8080 \
       --heldout tools/model/work/corpus/heldout.jsonl --vocab-from tools/model/work/corpus/train.jsonl \
       --tokenizer src/main/resources/kvshare/bundled-model/tokenizer.json [--limit 60] [--tools-api]
 
@@ -21,14 +21,12 @@ tool name / exact arguments.
 import argparse
 import collections
 import json
-import os
 import re
 import sys
 import urllib.error
 import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bpe_tokenizer import TOOLS_FOOTER, TOOLS_HEADER, BPETokenizer, tojson  # noqa: E402
+from ..bpe_tokenizer import TOOLS_FOOTER, TOOLS_HEADER, BPETokenizer, tojson
 
 # intent -> alternatives; a reply is on-intent when it contains one alternative (case-insensitive)
 INTENT_KEYS = {

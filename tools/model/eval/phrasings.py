@@ -13,7 +13,7 @@ import json
 import os
 import random
 
-from eval import post
+from .eval import post
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 NAMES = ["Bastian", "Ingrid", "Marek", "Sofia", "Kenji", "Rosa", "Amara", "Tomasz", "Leila", "Felix"]

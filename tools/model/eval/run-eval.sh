@@ -27,9 +27,10 @@ for _ in $(seq 1 120); do
   kill -0 $SERVER 2>/dev/null || { cat "${TMPDIR:-/tmp}/kvshare-eval-server.log"; exit 1; }
   sleep 1
 done
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"  # tools.model is a package in the repository root
 if [ "${PROBE:-}" = phrasings ]; then
-  "$PY" "$HERE/phrasings.py" --url "http://localhost:$PORT" "$@"
+  "$PY" -m tools.model.eval.phrasings --url "http://localhost:$PORT" "$@"
 else
-  "$PY" "$HERE/eval.py" --url "http://localhost:$PORT" --heldout "$CORPUS/heldout.jsonl" \
+  "$PY" -m tools.model.eval.eval --url "http://localhost:$PORT" --heldout "$CORPUS/heldout.jsonl" \
     --vocab-from "$CORPUS/train.jsonl" --tokenizer "$TOKENIZER" "$@"
 fi

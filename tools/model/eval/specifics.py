@@ -5,18 +5,15 @@ numbers against words, and words by their first letter, a vowel or not. A word s
 a token that byte-level BPE merged with the space, and " I", " E", " A", " O" are among the corpus's commonest
 tokens, so a name like " Ivan" starts with a token that is usually not part of a name.
 
-  /usr/bin/python3 tools/model/eval/specifics.py replies.json [more.json ...]
+  /usr/bin/python3 -m tools.model.eval.specifics replies.json [more.json ...]
 
 The files are eval.py's --out (the evaluation's JSON, which keeps every reply).
 """
 import argparse
 import collections
 import json
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eval import TOOL_CALL, parse_calls  # noqa: E402
+from .eval import TOOL_CALL, parse_calls
 
 
 def kind_of(value):

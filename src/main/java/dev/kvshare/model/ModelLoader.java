@@ -9,7 +9,7 @@ import ai.onnxruntime.OrtException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Loads a model directory (DESIGN §3) into a {@link ServedModel}. */
+/** Loads a model directory (docs/models.md, "Accepted layouts") into a {@link ServedModel}. */
 public final class ModelLoader {
 
     private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);

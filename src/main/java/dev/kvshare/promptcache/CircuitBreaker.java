@@ -7,7 +7,7 @@ import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
- * Stops calling a failing dependency for a while (DESIGN §4, failure semantics): after
+ * Stops calling a failing dependency for a while (docs/prompt-cache.md, "Failure semantics"): after
  * {@code failureThreshold} consecutive failures it opens and rejects calls at once; after
  * {@code openDuration} it lets a single trial call through (half-open), which closes it on success
  * or reopens it on failure. Thread-safe.

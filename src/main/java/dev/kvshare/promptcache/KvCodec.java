@@ -16,7 +16,7 @@ import dev.kvshare.model.KvLayout;
 import dev.kvshare.model.KvSpec;
 
 /**
- * The versioned binary frame a {@link KvBlock} is stored as in Redis (DESIGN §4, contract).
+ * The versioned binary frame a {@link KvBlock} is stored as in Redis (docs/prompt-cache.md, "Keys and frames").
  *
  * <p>Integers are big-endian; {@code n} = block length in tokens, {@code P} = payload bytes
  * = 2 × layers × kv_heads × n × head_dim × dtype size.

@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Block-chained prefix hashes (DESIGN §4). Block j's hash covers block j-1's hash, so it stands for
- * the whole prefix up to and including block j, just as block j's KV depends on every earlier token.
+ * Block-chained prefix hashes (docs/prompt-cache.md, "How it works"). Block j's hash covers block j-1's hash, so
+ * it stands for the whole prefix up to and including block j, just as block j's KV depends on every earlier token.
  *
  * <p>The encoding is fixed and canonical (SHA-256, big-endian integers, domain-separated, no
  * per-process seed) so that every replica computes the same hashes:

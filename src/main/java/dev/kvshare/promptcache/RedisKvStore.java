@@ -22,7 +22,7 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
  * The shared tier: {@link KvCodec} frames in Redis, through a Lettuce-backed connection factory, under
- * {@code kvshare:v{format}:{model fingerprint hex}:{block hash hex}} (DESIGN §4, contract).
+ * {@code kvshare:v{format}:{model fingerprint hex}:{block hash hex}} (docs/prompt-cache.md, "Keys and frames").
  *
  * <p>Every failure surfaces as a {@link RedisTierException} at once: no retries here, because the
  * caller can always fall back to prefill and a {@link CircuitBreaker} decides when to try again.

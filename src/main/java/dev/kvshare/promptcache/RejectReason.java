@@ -1,6 +1,6 @@
 package dev.kvshare.promptcache;
 
-/** Why {@link KvCodec#decode} refused a frame; a rejected frame is a cache miss (DESIGN §4). */
+/** Why {@link KvCodec#decode} refused a frame; a rejected frame is a cache miss (docs/prompt-cache.md). */
 public enum RejectReason {
     /** Shorter than its header says it must be. */
     TRUNCATED,

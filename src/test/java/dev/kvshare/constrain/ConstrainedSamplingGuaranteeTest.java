@@ -14,6 +14,8 @@ import dev.kvshare.generation.SamplingParams;
 import dev.kvshare.model.BundledModel;
 import dev.kvshare.testsupport.TestModels;
 import org.springframework.util.unit.DataSize;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
@@ -23,7 +25,11 @@ import tools.jackson.databind.JsonNode;
  * the service's own {@link Sampler} through the constraint, over three real vocabularies (byte-level BPE of
  * the bundled model and GPT-2, SentencePiece with byte fallback of Llama). Every output that ends validates
  * against its schema, and an output that does not end ran into the token limit.
+ *
+ * <p>Concurrent with the other unit tests (the pom's JUnit parameters): it is CPU-bound for tens of seconds and
+ * touches no native tensor, so it can run beside tests that count them.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class ConstrainedSamplingGuaranteeTest {
 
     private static final int SEEDS = 25;
@@ -35,7 +41,7 @@ class ConstrainedSamplingGuaranteeTest {
     @ParameterizedTest
     @ValueSource(strings = {TestModels.BUNDLED, TestModels.GPT2, TestModels.LLAMA})
     void everyEndedOutputValidatesAndNoneIsCutOffBeforeTheLimit(String model) {
-        Path directory = model.equals(TestModels.BUNDLED) ? BundledModel.extract() : TestModels.shared(model);
+        Path directory = model.equals(TestModels.BUNDLED) ? BundledModel.extract() : TestModels.reference(model);
         int vocabSize = switch (model) {
             case TestModels.GPT2 -> 1000;
             case TestModels.LLAMA -> 32000;

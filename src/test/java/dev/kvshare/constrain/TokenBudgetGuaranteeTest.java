@@ -43,7 +43,7 @@ class TokenBudgetGuaranteeTest {
     @ParameterizedTest
     @ValueSource(strings = {TestModels.BUNDLED, TestModels.GPT2, TestModels.LLAMA})
     void everyValueCompletesAndValidatesWithinItsTokenLimit(String model) {
-        Path directory = model.equals(TestModels.BUNDLED) ? BundledModel.extract() : TestModels.shared(model);
+        Path directory = model.equals(TestModels.BUNDLED) ? BundledModel.extract() : TestModels.reference(model);
         int vocabSize = switch (model) {
             case TestModels.GPT2 -> 1000;
             case TestModels.LLAMA -> 32000;

@@ -72,7 +72,7 @@ class DecoderEquivalenceTest {
     @Test
     void chunkedPrefillGivesTheSameTokensAsOnePass() throws Exception {
         int[] prompt = prompt(37);
-        try (ServedModel chunked = TestModels.load(TestModels.shared(TestModels.GPT2), 5);
+        try (ServedModel chunked = TestModels.load(TestModels.reference(TestModels.GPT2), 5);
              var byChunks = new CachedDecoder(chunked.decoder());
              var onePass = new CachedDecoder(model(TestModels.GPT2).decoder())) {
             assertThat(chunked.decoder().continuesWithManyTokens()).isTrue();

@@ -491,7 +491,7 @@ class HelmChartTest {
         Map<String, Object> configMap = m.one("ConfigMap", dashboard);
         assertThat(map(path(configMap, "metadata.labels"))).containsEntry("grafana_dashboard", "1");
         assertThat(path(configMap, "metadata.namespace")).isEqualTo("monitoring");
-        // The file itself, byte for byte (GrafanaDashboardTest checks its content against a live service).
+        // The file itself, byte for byte (GrafanaDashboardIT checks its content against a live service).
         assertThat(path(configMap, "data.kvshare.json"))
                 .isEqualTo(Files.readString(CHART.resolve("dashboards/kvshare.json")).strip());
     }

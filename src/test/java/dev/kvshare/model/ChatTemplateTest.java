@@ -13,15 +13,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import dev.kvshare.testsupport.TestModels;
 import org.junit.jupiter.api.Test;
 
 /** Golden outputs, checked against Python Jinja2 configured as {@code apply_chat_template} configures it. */
 class ChatTemplateTest {
 
-    private static final Path MODELS = Path.of(System.getProperty("kvshare.shared-models", "../shared/models"));
 
     private static ChatTemplate llama2() {
-        return ChatTemplate.of(TokenizerConfig.read(MODELS.resolve("tiny-random-llama-fp16/tokenizer_config.json")));
+        return ChatTemplate.of(TokenizerConfig.read(TestModels.reference(TestModels.LLAMA).resolve("tokenizer_config.json")));
     }
 
     private static ChatTemplate fromResource(String name, String bos, String eos) throws IOException {
@@ -166,7 +166,7 @@ class ChatTemplateTest {
     @Test
     void modelWithoutTemplateFallsBackToChatMl() {
         ChatTemplate chatMl = ChatTemplate.of(
-                TokenizerConfig.read(MODELS.resolve("tiny-random-gpt2-fp32/tokenizer_config.json")));
+                TokenizerConfig.read(TestModels.reference(TestModels.GPT2).resolve("tokenizer_config.json")));
 
         assertThat(chatMl.isFallback()).isTrue();
         assertThat(chatMl.render(turns("system", "Be brief.", "user", "Hello!"), true))

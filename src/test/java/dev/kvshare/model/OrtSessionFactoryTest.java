@@ -17,7 +17,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 @ExtendWith(OutputCaptureExtension.class)
 class OrtSessionFactoryTest {
 
-    private final Path model = TestModels.shared(TestModels.GPT2).resolve("past.onnx");
+    private final Path model = TestModels.reference(TestModels.GPT2).resolve("past.onnx");
     private final OrtSessionFactory factory = new OrtSessionFactory(OrtEnvironment.getEnvironment());
 
     @Test

@@ -6,12 +6,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import dev.kvshare.testsupport.TestModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TokenizerConfigTest {
 
-    private static final Path MODELS = Path.of(System.getProperty("kvshare.shared-models", "../shared/models"));
 
     @TempDir
     Path dir;
@@ -24,7 +24,7 @@ class TokenizerConfigTest {
 
     @Test
     void readsTheLlamaConfig() {
-        TokenizerConfig config = TokenizerConfig.read(MODELS.resolve("tiny-random-llama-fp16/tokenizer_config.json"));
+        TokenizerConfig config = TokenizerConfig.read(TestModels.reference(TestModels.LLAMA).resolve("tokenizer_config.json"));
 
         assertThat(config.bosToken()).isEqualTo("<s>");
         assertThat(config.eosToken()).isEqualTo("</s>");
@@ -69,7 +69,7 @@ class TokenizerConfigTest {
 
     @Test
     void gpt2ConfigHasNoTemplate() {
-        TokenizerConfig config = TokenizerConfig.read(MODELS.resolve("tiny-random-gpt2-fp32/tokenizer_config.json"));
+        TokenizerConfig config = TokenizerConfig.read(TestModels.reference(TestModels.GPT2).resolve("tokenizer_config.json"));
 
         assertThat(config.chatTemplate()).isNull();
         assertThat(config.eosToken()).isEqualTo("<|endoftext|>");

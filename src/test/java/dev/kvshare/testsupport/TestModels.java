@@ -2,6 +2,8 @@ package dev.kvshare.testsupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Path;
 
 import ai.onnxruntime.OrtEnvironment;
@@ -10,7 +12,11 @@ import dev.kvshare.model.ModelLoader;
 import dev.kvshare.model.ModelProperties;
 import dev.kvshare.model.ServedModel;
 
-/** The reference exports in {@code ../shared/models} (see its README) and loading them for a test. */
+/**
+ * The reference exports in {@code src/test/resources/models} (provenance and licence in its README) and loading
+ * them for a test. They are read from the test classpath, which Maven copies to {@code target/test-classes}: a
+ * plain directory, so an export's external data ({@code model.onnx.data}) lies beside its {@code model.onnx}.
+ */
 public final class TestModels {
 
     public static final String GPT2 = "tiny-random-gpt2-fp32";
@@ -21,16 +27,21 @@ public final class TestModels {
     private TestModels() {
     }
 
-    public static Path shared(String name) {
-        Path directory = Path.of(System.getProperty("kvshare.shared-models", "../shared/models")).resolve(name);
-        assertThat(directory).as("reference model directory (../shared/models)").isDirectory();
-        return directory.toAbsolutePath();
+    public static Path reference(String name) {
+        URL url = TestModels.class.getResource("/models/" + name);
+        assertThat(url).as("reference model %s on the test classpath (src/test/resources/models)", name).isNotNull();
+        assertThat(url.getProtocol()).as("reference model %s must be a directory on disk", name).isEqualTo("file");
+        try {
+            return Path.of(url.toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(url.toString(), e);
+        }
     }
 
     /** A reference export by name, the bundled model, or a model directory given as a path. */
     public static ServedModel load(String name) {
         Path directory = name.equals(BUNDLED) ? BundledModel.extract()
-                : name.contains("/") ? Path.of(name) : shared(name);
+                : name.contains("/") ? Path.of(name) : reference(name);
         return load(directory, 512);
     }
 

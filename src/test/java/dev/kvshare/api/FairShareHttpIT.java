@@ -1,0 +1,69 @@
+package dev.kvshare.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import dev.kvshare.testsupport.Http;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/**
+ * One tenant's 40 long streams take every slot and its share of the queue; another tenant is still answered,
+ * ahead of the queued rest of the first one's streams, and only the first tenant gets 429s.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "kvshare.prompt-cache.tenants[key-hog]=hog", "kvshare.prompt-cache.tenants[key-other]=other"})
+class FairShareHttpIT {
+
+    private static final String LONG = "{\"prompt\": \"Tell me everything.\", \"max_tokens\": 2000, "
+            + "\"ignore_eos\": true, \"stream\": true}";
+
+    @LocalServerPort
+    int port;
+
+    private double metric(String name) {
+        String scrape = new Http(port).get("/actuator/prometheus").body();
+        return scrape.lines().filter(l -> l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
+    void anotherTenantIsAnsweredBesideOneTenantsFortyStreams() throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        List<CompletableFuture<HttpResponse<String>>> hog = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            hog.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+                    .header("Content-Type", "application/json").header("Authorization", "Bearer key-hog")
+                    .timeout(Duration.ofMinutes(5)).POST(HttpRequest.BodyPublishers.ofString(LONG)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < 200 && metric("kvshare_requests_waiting") < 8; i++) {
+            Thread.sleep(50);
+        }
+
+        Http.Response other = new Http(port).post("/v1/completions",
+                "{\"prompt\": \"Where is my parcel?\", \"max_tokens\": 20}", "Bearer key-other");
+        double hogStillWaiting = metric("kvshare_requests_waiting");
+
+        assertThat(other.status()).isEqualTo(200);
+        assertThat(other.json().path("choices").path(0).path("text").asString()).isNotEmpty();
+        // It took the first freed slot, not a place behind the first tenant's queued streams.
+        assertThat(hogStillWaiting).isGreaterThan(0);
+        List<Integer> hogStatuses = new ArrayList<>();
+        for (CompletableFuture<HttpResponse<String>> response : hog) {
+            hogStatuses.add(response.get(5, TimeUnit.MINUTES).statusCode());
+        }
+        assertThat(hogStatuses).containsOnly(200, 429);
+        assertThat(hogStatuses.stream().filter(status -> status == 200)).hasSize(4 + 8); // every slot, a quarter of the queue
+    }
+}

@@ -1,0 +1,269 @@
+package dev.kvshare.soak;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.TestRedis;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The chaos soak: replicas in JVMs of their own sharing one Redis namespace, driven by seeded traffic with
+ * client hang-ups at random points, identical prompts at once, stalled readers and a tenant hogging every slot
+ * ({@link NoisyNeighbours}), a local tier so small that blocks are evicted while in use, and Redis restarted,
+ * stalled and its frames damaged. It holds that no replica dies or leaves
+ * an hs_err file, every completed answer equals a cold reference, and after the traffic: no native tensor,
+ * slot or thread is left behind and native memory did not grow.
+ *
+ * <p>{@code -Dsoak.duration=PT30M} (the {@code soak} profile: {@code ./mvnw -Psoak verify}, with
+ * {@code -Xcheck:jni} in the replicas); {@code -Dsoak.seed} replays a run.
+ *
+ * <p>It runs for a fixed time beside the other integration tests (the only class that runs concurrently: failsafe
+ * enables JUnit's parallel mode with same-thread as the default), so everything it starts, the cold reference
+ * too, is a process of its own: nothing of it shares the test JVM's logs, metrics or native-tensor count.
+ */
+@Tag("soak")
+@Execution(ExecutionMode.CONCURRENT)
+class ChaosSoakIT {
+
+    private static final Duration DURATION = Duration.parse(System.getProperty("soak.duration", "PT2M"));
+    private static final long SEED = Long.getLong("soak.seed", 20261124L);
+    private static final int REPLICAS = 2;
+    private static final int CLIENTS = 4;
+
+    @TempDir
+    Path workDir;
+
+    private final AtomicInteger completed = new AtomicInteger();
+    private final AtomicInteger hangUps = new AtomicInteger();
+    private final AtomicInteger overloaded = new AtomicInteger();
+    private final AtomicInteger stalls = new AtomicInteger();
+    private final AtomicInteger hogBursts = new AtomicInteger();
+    private final List<String> failures = new CopyOnWriteArrayList<>();
+    private final Map<SoakRequest, String> references = new ConcurrentHashMap<>();
+
+    @Test
+    void replicasSurviveChaosAndAnswerExactly() throws Exception {
+        List<String> jvmOptions = Boolean.getBoolean("soak.check-jni") ? List.of("-Xcheck:jni") : List.of();
+        try (TestRedis redis = new TestRedis().start();
+             ReplicaProcess reference = ReplicaProcess.start(workDir, Map.of("kvshare.prompt-cache.enabled", false),
+                     jvmOptions)) {
+            List<ReplicaProcess> replicas = new ArrayList<>();
+            try {
+                for (int i = 0; i < REPLICAS; i++) {
+                    replicas.add(ReplicaProcess.start(workDir, Map.of("kvshare.prompt-cache.redis.enabled", true,
+                            "spring.data.redis.host", redis.host(), "spring.data.redis.port", redis.port(),
+                            "kvshare.prompt-cache.redis.timeout", "300ms", "kvshare.prompt-cache.redis.open-duration",
+                            "2s", "kvshare.prompt-cache.local.max-bytes", 400_000,
+                            "kvshare.generation.max-batch-size", 4, "kvshare.limits.slow-client-timeout", "2s",
+                            "kvshare.limits.max-queued-per-client", 2,
+                            "kvshare.prompt-cache.tenants[" + NoisyNeighbours.HOG_KEY + "]", "hog"), jvmOptions));
+                }
+                List<Baseline> idle = replicas.stream().map(Baseline::of).toList();
+                run(replicas, reference.http(), new RedisChaos(redis, new Random(SEED)), idle);
+            } finally {
+                replicas.forEach(ReplicaProcess::close);
+            }
+        }
+    }
+
+    private void run(List<ReplicaProcess> replicas, Http reference, RedisChaos chaos, List<Baseline> idle)
+            throws Exception {
+        long start = System.nanoTime();
+        long end = start + DURATION.toNanos();
+        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS + 4);
+        List<Future<?>> running = new ArrayList<>();
+        for (int c = 0; c < CLIENTS; c++) {
+            Random random = new Random(SEED + c);
+            running.add(clients.submit(() -> traffic(replicas, reference, random, end, clients)));
+        }
+        Random neighbours = new Random(SEED - 2);
+        running.add(clients.submit(() -> stalledReaders(replicas, new Random(neighbours.nextLong()), end)));
+        running.add(clients.submit(() -> hogs(replicas, new Random(neighbours.nextLong()), end)));
+        Random chaosRandom = new Random(SEED - 1);
+        List<Long> warmRss = null;
+        while (System.nanoTime() < end) {
+            Thread.sleep(5_000 + chaosRandom.nextInt(10_000));
+            if (warmRss == null && System.nanoTime() - start > DURATION.toNanos() / 4) {
+                warmRss = replicas.stream().map(ReplicaProcess::rssMegabytes).toList();
+            }
+            if (System.nanoTime() < end) {
+                chaos.strike();
+            }
+        }
+        for (Future<?> client : running) {
+            client.get();
+        }
+        clients.shutdown();
+        // Cancelled sequences stop at their next token, background stores finish, idle writer threads end.
+        Thread.sleep(8_000);
+
+        report(replicas, chaos, warmRss, idle);
+        assertThat(failures).as("failed or differing answers").isEmpty();
+        assertThat(hsErrFiles()).as("JVM crash reports").isEmpty();
+        for (int i = 0; i < replicas.size(); i++) {
+            ReplicaProcess replica = replicas.get(i);
+            assertThat(replica.isAlive()).as("replica %d alive", i).isTrue();
+            assertThat(replica.metric("kvshare_batch_size_count", "model=")).as("batched passes of replica %d", i)
+                    .isPositive();
+            assertThat(replica.metric("kvshare_requests_running", "model=")).as("running at the end").isZero();
+            assertThat(replica.metric("kvshare_requests_waiting", "model=")).as("waiting at the end").isZero();
+            assertThat(replica.metric("kvshare_model_live_tensors", "model="))
+                    .as("live native tensors of replica %d", i).isEqualTo(idle.get(i).liveTensors());
+            assertThat(replica.metric("jvm_threads_live_threads", ""))
+                    .as("threads of replica %d", i).isLessThanOrEqualTo(idle.get(i).threads() + 16);
+            if (warmRss != null) {
+                assertThat(replica.rssMegabytes()).as("RSS (MB) of replica %d after warm-up", i)
+                        .isLessThanOrEqualTo(warmRss.get(i) * 5 / 4 + 64);
+            }
+        }
+        assertThat(completed.get()).as("completed requests").isPositive();
+    }
+
+    /** One client: requests until the deadline, sometimes three identical ones at once. */
+    private void traffic(List<ReplicaProcess> replicas, Http reference, Random random, long end,
+                         ExecutorService pool) {
+        while (System.nanoTime() < end) {
+            SoakRequest request = SoakRequest.next(random);
+            ReplicaProcess replica = replicas.get(random.nextInt(replicas.size()));
+            try {
+                if (random.nextInt(10) == 0) {
+                    List<Future<?>> same = new ArrayList<>();
+                    SoakRequest complete = request.asReference();
+                    for (ReplicaProcess target : replicas) {
+                        same.add(pool.submit(() -> {
+                            exchange(target, reference, complete, new Random(0));
+                            return null;
+                        }));
+                    }
+                    exchange(replica, reference, complete, random);
+                    for (Future<?> f : same) {
+                        f.get();
+                    }
+                } else {
+                    exchange(replica, reference, request, random);
+                }
+            } catch (Exception | AssertionError e) {
+                failures.add(request + " failed: " + e);
+            }
+        }
+    }
+
+    /** A client that stops reading now and then, past the replicas' slow-client timeout or not. */
+    private void stalledReaders(List<ReplicaProcess> replicas, Random random, long end) {
+        while (System.nanoTime() < end) {
+            try {
+                NoisyNeighbours.stallReading(replicas.get(random.nextInt(replicas.size())).port(), random,
+                        500 + random.nextInt(5_000));
+                stalls.incrementAndGet();
+            } catch (Exception e) {
+                failures.add("stalled reader failed: " + e);
+            }
+        }
+    }
+
+    /**
+     * A tenant that now and then sends more long streams at once than a replica has slots and queue share (4 and
+     * 2: 2 of 8 get 429). Not more at once: every connection may start a Tomcat thread that idles for a minute.
+     */
+    private void hogs(List<ReplicaProcess> replicas, Random random, long end) {
+        while (System.nanoTime() < end) {
+            try {
+                failures.addAll(NoisyNeighbours.hog(replicas.get(random.nextInt(replicas.size())).port(), 8));
+                hogBursts.incrementAndGet();
+                Thread.sleep(random.nextInt(5_000));
+            } catch (Exception e) {
+                failures.add("hog failed: " + e);
+            }
+        }
+    }
+
+    private void exchange(ReplicaProcess replica, Http reference, SoakRequest request, Random random)
+            throws IOException, InterruptedException {
+        if (request.hangUp() != null) {
+            HangingUpClient.send(replica.port(), request, random);
+            hangUps.incrementAndGet();
+            return;
+        }
+        Http.Response response = replica.http().post("/v1/chat/completions", request.body());
+        if (response.status() == 429) {
+            overloaded.incrementAndGet();
+            return;
+        }
+        String expected = references.computeIfAbsent(request.asReference(), r -> text(reference, r));
+        String actual = request.stream() ? streamedText(response) : response.json().path("choices").path(0)
+                .path("message").path("content").asString();
+        if (response.status() != 200 || !expected.equals(actual)) {
+            failures.add(request + ": HTTP " + response.status() + ", expected " + expected + ", got " + actual
+                    + " / " + response.body());
+        }
+        completed.incrementAndGet();
+    }
+
+    private static String text(Http reference, SoakRequest request) {
+        return reference.post("/v1/chat/completions", request.body()).json().path("choices").path(0)
+                .path("message").path("content").asString();
+    }
+
+    private static String streamedText(Http.Response response) {
+        StringBuilder text = new StringBuilder();
+        for (JsonNode event : response.events()) {
+            if (event.has("error")) {
+                return "error: " + event;
+            }
+            text.append(event.path("choices").path(0).path("delta").path("content").asString(""));
+        }
+        return text.toString();
+    }
+
+    private List<Path> hsErrFiles() throws IOException {
+        try (Stream<Path> files = Files.list(workDir)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("hs_err")).toList();
+        }
+    }
+
+    private void report(List<ReplicaProcess> replicas, RedisChaos chaos, List<Long> warmRss, List<Baseline> idle) {
+        System.out.printf("%nChaos soak, %s, seed %d: %d completed, %d hang-ups, %d 429s, %d stalled readers, %d hog "
+                        + "bursts, %d failures; Redis: %s%n", DURATION, SEED, completed.get(), hangUps.get(),
+                overloaded.get(), stalls.get(), hogBursts.get(), failures.size(), chaos.summary());
+        for (int i = 0; i < replicas.size(); i++) {
+            ReplicaProcess replica = replicas.get(i);
+            System.out.printf("replica %d: alive %s, RSS %d MB idle, %s MB after warm-up, %d MB at the end; live "
+                            + "tensors %.0f (idle %.0f); threads %.0f (idle %.0f); cancelled %.0f%n", i,
+                    replica.isAlive(), idle.get(i).rssMegabytes(), warmRss == null ? "-" : warmRss.get(i),
+                    replica.rssMegabytes(), replica.metric("kvshare_model_live_tensors", "model="),
+                    idle.get(i).liveTensors(), replica.metric("jvm_threads_live_threads", ""), idle.get(i).threads(),
+                    replica.metric("kvshare_requests_cancelled_total", "model="));
+        }
+        failures.stream().limit(10).forEach(f -> System.out.println("failure: " + f));
+    }
+
+    /** A replica's state before any traffic. */
+    private record Baseline(long rssMegabytes, double liveTensors, double threads) {
+
+        static Baseline of(ReplicaProcess replica) {
+            return new Baseline(replica.rssMegabytes(), replica.metric("kvshare_model_live_tensors", "model="),
+                    replica.metric("jvm_threads_live_threads", ""));
+        }
+    }
+}

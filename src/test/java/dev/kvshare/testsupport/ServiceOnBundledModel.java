@@ -1,0 +1,26 @@
+package dev.kvshare.testsupport;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+import org.springframework.boot.test.context.SpringBootTest;
+
+/**
+ * The whole service on a random port, serving the bundled model: one Spring context for every test class so
+ * annotated, which Spring's test context cache builds (and loads the model for) once per JVM. A class that needs
+ * other settings adds {@code @TestPropertySource(properties = ...)}; classes with the same extra properties share
+ * a context of their own.
+ *
+ * <p>Generated JSON strings close at 48 characters: the bundled model is not trained on JSON and seldom writes a
+ * quote, so constrained values complete within a test's {@code max_tokens}.
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = "kvshare.constrain.max-string-chars=48")
+public @interface ServiceOnBundledModel {
+}
