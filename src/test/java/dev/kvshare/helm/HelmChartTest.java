@@ -40,6 +40,10 @@ class HelmChartTest {
     /** The plaintext credentials of the GPU + Redis example values. */
     private static final String HMAC_KEY = "change-me-to-32-random-bytes";
     private static final String REDIS_PASSWORD = "change-me-too";
+    /** AES-256 keys in the forms kvshare.prompt-cache.encryption-key accepts: 64 hex digits and base64. */
+    private static final String ENCRYPTION_KEY = "5f".repeat(16) + "a3".repeat(16);
+    private static final String OLD_KEY_HEX = "0c".repeat(32);
+    private static final String OLD_KEY_BASE64 = "q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4k=";
 
     // ---- lint ----------------------------------------------------------------------------------------
 
@@ -79,7 +83,7 @@ class HelmChartTest {
     @ParameterizedTest
     @ValueSource(strings = {"replicaCount=-1", "replicaCount=two", "ports.management=0", "gpu.device=tpu",
             "redis.inChart.maxmemoryPolicy=sometimes", "shutdown.timeoutSeconds=0", "promptCache.redisTtl=forever",
-            "unknownKey=1"})
+            "promptCache.encryptionKey=too-short", "unknownKey=1"})
     void schemaRejectsBadValuesInTemplate(String assignment) {
         String[] kv = assignment.split("=", 2);
         assertThatThrownBy(() -> template().set(kv[0], kv[1]).call())
@@ -309,6 +313,91 @@ class HelmChartTest {
         assertThat(path(env(m.container(), "SPRING_DATA_REDIS_PASSWORD"), "valueFrom.secretKeyRef"))
                 .isEqualTo(Map.of("name", "redis-auth", "key", "password"));
         assertThat(m.ofKind("Secret")).isEmpty();
+    }
+
+    // ---- encryption at rest ------------------------------------------------------------------------------
+
+    @Test
+    void anEncryptionKeyFromValuesReachesThePodThroughTheSecretOnly() {
+        Manifests m = new Manifests(template()
+                .set("redis.host", "redis.internal")
+                .set("promptCache.encryptionKey", ENCRYPTION_KEY)
+                .set("promptCache.decryptionKeys[0]", OLD_KEY_HEX)
+                .set("promptCache.decryptionKeys[1]", OLD_KEY_BASE64)
+                .call());
+
+        Map<String, Object> data = map(m.one("Secret", fullname()).get("data"));
+        // GCM authenticates the frames: no HMAC key is generated or passed beside an encryption key.
+        assertThat(data).containsOnlyKeys("encryption-key", "decryption-keys");
+        assertThat(decode(data.get("encryption-key"))).isEqualTo(ENCRYPTION_KEY);
+        // Comma-separated: relaxed binding splits KVSHARE_PROMPTCACHE_DECRYPTIONKEYS into the list.
+        assertThat(decode(data.get("decryption-keys"))).isEqualTo(OLD_KEY_HEX + "," + OLD_KEY_BASE64);
+        Map<String, Object> container = m.container();
+        assertThat(path(env(container, "KVSHARE_PROMPTCACHE_ENCRYPTIONKEY"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", fullname(), "key", "encryption-key"));
+        assertThat(path(env(container, "KVSHARE_PROMPTCACHE_DECRYPTIONKEYS"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", fullname(), "key", "decryption-keys"));
+        assertThat(env(container)).noneSatisfy(e -> assertThat(e.get("name")).isEqualTo("KVSHARE_PROMPTCACHE_HMACKEY"));
+        // An encryption key satisfies require-hmac: the service still refuses unprotected frames.
+        assertThat(path(m.applicationConfig(), "kvshare.prompt-cache.require-hmac")).isEqualTo(true);
+
+        String configMap = m.one("ConfigMap", fullname()).toString();
+        assertThat(configMap).doesNotContainIgnoringCase("encryption").doesNotContainIgnoringCase("decryption");
+        for (String key : List.of(ENCRYPTION_KEY, OLD_KEY_HEX, OLD_KEY_BASE64)) {
+            assertThat(m.text()).doesNotContain(key);
+        }
+    }
+
+    @Test
+    void encryptAtRestGeneratesA32ByteKeyThatDoesNotRollThePods() {
+        Manifests first = new Manifests(template().set("redis.host", "redis.internal")
+                .set("promptCache.encryptAtRest", "true").call());
+        Manifests second = new Manifests(template().set("redis.host", "redis.internal")
+                .set("promptCache.encryptAtRest", "true").call());
+
+        String generated = decode(path(first.one("Secret", fullname()), "data.encryption-key"));
+        assertThat(java.util.Base64.getDecoder().decode(generated)).hasSize(32);
+        assertThat(map(first.one("Secret", fullname()).get("data"))).containsOnlyKeys("encryption-key");
+        assertThat(path(env(first.container(), "KVSHARE_PROMPTCACHE_ENCRYPTIONKEY"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", fullname(), "key", "encryption-key"));
+        assertThat(env(first.container())).noneSatisfy(e -> assertThat(e.get("name"))
+                .isIn("KVSHARE_PROMPTCACHE_HMACKEY", "KVSHARE_PROMPTCACHE_DECRYPTIONKEYS"));
+        // A new key per render without a cluster to look up (hence existingSecret for GitOps), the same checksum.
+        assertThat(decode(path(second.one("Secret", fullname()), "data.encryption-key"))).isNotEqualTo(generated);
+        String checksum = "spec.template.metadata.annotations.checksum/secret";
+        assertThat(path(first.deployment(), checksum)).isEqualTo(path(second.deployment(), checksum));
+        Manifests rotated = new Manifests(template().set("redis.host", "redis.internal")
+                .set("promptCache.encryptAtRest", "true").set("promptCache.decryptionKeys[0]", OLD_KEY_HEX).call());
+        assertThat(path(rotated.deployment(), checksum)).isNotEqualTo(path(first.deployment(), checksum));
+    }
+
+    @Test
+    void anExistingSecretsEncryptionKeysAreReferencedByTheirNames() {
+        Manifests m = new Manifests(template()
+                .set("redis.host", "redis.internal")
+                .set("promptCache.encryptAtRest", "true")
+                .set("promptCache.existingSecret", "kvshare-keys")
+                .set("promptCache.existingSecretKeys.encryptionKey", "aes-current")
+                .set("promptCache.existingSecretKeys.decryptionKeys", "aes-previous")
+                .call());
+        assertThat(path(env(m.container(), "KVSHARE_PROMPTCACHE_ENCRYPTIONKEY"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", "kvshare-keys", "key", "aes-current"));
+        // Optional: a rotation adds and removes it by editing the Secret alone.
+        assertThat(path(env(m.container(), "KVSHARE_PROMPTCACHE_DECRYPTIONKEYS"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", "kvshare-keys", "key", "aes-previous", "optional", true));
+        assertThat(env(m.container())).noneSatisfy(e -> assertThat(e.get("name")).isEqualTo("KVSHARE_PROMPTCACHE_HMACKEY"));
+        assertThat(m.ofKind("Secret")).isEmpty();
+    }
+
+    @Test
+    void decryptionKeysThatWouldBeIgnoredFailTheRender() {
+        assertThatThrownBy(() -> template().set("redis.host", "redis.internal")
+                .set("promptCache.decryptionKeys[0]", OLD_KEY_HEX).call())
+                .hasMessageContaining("promptCache.decryptionKeys needs promptCache.encryptAtRest");
+        assertThatThrownBy(() -> template().set("promptCache.encryptAtRest", "true")
+                .set("promptCache.existingSecret", "kvshare-keys")
+                .set("promptCache.decryptionKeys[0]", OLD_KEY_HEX).call())
+                .hasMessageContaining("promptCache.existingSecretKeys.decryptionKeys");
     }
 
     @Test
@@ -630,6 +719,11 @@ class HelmChartTest {
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------
+
+    /** A Secret's data value in clear. */
+    private static String decode(Object base64) {
+        return new String(java.util.Base64.getDecoder().decode((String) base64), StandardCharsets.UTF_8);
+    }
 
     private static String fullname() {
         return RELEASE; // the release name contains the chart name
