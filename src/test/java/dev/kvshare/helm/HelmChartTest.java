@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import org.junit.jupiter.api.Test;
@@ -390,6 +391,16 @@ class HelmChartTest {
     }
 
     @Test
+    void theNotesSayWhichKeyTheChartGenerated() {
+        assertThat(notes(Map.of("redis.host", "redis.internal", "promptCache.encryptAtRest", "true")))
+                .contains("encrypts its Redis frames with a random AES-256 key").doesNotContain("HMAC");
+        assertThat(notes(Map.of("redis.host", "redis.internal")))
+                .contains("signs its Redis frames with a random HMAC key");
+        assertThat(notes(Map.of("redis.host", "redis.internal", "promptCache.encryptionKey", ENCRYPTION_KEY)))
+                .doesNotContain("random");
+    }
+
+    @Test
     void decryptionKeysThatWouldBeIgnoredFailTheRender() {
         assertThatThrownBy(() -> template().set("redis.host", "redis.internal")
                 .set("promptCache.decryptionKeys[0]", OLD_KEY_HEX).call())
@@ -719,6 +730,13 @@ class HelmChartTest {
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------
+
+    /** NOTES.txt as a client-only dry-run install prints it. */
+    private static String notes(Map<String, String> values) {
+        InstallCommand install = new Helm(CHART).install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly().dryRun();
+        values.forEach(install::set);
+        return install.call().getOutput();
+    }
 
     /** A Secret's data value in clear. */
     private static String decode(Object base64) {
