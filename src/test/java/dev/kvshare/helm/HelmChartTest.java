@@ -699,6 +699,8 @@ class HelmChartTest {
                         values: '50x20'
                       - series: 'kvshare_prompt_cache_rejects_total{%1$s, reason="hmac_mismatch"}'
                         values: '0+5x30'
+                      - series: 'kvshare_prompt_cache_rejects_total{%1$s, reason="unknown_key"}'
+                        values: '0+5x30'
                       - series: 'kvshare_prompt_cache_rejects_total{%1$s, reason="truncated"}'
                         values: '0+5x30'
                     alert_rule_test:
@@ -716,6 +718,7 @@ class HelmChartTest {
                         alertname: KvshareCacheFramesRejected
                         exp_alerts:
                           - exp_labels: {severity: warning, namespace: support, reason: hmac_mismatch}
+                          - exp_labels: {severity: warning, namespace: support, reason: unknown_key}
                       - eval_time: 15m
                         alertname: KvshareRequestsRejected
                 """.formatted(pod));
