@@ -111,7 +111,8 @@ app.kubernetes.io/component: redis
 {{- include "kvshare.fullname" . }}
 {{- end }}
 
-{{- define "kvshare.hmacKey.secretName" -}}
+{{/* The Secret holding the prompt cache's keys (HMAC or encryption). */}}
+{{- define "kvshare.promptCacheKeys.secretName" -}}
 {{- default (include "kvshare.secretName" .) .Values.promptCache.existingSecret }}
 {{- end }}
 
@@ -127,9 +128,24 @@ app.kubernetes.io/component: redis
 {{- if .Values.redis.existingSecret }}{{ .Values.redis.existingSecretPasswordKey }}{{ else }}redis-password{{ end }}
 {{- end }}
 
-{{/* Frames in Redis are always signed: with the given key, an existing Secret's, or one the chart generates. */}}
+{{- define "kvshare.encryptionKey.secretKey" -}}
+{{- if .Values.promptCache.existingSecret }}{{ .Values.promptCache.existingSecretKeys.encryptionKey }}{{ else }}encryption-key{{ end }}
+{{- end }}
+
+{{- define "kvshare.decryptionKeys.secretKey" -}}
+{{- if .Values.promptCache.existingSecret }}{{ .Values.promptCache.existingSecretKeys.decryptionKeys }}{{ else }}decryption-keys{{ end }}
+{{- end }}
+
+{{/* Frames in Redis are encrypted (AES-256-GCM) when asked to or when a key is given; the key is the given one, an
+     existing Secret's, or one the chart generates. */}}
+{{- define "kvshare.encryptionKey.set" -}}
+{{- if or .Values.promptCache.encryptAtRest .Values.promptCache.encryptionKey }}true{{- end }}
+{{- end }}
+
+{{/* Otherwise frames in Redis are always signed: with the given key, an existing Secret's, or one the chart
+     generates. The service ignores an HMAC key beside an encryption key (GCM authenticates), so none is passed. */}}
 {{- define "kvshare.hmacKey.set" -}}
-{{- if or .Values.promptCache.hmacKey .Values.promptCache.existingSecret (include "kvshare.redis.enabled" .) }}true{{- end }}
+{{- if and (not (include "kvshare.encryptionKey.set" .)) (or .Values.promptCache.hmacKey .Values.promptCache.existingSecret (include "kvshare.redis.enabled" .)) }}true{{- end }}
 {{- end }}
 
 {{- define "kvshare.redisPassword.set" -}}

@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import org.junit.jupiter.api.Test;
@@ -40,6 +41,10 @@ class HelmChartTest {
     /** The plaintext credentials of the GPU + Redis example values. */
     private static final String HMAC_KEY = "change-me-to-32-random-bytes";
     private static final String REDIS_PASSWORD = "change-me-too";
+    /** AES-256 keys in the forms kvshare.prompt-cache.encryption-key accepts: 64 hex digits and base64. */
+    private static final String ENCRYPTION_KEY = "5f".repeat(16) + "a3".repeat(16);
+    private static final String OLD_KEY_HEX = "0c".repeat(32);
+    private static final String OLD_KEY_BASE64 = "q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4k=";
 
     // ---- lint ----------------------------------------------------------------------------------------
 
@@ -79,7 +84,7 @@ class HelmChartTest {
     @ParameterizedTest
     @ValueSource(strings = {"replicaCount=-1", "replicaCount=two", "ports.management=0", "gpu.device=tpu",
             "redis.inChart.maxmemoryPolicy=sometimes", "shutdown.timeoutSeconds=0", "promptCache.redisTtl=forever",
-            "unknownKey=1"})
+            "promptCache.encryptionKey=too-short", "unknownKey=1"})
     void schemaRejectsBadValuesInTemplate(String assignment) {
         String[] kv = assignment.split("=", 2);
         assertThatThrownBy(() -> template().set(kv[0], kv[1]).call())
@@ -309,6 +314,101 @@ class HelmChartTest {
         assertThat(path(env(m.container(), "SPRING_DATA_REDIS_PASSWORD"), "valueFrom.secretKeyRef"))
                 .isEqualTo(Map.of("name", "redis-auth", "key", "password"));
         assertThat(m.ofKind("Secret")).isEmpty();
+    }
+
+    // ---- encryption at rest ------------------------------------------------------------------------------
+
+    @Test
+    void anEncryptionKeyFromValuesReachesThePodThroughTheSecretOnly() {
+        Manifests m = new Manifests(template()
+                .set("redis.host", "redis.internal")
+                .set("promptCache.encryptionKey", ENCRYPTION_KEY)
+                .set("promptCache.decryptionKeys[0]", OLD_KEY_HEX)
+                .set("promptCache.decryptionKeys[1]", OLD_KEY_BASE64)
+                .call());
+
+        Map<String, Object> data = map(m.one("Secret", fullname()).get("data"));
+        // GCM authenticates the frames: no HMAC key is generated or passed beside an encryption key.
+        assertThat(data).containsOnlyKeys("encryption-key", "decryption-keys");
+        assertThat(decode(data.get("encryption-key"))).isEqualTo(ENCRYPTION_KEY);
+        // Comma-separated: relaxed binding splits KVSHARE_PROMPTCACHE_DECRYPTIONKEYS into the list.
+        assertThat(decode(data.get("decryption-keys"))).isEqualTo(OLD_KEY_HEX + "," + OLD_KEY_BASE64);
+        Map<String, Object> container = m.container();
+        assertThat(path(env(container, "KVSHARE_PROMPTCACHE_ENCRYPTIONKEY"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", fullname(), "key", "encryption-key"));
+        assertThat(path(env(container, "KVSHARE_PROMPTCACHE_DECRYPTIONKEYS"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", fullname(), "key", "decryption-keys"));
+        assertThat(env(container)).noneSatisfy(e -> assertThat(e.get("name")).isEqualTo("KVSHARE_PROMPTCACHE_HMACKEY"));
+        // An encryption key satisfies require-hmac: the service still refuses unprotected frames.
+        assertThat(path(m.applicationConfig(), "kvshare.prompt-cache.require-hmac")).isEqualTo(true);
+
+        String configMap = m.one("ConfigMap", fullname()).toString();
+        assertThat(configMap).doesNotContainIgnoringCase("encryption").doesNotContainIgnoringCase("decryption");
+        for (String key : List.of(ENCRYPTION_KEY, OLD_KEY_HEX, OLD_KEY_BASE64)) {
+            assertThat(m.text()).doesNotContain(key);
+        }
+    }
+
+    @Test
+    void encryptAtRestGeneratesA32ByteKeyThatDoesNotRollThePods() {
+        Manifests first = new Manifests(template().set("redis.host", "redis.internal")
+                .set("promptCache.encryptAtRest", "true").call());
+        Manifests second = new Manifests(template().set("redis.host", "redis.internal")
+                .set("promptCache.encryptAtRest", "true").call());
+
+        String generated = decode(path(first.one("Secret", fullname()), "data.encryption-key"));
+        assertThat(java.util.Base64.getDecoder().decode(generated)).hasSize(32);
+        assertThat(map(first.one("Secret", fullname()).get("data"))).containsOnlyKeys("encryption-key");
+        assertThat(path(env(first.container(), "KVSHARE_PROMPTCACHE_ENCRYPTIONKEY"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", fullname(), "key", "encryption-key"));
+        assertThat(env(first.container())).noneSatisfy(e -> assertThat(e.get("name"))
+                .isIn("KVSHARE_PROMPTCACHE_HMACKEY", "KVSHARE_PROMPTCACHE_DECRYPTIONKEYS"));
+        // A new key per render without a cluster to look up (hence existingSecret for GitOps), the same checksum.
+        assertThat(decode(path(second.one("Secret", fullname()), "data.encryption-key"))).isNotEqualTo(generated);
+        String checksum = "spec.template.metadata.annotations.checksum/secret";
+        assertThat(path(first.deployment(), checksum)).isEqualTo(path(second.deployment(), checksum));
+        Manifests rotated = new Manifests(template().set("redis.host", "redis.internal")
+                .set("promptCache.encryptAtRest", "true").set("promptCache.decryptionKeys[0]", OLD_KEY_HEX).call());
+        assertThat(path(rotated.deployment(), checksum)).isNotEqualTo(path(first.deployment(), checksum));
+    }
+
+    @Test
+    void anExistingSecretsEncryptionKeysAreReferencedByTheirNames() {
+        Manifests m = new Manifests(template()
+                .set("redis.host", "redis.internal")
+                .set("promptCache.encryptAtRest", "true")
+                .set("promptCache.existingSecret", "kvshare-keys")
+                .set("promptCache.existingSecretKeys.encryptionKey", "aes-current")
+                .set("promptCache.existingSecretKeys.decryptionKeys", "aes-previous")
+                .call());
+        assertThat(path(env(m.container(), "KVSHARE_PROMPTCACHE_ENCRYPTIONKEY"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", "kvshare-keys", "key", "aes-current"));
+        // Optional: a rotation adds and removes it by editing the Secret alone.
+        assertThat(path(env(m.container(), "KVSHARE_PROMPTCACHE_DECRYPTIONKEYS"), "valueFrom.secretKeyRef"))
+                .isEqualTo(Map.of("name", "kvshare-keys", "key", "aes-previous", "optional", true));
+        assertThat(env(m.container())).noneSatisfy(e -> assertThat(e.get("name")).isEqualTo("KVSHARE_PROMPTCACHE_HMACKEY"));
+        assertThat(m.ofKind("Secret")).isEmpty();
+    }
+
+    @Test
+    void theNotesSayWhichKeyTheChartGenerated() {
+        assertThat(notes(Map.of("redis.host", "redis.internal", "promptCache.encryptAtRest", "true")))
+                .contains("encrypts its Redis frames with a random AES-256 key").doesNotContain("HMAC");
+        assertThat(notes(Map.of("redis.host", "redis.internal")))
+                .contains("signs its Redis frames with a random HMAC key");
+        assertThat(notes(Map.of("redis.host", "redis.internal", "promptCache.encryptionKey", ENCRYPTION_KEY)))
+                .doesNotContain("random");
+    }
+
+    @Test
+    void decryptionKeysThatWouldBeIgnoredFailTheRender() {
+        assertThatThrownBy(() -> template().set("redis.host", "redis.internal")
+                .set("promptCache.decryptionKeys[0]", OLD_KEY_HEX).call())
+                .hasMessageContaining("promptCache.decryptionKeys needs promptCache.encryptAtRest");
+        assertThatThrownBy(() -> template().set("promptCache.encryptAtRest", "true")
+                .set("promptCache.existingSecret", "kvshare-keys")
+                .set("promptCache.decryptionKeys[0]", OLD_KEY_HEX).call())
+                .hasMessageContaining("promptCache.existingSecretKeys.decryptionKeys");
     }
 
     @Test
@@ -599,6 +699,8 @@ class HelmChartTest {
                         values: '50x20'
                       - series: 'kvshare_prompt_cache_rejects_total{%1$s, reason="hmac_mismatch"}'
                         values: '0+5x30'
+                      - series: 'kvshare_prompt_cache_rejects_total{%1$s, reason="unknown_key"}'
+                        values: '0+5x30'
                       - series: 'kvshare_prompt_cache_rejects_total{%1$s, reason="truncated"}'
                         values: '0+5x30'
                     alert_rule_test:
@@ -616,6 +718,7 @@ class HelmChartTest {
                         alertname: KvshareCacheFramesRejected
                         exp_alerts:
                           - exp_labels: {severity: warning, namespace: support, reason: hmac_mismatch}
+                          - exp_labels: {severity: warning, namespace: support, reason: unknown_key}
                       - eval_time: 15m
                         alertname: KvshareRequestsRejected
                 """.formatted(pod));
@@ -630,6 +733,18 @@ class HelmChartTest {
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------
+
+    /** NOTES.txt as a client-only dry-run install prints it. */
+    private static String notes(Map<String, String> values) {
+        InstallCommand install = new Helm(CHART).install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly().dryRun();
+        values.forEach(install::set);
+        return install.call().getOutput();
+    }
+
+    /** A Secret's data value in clear. */
+    private static String decode(Object base64) {
+        return new String(java.util.Base64.getDecoder().decode((String) base64), StandardCharsets.UTF_8);
+    }
 
     private static String fullname() {
         return RELEASE; // the release name contains the chart name
