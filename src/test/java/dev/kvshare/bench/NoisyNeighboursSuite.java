@@ -52,7 +52,7 @@ final class NoisyNeighboursSuite implements Suite {
         report.section("Noisy neighbours (suite 8)", """
                 %d normal clients, each sending %d streaming chat requests one after another (%d tokens,
                 `ignore_eos`), timed on the client side as in suite 5 (TTFT until the first content chunk, ITL the
-                gaps between content chunks), in three phases on the same instance: **alone**; beside a **stalled
+                gaps between content chunks), in four phases on the same instance: **alone**; beside a **stalled
                 reader** (one connection, receive buffer 1 KiB, 6 pipelined 2,000-token streams, never read: it is
                 cancelled after `slow-client-timeout`, 10 s by default, then the next pipelined stream stalls);
                 beside a **hog** (one tenant's 40 streams of 300 tokens sent at once and read); beside **%d slow
