@@ -19,17 +19,19 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import dev.kvshare.soak.TricklingClient;
 import dev.kvshare.testsupport.Instance;
 
 /**
  * Suite 8: what bad neighbours do to normal clients. Two normal streaming clients measure TTFT and
  * inter-token gaps on the client side alone, beside a stalled reader (a connection with a tiny receive buffer
- * pipelining long streams and never reading), and beside a hog (one tenant's 40 long streams at once), on one
- * instance of the bundled model with the default limits, then again with {@code max-running-per-client=3}.
+ * pipelining long streams and never reading), beside a hog (one tenant's 40 long streams at once), and beside
+ * 200 connections trickling a request body ({@link TricklingClient}), on one instance of the bundled model with the default limits, then again with {@code max-running-per-client=3}.
  */
 final class NoisyNeighboursSuite implements Suite {
 
     private static final int NORMAL_CLIENTS = 2;
+    private static final int SLOW_BODIES = 200;
     private static final String HOG_KEY = "key-hog";
     private static final String NORMAL = """
             {"messages": [{"role": "user", "content": "Where is my order 48100?"}], "stream": true,
@@ -46,19 +48,24 @@ final class NoisyNeighboursSuite implements Suite {
     public void run(BenchContext context, Report report) throws Exception {
         int requests = context.quick() ? 2 : 5;
         int normalTokens = 64;
+        Duration slowBodyDrip = Duration.ofSeconds(context.quick() ? 2 : 5);
         report.section("Noisy neighbours (suite 8)", """
                 %d normal clients, each sending %d streaming chat requests one after another (%d tokens,
                 `ignore_eos`), timed on the client side as in suite 5 (TTFT until the first content chunk, ITL the
-                gaps between content chunks), in three phases on the same instance: **alone**; beside a **stalled
+                gaps between content chunks), in four phases on the same instance: **alone**; beside a **stalled
                 reader** (one connection, receive buffer 1 KiB, 6 pipelined 2,000-token streams, never read: it is
                 cancelled after `slow-client-timeout`, 10 s by default, then the next pipelined stream stalls);
-                beside a **hog** (one tenant's 40 streams of 300 tokens sent at once and read). The bundled model,
+                beside a **hog** (one tenant's 40 streams of 300 tokens sent at once and read); beside **%d slow
+                bodies** (raw connections that send a chat request's headers, then its 1,000-byte body at a byte
+                every %d s: each holds no worker thread and is answered 408 and closed after
+                `request-read-timeout`, 30 s by default, which the suite waits for and counts). The bundled model,
                 defaults otherwise (`max-concurrent` 4, `max-batch-size` 4, `max-queued` 32, so the hog runs 4 and
                 queues 8, the rest 429), then a second instance with `kvshare.limits.max-running-per-client=3`.
                 Ratios are against the alone phase on the same instance; target ≤ 1.5x. The machine is shared (2
                 cores, other builds running): ratios of one run, not absolute figures.
-                """.formatted(NORMAL_CLIENTS, requests, normalTokens));
+                """.formatted(NORMAL_CLIENTS, requests, normalTokens, SLOW_BODIES, slowBodyDrip.toSeconds()));
         List<List<String>> rows = new ArrayList<>();
+        List<String> slowBodyTimeouts = new ArrayList<>();
         for (Map.Entry<String, Integer> variant : Map.of("defaults", 0, "max-running-per-client=3", 3).entrySet()
                 .stream().sorted(Map.Entry.comparingByValue()).toList()) {
             Map<String, Object> properties = new LinkedHashMap<>(Map.of("logging.level.root", "warn",
@@ -79,14 +86,35 @@ final class NoisyNeighboursSuite implements Suite {
                 Thread.sleep(1_000);
                 Phase hogged = normals(http, uri, requests, normalTokens);
                 CompletableFuture.allOf(hog.toArray(CompletableFuture[]::new)).join();
+                ExecutorService slowBodies = Executors.newFixedThreadPool(SLOW_BODIES);
+                Phase trickled;
+                int answered408 = 0;
+                try {
+                    List<Future<TricklingClient.Ending>> endings = new ArrayList<>();
+                    for (int i = 0; i < SLOW_BODIES; i++) {
+                        endings.add(slowBodies.submit(() -> TricklingClient.trickle(uri.getPort(),
+                                TricklingClient.Kind.SLOW_BODY, slowBodyDrip, Duration.ofSeconds(90))));
+                    }
+                    Thread.sleep(1_000); // every connection has sent its headers
+                    trickled = normals(http, uri, requests, normalTokens);
+                    for (Future<TricklingClient.Ending> ending : endings) {
+                        answered408 += ending.get().timedOut408() ? 1 : 0;
+                    }
+                } finally {
+                    slowBodies.shutdown();
+                }
                 for (Map.Entry<String, Phase> phase : Map.of("alone", alone, "stalled reader", stalled, "40-stream hog",
-                        hogged).entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
+                        hogged, SLOW_BODIES + " slow bodies", trickled).entrySet().stream()
+                        .sorted(Map.Entry.comparingByKey()).toList()) {
                     rows.add(row(variant.getKey(), phase.getKey(), phase.getValue(), alone));
                 }
+                slowBodyTimeouts.add(variant.getKey() + ": " + answered408 + " of " + SLOW_BODIES);
             }
         }
         report.table("noisy-neighbours", List.of("limits", "beside", "TTFT p50 ms", "TTFT p99 ms", "ITL p99 ms",
                 "TTFT p99 ratio", "ITL p99 ratio", "failed"), rows);
+        report.paragraph("Slow bodies answered 408 and closed by the server: " + String.join("; ", slowBodyTimeouts)
+                + ".");
     }
 
     private static List<String> row(String variant, String phase, Phase measured, Phase alone) {

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -30,9 +31,10 @@ import tools.jackson.databind.JsonNode;
 /**
  * The chaos soak: replicas in JVMs of their own sharing one Redis namespace, driven by seeded traffic with
  * client hang-ups at random points, identical prompts at once, stalled readers and a tenant hogging every slot
- * ({@link NoisyNeighbours}), a local tier so small that blocks are evicted while in use, and Redis restarted,
- * stalled and its frames damaged. It holds that no replica dies or leaves
- * an hs_err file, every completed answer equals a cold reference, and after the traffic: no native tensor,
+ * ({@link NoisyNeighbours}), connections trickling a body or headers past the request-read timeout
+ * ({@link TricklingClient}, which the replicas must close), a local tier so small that blocks are evicted while
+ * in use, and Redis restarted, stalled and its frames damaged. It holds that no replica dies or leaves an hs_err
+ * file, every completed answer equals a cold reference, and after the traffic: no native tensor,
  * slot or thread is left behind and native memory did not grow.
  *
  * <p>{@code -Dsoak.duration=PT30M} (the {@code soak} profile: {@code ./mvnw -Psoak verify}, with
@@ -50,6 +52,8 @@ class ChaosSoakIT {
     private static final long SEED = Long.getLong("soak.seed", 20261124L);
     private static final int REPLICAS = 2;
     private static final int CLIENTS = 4;
+    /** Short, so that trickling connections time out many times within the run. */
+    private static final Duration REQUEST_READ_TIMEOUT = Duration.ofSeconds(5);
 
     @TempDir
     Path workDir;
@@ -59,6 +63,7 @@ class ChaosSoakIT {
     private final AtomicInteger overloaded = new AtomicInteger();
     private final AtomicInteger stalls = new AtomicInteger();
     private final AtomicInteger hogBursts = new AtomicInteger();
+    private final AtomicInteger tricklersClosed = new AtomicInteger();
     private final List<String> failures = new CopyOnWriteArrayList<>();
     private final Map<SoakRequest, String> references = new ConcurrentHashMap<>();
 
@@ -71,13 +76,16 @@ class ChaosSoakIT {
             List<ReplicaProcess> replicas = new ArrayList<>();
             try {
                 for (int i = 0; i < REPLICAS; i++) {
-                    replicas.add(ReplicaProcess.start(workDir, Map.of("kvshare.prompt-cache.redis.enabled", true,
-                            "spring.data.redis.host", redis.host(), "spring.data.redis.port", redis.port(),
+                    Map<String, Object> settings = new LinkedHashMap<>(Map.of(
+                            "kvshare.prompt-cache.redis.enabled", true, "spring.data.redis.host", redis.host(),
+                            "spring.data.redis.port", redis.port(),
                             "kvshare.prompt-cache.redis.timeout", "300ms", "kvshare.prompt-cache.redis.open-duration",
                             "2s", "kvshare.prompt-cache.local.max-bytes", 400_000,
                             "kvshare.generation.max-batch-size", 4, "kvshare.limits.slow-client-timeout", "2s",
                             "kvshare.limits.max-queued-per-client", 2,
-                            "kvshare.prompt-cache.tenants[" + NoisyNeighbours.HOG_KEY + "]", "hog"), jvmOptions));
+                            "kvshare.prompt-cache.tenants[" + NoisyNeighbours.HOG_KEY + "]", "hog"));
+                    settings.put("kvshare.limits.request-read-timeout", REQUEST_READ_TIMEOUT.toSeconds() + "s");
+                    replicas.add(ReplicaProcess.start(workDir, settings, jvmOptions));
                 }
                 List<Baseline> idle = replicas.stream().map(Baseline::of).toList();
                 run(replicas, reference.http(), new RedisChaos(redis, new Random(SEED)), idle);
@@ -91,7 +99,7 @@ class ChaosSoakIT {
             throws Exception {
         long start = System.nanoTime();
         long end = start + DURATION.toNanos();
-        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS + 4);
+        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS + 5);
         List<Future<?>> running = new ArrayList<>();
         for (int c = 0; c < CLIENTS; c++) {
             Random random = new Random(SEED + c);
@@ -100,6 +108,7 @@ class ChaosSoakIT {
         Random neighbours = new Random(SEED - 2);
         running.add(clients.submit(() -> stalledReaders(replicas, new Random(neighbours.nextLong()), end)));
         running.add(clients.submit(() -> hogs(replicas, new Random(neighbours.nextLong()), end)));
+        running.add(clients.submit(() -> tricklers(replicas, new Random(neighbours.nextLong()), end)));
         Random chaosRandom = new Random(SEED - 1);
         List<Long> warmRss = null;
         while (System.nanoTime() < end) {
@@ -138,6 +147,7 @@ class ChaosSoakIT {
             }
         }
         assertThat(completed.get()).as("completed requests").isPositive();
+        assertThat(tricklersClosed.get()).as("trickling connections closed by the server").isPositive();
     }
 
     /** One client: requests until the deadline, sometimes three identical ones at once. */
@@ -198,6 +208,49 @@ class ChaosSoakIT {
         }
     }
 
+    /**
+     * Now and then one or two slow bodies and one or two slowloris connections at once, dripping every 1 to 2.5 s:
+     * each must be closed by the replica (a slow body answered 408 first) within its request-read timeout plus
+     * the header sweep's second, not left open. Few at once: they hold no worker thread, but each holds a socket.
+     */
+    private void tricklers(List<ReplicaProcess> replicas, Random random, long end) {
+        ExecutorService connections = Executors.newFixedThreadPool(4);
+        Duration patience = REQUEST_READ_TIMEOUT.plusSeconds(30); // far past the deadline, so never the reason
+        try {
+            while (System.nanoTime() < end) {
+                int port = replicas.get(random.nextInt(replicas.size())).port();
+                Duration every = Duration.ofMillis(1_000 + random.nextInt(1_500));
+                List<TricklingClient.Kind> kinds = new ArrayList<>();
+                for (int i = 0, n = 1 + random.nextInt(2); i < n; i++) {
+                    kinds.add(TricklingClient.Kind.SLOW_BODY);
+                }
+                for (int i = 0, n = 1 + random.nextInt(2); i < n; i++) {
+                    kinds.add(TricklingClient.Kind.SLOWLORIS);
+                }
+                List<Future<TricklingClient.Ending>> endings = new ArrayList<>();
+                for (TricklingClient.Kind kind : kinds) {
+                    endings.add(connections.submit(() -> TricklingClient.trickle(port, kind, every, patience)));
+                }
+                for (int i = 0; i < kinds.size(); i++) {
+                    TricklingClient.Ending ending = endings.get(i).get();
+                    boolean closedRight = kinds.get(i) == TricklingClient.Kind.SLOW_BODY ? ending.timedOut408()
+                            : ending.closedByServer();
+                    if (closedRight) {
+                        tricklersClosed.incrementAndGet();
+                    } else {
+                        failures.add(kinds.get(i) + " connection not closed as it should be within " + patience
+                                + ": " + ending);
+                    }
+                }
+                Thread.sleep(random.nextInt(3_000));
+            }
+        } catch (Exception e) {
+            failures.add("trickling client failed: " + e);
+        } finally {
+            connections.shutdown();
+        }
+    }
+
     private void exchange(ReplicaProcess replica, Http reference, SoakRequest request, Random random)
             throws IOException, InterruptedException {
         if (request.hangUp() != null) {
@@ -244,8 +297,9 @@ class ChaosSoakIT {
 
     private void report(List<ReplicaProcess> replicas, RedisChaos chaos, List<Long> warmRss, List<Baseline> idle) {
         System.out.printf("%nChaos soak, %s, seed %d: %d completed, %d hang-ups, %d 429s, %d stalled readers, %d hog "
-                        + "bursts, %d failures; Redis: %s%n", DURATION, SEED, completed.get(), hangUps.get(),
-                overloaded.get(), stalls.get(), hogBursts.get(), failures.size(), chaos.summary());
+                        + "bursts, %d trickling connections closed by the server, %d failures; Redis: %s%n", DURATION,
+                SEED, completed.get(), hangUps.get(), overloaded.get(), stalls.get(), hogBursts.get(),
+                tricklersClosed.get(), failures.size(), chaos.summary());
         for (int i = 0; i < replicas.size(); i++) {
             ReplicaProcess replica = replicas.get(i);
             System.out.printf("replica %d: alive %s, RSS %d MB idle, %s MB after warm-up, %d MB at the end; live "
