@@ -36,7 +36,9 @@ import org.springframework.test.context.TestPropertySource;
  */
 @ExtendWith(OutputCaptureExtension.class)
 @ServiceOnBundledModel
-@TestPropertySource(properties = {"kvshare.generation.max-concurrent=1", "kvshare.generation.max-queued=4"})
+// One client (this test, from 127.0.0.1) queues several requests: its share of the queue is all of it.
+@TestPropertySource(properties = {"kvshare.generation.max-concurrent=1", "kvshare.generation.max-queued=4",
+        "kvshare.limits.max-queued-per-client=4"})
 class ClientDisconnectHttpIT {
 
     private static final String LONG = "{\"messages\": [{\"role\": \"user\", \"content\": \"Tell me everything.\"}], "

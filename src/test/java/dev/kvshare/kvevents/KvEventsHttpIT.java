@@ -46,11 +46,13 @@ class KvEventsHttpIT {
     void start() {
         publishEndpoint = "tcp://127.0.0.1:" + TestRedis.freePort();
         replayEndpoint = "tcp://127.0.0.1:" + TestRedis.freePort();
-        consumer = new ZmqConsumer().subscribe(publishEndpoint, "kv@");
         instance = Instance.start(Map.of("kvshare.model.path", TestModels.reference(TestModels.LLAMA).toString(),
                 "kvshare.prompt-cache.block-size", BLOCK, "kvshare.prompt-cache.local.max-bytes", LOCAL_BYTES,
                 "kvshare.kv-events.enabled", true, "kvshare.kv-events.endpoint", publishEndpoint,
                 "kvshare.kv-events.replay-endpoint", replayEndpoint, "kvshare.kv-events.topic", TOPIC));
+        // Subscribed once the replica has bound its socket, as a router meets a running pod: a SUB that dials a
+        // port nobody listens on yet may, under load, connect to itself through an ephemeral port and stay deaf.
+        consumer = new ZmqConsumer().subscribe(publishEndpoint, "kv@");
     }
 
     @AfterAll
@@ -58,7 +60,9 @@ class KvEventsHttpIT {
         if (instance != null) {
             instance.close();
         }
-        consumer.close();
+        if (consumer != null) {
+            consumer.close();
+        }
     }
 
     @Test
