@@ -77,31 +77,39 @@ final class ZmqConsumer implements AutoCloseable {
     /**
      * Asks the replay socket at {@code endpoint} for the batches from {@code start} on, as vLLM's replay clients do
      * (an empty delimiter, then the 8-byte big-endian start), and reads until the end marker (sequence -1, empty).
-     * One DEALER per endpoint serves every request, as a long-lived consumer keeps one.
+     * A request unanswered for 3 s is sent again from a new DEALER (so a late answer to the old one cannot mix
+     * in), up to 5 times: with JeroMQ on both ends an occasional request was never seen by the ROUTER.
      */
     List<Message> replay(String endpoint, long start) {
-        ZMQ.Socket dealer = dealers.computeIfAbsent(endpoint, address -> {
-            ZMQ.Socket socket = context.createSocket(SocketType.DEALER);
-            socket.setLinger(0);
-            socket.setReceiveTimeOut(10_000);
-            socket.connect(address);
-            return socket;
-        });
-        dealer.sendMore(new byte[0]);
-        dealer.send(ByteBuffer.allocate(8).putLong(start).array());
-        List<Message> replayed = new ArrayList<>();
-        while (true) {
+        for (int attempt = 1; ; attempt++) {
+            ZMQ.Socket dealer = dealers.computeIfAbsent(endpoint, address -> {
+                ZMQ.Socket socket = context.createSocket(SocketType.DEALER);
+                socket.setLinger(0);
+                socket.setReceiveTimeOut(3_000);
+                socket.connect(address);
+                return socket;
+            });
+            dealer.sendMore(new byte[0]);
+            dealer.send(ByteBuffer.allocate(8).putLong(start).array());
+            List<Message> replayed = new ArrayList<>();
             ZMsg reply = ZMsg.recvMsg(dealer);
-            assertThat(reply).as("a replay reply within 10 s").isNotNull();
-            ZFrame[] frames = reply.toArray(new ZFrame[0]);
-            assertThat(frames).as("frames: empty, sequence, payload").hasSize(3);
-            assertThat(frames[0].size()).isZero();
-            long sequence = ByteBuffer.wrap(frames[1].getData()).getLong();
-            if (sequence == -1) {
-                assertThat(frames[2].size()).as("the end marker's payload").isZero();
-                return replayed;
+            if (reply == null) {
+                context.destroySocket(dealers.remove(endpoint));
+                assertThat(attempt).as("a replay reply within 3 s, in 5 tries").isLessThan(5);
+                continue;
             }
-            replayed.add(new Message(null, sequence, frames[2].getData()));
+            for (; ; reply = ZMsg.recvMsg(dealer)) {
+                assertThat(reply).as("the rest of a replay within 3 s").isNotNull();
+                ZFrame[] frames = reply.toArray(new ZFrame[0]);
+                assertThat(frames).as("frames: empty, sequence, payload").hasSize(3);
+                assertThat(frames[0].size()).isZero();
+                long sequence = ByteBuffer.wrap(frames[1].getData()).getLong();
+                if (sequence == -1) {
+                    assertThat(frames[2].size()).as("the end marker's payload").isZero();
+                    return replayed;
+                }
+                replayed.add(new Message(null, sequence, frames[2].getData()));
+            }
         }
     }
 
