@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 import dev.kvshare.generation.Sampler;
 import dev.kvshare.generation.SamplingParams;
-import dev.kvshare.model.BundledModel;
 import dev.kvshare.testsupport.TestModels;
 import org.springframework.util.unit.DataSize;
 import org.junit.jupiter.api.parallel.Execution;
@@ -41,15 +38,10 @@ class ConstrainedSamplingGuaranteeTest {
     @ParameterizedTest
     @ValueSource(strings = {TestModels.BUNDLED, TestModels.GPT2, TestModels.LLAMA})
     void everyEndedOutputValidatesAndNoneIsCutOffBeforeTheLimit(String model) {
-        Path directory = model.equals(TestModels.BUNDLED) ? BundledModel.extract() : TestModels.reference(model);
-        int vocabSize = switch (model) {
-            case TestModels.GPT2 -> 1000;
-            case TestModels.LLAMA -> 32000;
-            default -> 3072;
-        };
-        int eos = model.equals(TestModels.GPT2) ? 50256 : 2; // GPT-2's lies beyond this export's logits
-        TokenVocabulary vocabulary = TokenVocabulary.load(directory.resolve("tokenizer.json"), vocabSize);
-        Grammars grammars = new Grammars(TokenIndex.of(vocabulary, Set.of(eos)), SHORT_STRINGS);
+        TestVocabulary test = TestVocabulary.of(model);
+        TokenVocabulary vocabulary = test.vocabulary();
+        int eos = test.eos();
+        Grammars grammars = new Grammars(test.index(), SHORT_STRINGS);
         for (String name : SchemaGuarantee.SCHEMAS) {
             JsonNode schema = SchemaGuarantee.schema(name);
             int ended = 0;

@@ -4,16 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 import dev.kvshare.generation.Sampler;
 import dev.kvshare.generation.SamplingParams;
-import dev.kvshare.model.BundledModel;
 import dev.kvshare.testsupport.TestModels;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -43,15 +40,9 @@ class TokenBudgetGuaranteeTest {
     @ParameterizedTest
     @ValueSource(strings = {TestModels.BUNDLED, TestModels.GPT2, TestModels.LLAMA})
     void everyValueCompletesAndValidatesWithinItsTokenLimit(String model) {
-        Path directory = model.equals(TestModels.BUNDLED) ? BundledModel.extract() : TestModels.reference(model);
-        int vocabSize = switch (model) {
-            case TestModels.GPT2 -> 1000;
-            case TestModels.LLAMA -> 32000;
-            default -> 3072;
-        };
-        int eos = model.equals(TestModels.GPT2) ? 50256 : 2; // GPT-2's lies beyond this export's logits
-        TokenVocabulary vocabulary = TokenVocabulary.load(directory.resolve("tokenizer.json"), vocabSize);
-        TokenIndex index = TokenIndex.of(vocabulary, Set.of(eos));
+        TestVocabulary vocabulary = TestVocabulary.of(model);
+        TokenIndex index = vocabulary.index();
+        int eos = vocabulary.eos();
         Grammars grammars = new Grammars(index, ConstraintProperties.DEFAULTS);
         int cutShort = 0;
         for (String name : SCHEMAS) {
@@ -62,7 +53,7 @@ class TokenBudgetGuaranteeTest {
                     new Grammars.ToolSchema("open_ticket", SchemaGuarantee.schema("ticket"))), "arguments")
                     : grammars.schema(schema);
             int shortest = grammar.minTokens();
-            if (eos >= vocabSize && name.equals("number")) {
+            if (!vocabulary.canEnd() && name.equals("number")) {
                 // no end-of-sequence token within this export's logits, and a top-level number can always grow:
                 // the service refuses such a request (400) rather than promise a value it cannot end
                 assertThat(shortest).isEqualTo(CompletionBudget.UNREACHABLE);

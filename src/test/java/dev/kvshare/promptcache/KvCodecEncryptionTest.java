@@ -1,5 +1,8 @@
 package dev.kvshare.promptcache;
 
+import static dev.kvshare.promptcache.DecodedFrames.accepted;
+import static dev.kvshare.promptcache.DecodedFrames.flip;
+import static dev.kvshare.promptcache.DecodedFrames.rejected;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -159,19 +162,7 @@ class KvCodecEncryptionTest {
     }
 
     private RejectReason reason(KvCodec codec, byte[] frame) {
-        Decoded decoded = codec.decode(frame, block.hash(), block.parent(), block.tokenIds());
-        assertThat(decoded).isInstanceOf(Decoded.Rejected.class);
-        return ((Decoded.Rejected) decoded).reason();
-    }
-
-    private static KvBlock accepted(Decoded decoded) {
-        assertThat(decoded).isInstanceOf(Decoded.Accepted.class);
-        return ((Decoded.Accepted) decoded).block();
-    }
-
-    private static byte[] flip(byte[] frame, int offset) {
-        frame[offset] ^= 1;
-        return frame;
+        return rejected(codec.decode(frame, block.hash(), block.parent(), block.tokenIds()));
     }
 
     private static byte[] key(int seed) {
