@@ -16,7 +16,10 @@ parameter too; `--tools-api` sends `tools`, `tool_calls` and `tool` messages ins
 Per reply: on-intent (the intent's key phrase, no tool call where none is due; for a due call, the right tool),
 readable (no garbage word: a word that is neither common in the training corpus nor in the conversation), stopped
 (finish_reason "stop"), copy (every specific the reply needs, of those the conversation holds, appears exactly),
-tool name / exact arguments.
+tool name / exact arguments. On corpus v3's held-out set (support_corpus.py) also issue 35's metrics per ask
+(eval/generality.py: specific copied, reference repeated, turn-1 recall, right tool and arguments, no tool when none
+applies, don't-know with the contact, refusal, loops), over all of it, issue 35's four outside businesses and the
+styles training never saw; v3 dialogues are asked at every scored turn.
 """
 import argparse
 import collections
@@ -27,6 +30,8 @@ import urllib.error
 import urllib.request
 
 from ..bpe_tokenizer import TOOLS_FOOTER, TOOLS_HEADER, BPETokenizer, tojson
+from ..support_corpus import HELDOUT_STYLES, STRANGER_STYLES
+from .generality import metric_scores, metric_table
 
 # intent -> alternatives; a reply is on-intent when it contains one alternative (case-insensitive)
 INTENT_KEYS = {
@@ -44,6 +49,10 @@ INTENT_KEYS = {
     "thanks": ["welcome", "happy to help"],
     "recall": [],  # on-intent = the recalled specifics are there
     "confirm": ["confirmation"],
+    # corpus v3: a fact's answer and a tool's result are on-intent when they copy what they must
+    "fact": [],
+    "tool_result": [],
+    "dont_know": ["don't know", "don't have"],
 }
 WORD = re.compile(r"[A-Za-z]+")
 TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.S)
@@ -149,11 +158,16 @@ def score(check, choice, known_words):
         r["readable"] = stopped and bool(ws) and not garbage
         if check["copy"]:
             r["copy"] = copied
+    if "metric" in check:
+        r["metrics"] = metric_scores(check, prose, calls, r["finish"])
     return r
 
 
 def points(d):
-    """The checks a dialogue is asked at: its tool call, if any, and its last assistant turn."""
+    """The checks a dialogue is asked at: its tool call, if any, and its last assistant turn; in corpus v3 every
+    check that a metric scores."""
+    if any("metric" in c for c in d["checks"]):
+        return [c for c in d["checks"] if c["metric"]]
     tool = [c for c in d["checks"] if c["kind"] == "tool"]
     last = d["checks"][-1]
     return tool[:1] + ([last] if last not in tool[:1] else [])
@@ -243,7 +257,8 @@ def main():
                 check = dict(check, copy=[c for c in check["copy"] if c in said])
                 r = score(check, choice, known | set(words(said)))
                 r.update({"dialogue": i, "turn": check["turn"], "intent": check["intent"], "kind": check["kind"],
-                          "system_tokens": sys_tokens, "want": check.get("tool") or check["copy"]})
+                          "system_tokens": sys_tokens, "want": check.get("tool") or check["copy"],
+                          "sector": d.get("sector"), "style": d.get("style")})
                 rows.append(r)
             print(f"\r{mode}: {i + 1}/{len(dialogues)}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
@@ -261,6 +276,12 @@ def main():
             label = "all" if part == "all" else "400–700 tokens"
             print(f"| {mode} | {label} | " + " | ".join(cells) +
                   f" | {s['ran_to_max_tokens'][0]} of {s['ran_to_max_tokens'][1]} | {s['errors'][0]} |")
+    if any("metrics" in r for res in results.values() for r in res["rows"]):
+        print("\nIssue 35's metrics (corpus v3 held-out: sectors, styles and tool names training never saw)")
+        parts = {"all": lambda r: True,
+                 "issue 35's four businesses": lambda r: r["sector"] in STRANGER_STYLES,
+                 "unseen styles (" + ", ".join(HELDOUT_STYLES) + ")": lambda r: r["style"] in HELDOUT_STYLES}
+        print("\n".join(metric_table({mode: res["rows"] for mode, res in results.items()}, parts)))
     if a.out:
         with open(a.out, "w") as f:
             json.dump(results, f, indent=1)
