@@ -331,8 +331,8 @@ OBJECTS = {
     "servicing": ("bike service", "job_number", "job number", "digits6"),
     "gallery": ("photo gallery", "client_email", "client e-mail", "email"),
 }
-# verb -> (what the customer asks, before the reference, tool description, extra parameter (name, description, values) or None, result
-# status). Held-out verbs are checked, blocked, tracked, changed or queried; training's are all other verbs.
+# verb -> (what the customer asks, before the reference; tool description; extra parameter (name, description,
+# values) or None; the result's status). Held-out: check, block, track, change, query; training: the other ten.
 VERBS = {
     "check": ("check the {obj}", "Check the current status of a {obj}.", None, "no fault found"),
     "block": ("block my {obj}, it is {extra}", "Block a {obj} at once.",
@@ -409,7 +409,8 @@ def reference(r, h, shape):
     if shape == "last4":
         return f"{r.randint(0, 9999):04d}"
     if shape == "lower":
-        return f"{r.choice(['vch', 'ord', 'cpn'])}_{''.join(r.choice('abcdefghjkmnpqrstuvwxyz23456789') for _ in range(6))}"
+        tail = "".join(r.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(6))
+        return f"{r.choice(['vch', 'ord', 'cpn'])}_{tail}"
     if shape == "mobile":
         return f"07{r.randint(100, 999)} {r.randint(100000, 999999)}"
     if shape == "email":
@@ -504,16 +505,14 @@ class Business:
         words, offerings, *_, place, self.objects = SECTORS[self.sector]
         self.offering = r.choice(offerings)
         self.kind = f"{self.sector}/{self.offering}"
-        self.place = place
         brand = maybe_coined(r, heldout, r.choice(BRAND_A[1 if heldout else 0]), 0.5)
         self.company = f"{brand} {r.choice(words)}"
         slug = brand.lower().replace(" ", "")
-        self.cur = r.choice(CURRENCIES)
-        pool = fact_pool(r, self.sector, self.cur, place)
+        pool = fact_pool(r, self.sector, r.choice(CURRENCIES), place)
         # the contact line is always stated: a reply that does not know points to it
+        mailbox = f"{r.choice(['help', 'support', 'hello', 'care'])}@{slug}.{r.choice(['com', 'co.uk', 'ie', 'net'])}"
         self.contact = r.choice([Fact("phone:support", "phone", "support phone", phone(r)),
-                                 Fact("email:support", "email", "support e-mail",
-                                      f"{r.choice(['help', 'support', 'hello', 'care'])}@{slug}.{r.choice(['com', 'co.uk', 'ie', 'net'])}")])
+                                 Fact("email:support", "email", "support e-mail", mailbox)])
         r.shuffle(pool)
         own = next(f for f in pool if f.key == "price:" + self.offering)  # its kind's offering is always priced
         rest = [f for f in pool if f is not own]
@@ -576,7 +575,8 @@ def render_prompt(r, b, style, target_words):
                            "our chat.\n\n| Item | Value |\n|---|---|", lambda f: f"| {cap(f.label)} | {f.value} |"),
         "bullets": (f"You are {b.bot}, the chat assistant of {c}, a {b.sector} business known for its {o}.\n\n"
                     "Key facts:", lambda f: f"* {f.label}: {f.value}"),
-        "numbered": (f"{c.upper()} - {b.sector.upper().removesuffix(' DESK')} DESK. RULES FOR THE ASSISTANT.", lambda f: f"{cap(f.label)}: {f.value}."),
+        "numbered": (f"{c.upper()} - {b.sector.upper().removesuffix(' DESK')} DESK. RULES FOR THE ASSISTANT.",
+                     lambda f: f"{cap(f.label)}: {f.value}."),
         "prose": (f"{c} is a {b.sector} business. Most customers come to us for the {o}.", sentence),
         "second_person": (f"You are the virtual agent for {c}. You talk to customers who want help with their {o} "
                           f"and everything else we offer as a {b.sector} business.",
@@ -678,14 +678,20 @@ def after_colon(text):
 
 # ---- dialogues --------------------------------------------------------------------------------------------------
 class Dialog:
-    def __init__(self, r, h, b, tools):
-        self.r, self.h, self.b, self.tools = r, h, b, tools
+    """One customer's turns under an operator; task is (verb, object, extra argument) when a declared tool serves
+    the customer's request."""
+
+    def __init__(self, r, h, b, tools, task):
+        self.r, self.h, self.b, self.tools, self.task = r, h, b, tools, task
         self.msgs, self.checks = [], []
         self.name = maybe_coined(r, h, r.choice(NAMES[h]), 0.5) if r.random() < 0.4 else None
+        self.said_name = False  # the name is recalled only once the customer has said it
+        self.ref = self.ref_label = None  # the customer's reference, once given
 
     def user(self, text):
         if not self.msgs and self.name and self.r.random() < 0.5:
             text = f"Hi, this is {self.name}. {text}"
+            self.said_name = True
         self.msgs.append({"role": "user", "content": text})
 
     def say(self, text, intent, metric, copy=(), **scored):
@@ -804,19 +810,18 @@ def tool_set(r, h, b, verbs):
 
 
 def make_dialogue(r, h, op):
-    b, tools, task = op.business, op.tools, op.task
-    d = Dialog(r, h, b, tools)
-    if task and r.random() < 0.6:
-        d.task = task
+    b, tools = op.business, op.tools
+    d = Dialog(r, h, b, tools, op.task)
+    if op.task and r.random() < 0.6:
         first = "tool_task"
     else:
         first = r.choices(["fact", "reference_fact", "dont_know", "off_topic"], [5, 3, 2, 1])[0]
     getattr(d, first)()
     for _ in range(r.choices([0, 1, 2], [0.3, 0.45, 0.25])[0]):
         options = ["fact", "fact", "dont_know"]
-        if hasattr(d, "ref"):
+        if d.ref:
             options += ["recall", "recall"]
-        if d.name and d.msgs[0]["content"].startswith("Hi, this is"):
+        if d.said_name:
             options.append("name_recall")
         getattr(d, r.choice(options))()
     msgs = [{"role": "system", "content": op.system}] + d.msgs
@@ -828,12 +833,12 @@ def make_dialogue(r, h, op):
 class Operator:
     """A business, its prompt in one style and its tools (or none), shared by one group of dialogues."""
 
-    def __init__(self, r, h, sector=None):
+    def __init__(self, r, h):
         _, styles, verbs = split_of(h)
-        self.business = Business(r, h, sector)
+        self.business = Business(r, h)
         self.style = STRANGER_STYLES.get(self.business.sector) if h and r.random() < 0.5 else None
         self.style = self.style or r.choice(styles)
-        # issue 35's outside prompts had 437-552 words; most operators write 150-600
+        # issue 35's outside prompts had 437-552 words; other operators write 120-600
         stranger = self.style == STRANGER_STYLES.get(self.business.sector) and h
         self.system = render_prompt(r, self.business, self.style, r.randint(437, 552) if stranger else
                                     r.randint(120, 600))
@@ -855,6 +860,7 @@ def generate(n, seed, heldout, per_prompt=1):
 
 
 def stats(dialogues):
+    """What a split holds: dialogues, sectors, kinds, tool names, dialogues per style, checks per metric."""
     kinds, sectors, styles, tools, metrics = set(), set(), {}, set(), {}
     for d in dialogues:
         kinds.add(d["kind"])

@@ -111,9 +111,11 @@ class GeneralityMetricsTest(unittest.TestCase):
         self.assertIn("issue 35's four businesses", printed)
 
     def test_a_model_that_recalls_its_trained_tool_and_a_stock_reply_fails_them(self):
+        trained_call = '<tool_call>\n{"name": "lookup_order", "arguments": {"order_id": "123456"}}\n</tool_call>'
+
         def shipped_like(body):
             if "<tools>" in body["messages"][0]["content"] and body["messages"][-1]["role"] == "user":
-                return '<tool_call>\n{"name": "lookup_order", "arguments": {"order_id": "123456"}}\n</tool_call>', "stop"
+                return trained_call, "stop"
             return "I can check that for you. What is your order number?", "stop"
         shares = self.shares(self.evaluate(shipped_like)[0])
         for metric in ("specific", "tool", "recall", "dont_know"):

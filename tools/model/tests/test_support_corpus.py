@@ -9,8 +9,9 @@ from . import require
 
 require("regex", "python3-regex")
 from ..bpe_tokenizer import render_chat  # noqa: E402
-from ..support_corpus import (HELDOUT_OBJECTS, HELDOUT_SECTORS, HELDOUT_STYLES, HELDOUT_VERBS, OBJECTS, SECTORS,  # noqa: E402
-                              STRANGER_STYLES, STYLES, VERBS, Business, generate, render_prompt, split_of)
+from ..support_corpus import (HELDOUT_OBJECTS, HELDOUT_SECTORS, HELDOUT_STYLES, HELDOUT_VERBS,  # noqa: E402
+                              OBJECTS, SECTORS, STRANGER_STYLES, STYLES, VERBS, Business, generate, render_prompt,
+                              split_of)
 from ..traffic_corpus import unanswerable  # noqa: E402
 
 TOOL_CALL = re.compile(r"<tool_call>\n(.*?)\n</tool_call>", re.S)
