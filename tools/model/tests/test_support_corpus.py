@@ -138,6 +138,13 @@ class SupportCorpusTest(unittest.TestCase):
             self.assertIn(d["text"], (render_chat(d["messages"], tools=d["tools"]),
                                       render_chat(d["messages"], tools=d["tools"], compact_tools=True)))
 
+    def test_dialogues_of_one_group_share_the_rendered_system_turn_that_train_py_computes_once(self):
+        prefixes = {}
+        for d in self.train:
+            prefixes.setdefault(d["group"], set()).add(d["text"][:d["text"].index("<|im_end|>\n")])
+        self.assertEqual(100, len(prefixes))
+        self.assertEqual({1}, {len(p) for p in prefixes.values()})
+
     def test_there_are_hundreds_of_kinds(self):
         kinds = {f"{s}/{o}" for s in SECTORS for o in SECTORS[s][1]}
         self.assertGreaterEqual(len(kinds), 200)
