@@ -649,7 +649,7 @@ ASK_BY_TYPE = {
 ASK_GENERIC = ["Could you tell me the {label}?", "I'd like to know the {label}.", "Quick question: the {label}?",
                "Can you remind me what the {label} is?", "Hello, I have a question about the {label}.",
                "Sorry to bother you - what's the {label}?", "{label}??", "Please tell me the {label}, thanks."]
-ANSWER = ["The {label} {is} {value}.", "{Label}: {value}.", "It's {value} - that {is} our {label}.",
+ANSWER = ["The {label} {is} {value}.", "{Label}: {value}.", "Here you go - {label}: {value}.",
           "Our {label} {is} {value}."]
 ANSWER_PRICE = ["The {thing} costs {value}.", "{Thing}: {value}.", "It's {value} for the {thing}.",
                 "The price of the {thing} is {value}."]
