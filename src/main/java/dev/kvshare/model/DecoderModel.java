@@ -51,9 +51,9 @@ public final class DecoderModel implements AutoCloseable {
         this.session = natives.track(session);
         this.io = io;
         this.prefillChunk = prefillChunk;
-        this.presentOutputs = new LinkedHashSet<>(io.presentOutputs());
-        this.packer = new KvPacker(env, io.kv(), liveTensors);
         try {
+            this.presentOutputs = new LinkedHashSet<>(io.presentOutputs());
+            this.packer = new KvPacker(env, io.kv(), liveTensors);
             this.empty = new KvCache(zeroLengthPast(env, io.kv(), natives), 0, null, liveTensors);
             this.continuesWithManyTokens = probeManyTokensAfterPast();
             this.batchesRowsOfDifferentLengths = probeRowsOfDifferentLengths();
