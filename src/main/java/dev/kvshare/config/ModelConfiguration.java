@@ -39,7 +39,7 @@ public class ModelConfiguration {
         FunctionCounter.builder("kvshare.model.run", model.decoder(), decoder -> decoder.sessionRunNanos() / 1e9)
                 .description("Time spent inside ONNX Runtime's session.run").baseUnit("seconds")
                 .tag("model", model.name()).register(registry);
-        Gauge.builder("kvshare.model.live.tensors", LiveTensors::count)
+        Gauge.builder("kvshare.model.live.tensors", model.decoder().liveTensors(), LiveTensors::count)
                 .description("Native tensors held now (KV caches, pass inputs, logits buffers)")
                 .tag("model", model.name()).register(registry);
         return new GenerationMetrics(registry, model.name());

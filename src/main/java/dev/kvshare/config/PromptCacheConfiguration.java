@@ -9,7 +9,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
-import ai.onnxruntime.OrtEnvironment;
 import dev.kvshare.generation.GenerationProperties;
 import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.KvSpec;
@@ -111,7 +110,7 @@ public class PromptCacheConfiguration {
         }
         FetchOrCompute fetchOrCompute = new FetchOrCompute();
         PromptCache cache = new PromptCache(prefixHasher(model, properties, fingerprint, blockSize), local, redis,
-                new KvBlocks(OrtEnvironment.getEnvironment(), kv), fetchOrCompute, metrics, promptCacheCopies,
+                model.decoder().kvBlocks(), fetchOrCompute, metrics, promptCacheCopies,
                 promptCacheStores, spans, properties.singleFlightWait(), events);
         metrics.gauge("kvshare.prompt.cache.local.bytes", "KV bytes held by the local tier", () -> local.stats().bytes());
         metrics.gauge("kvshare.prompt.cache.local.entries", "Blocks held by the local tier", () -> local.stats().entries());

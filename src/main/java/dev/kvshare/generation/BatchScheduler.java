@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
  * detokenize on their own threads meanwhile; none of them writes to a client (their text goes to an
  * {@link OutputBuffer}), so what the scheduler waits for is sampling, never a socket.
  *
- * <p>Every native tensor here (the {@link NativeBatch}, prefill caches) is owned by the scheduler thread
- * alone, which closes each one once nothing can use it; a sequence's thread only touches its float logits
- * row, and only while the scheduler waits for its token.
+ * <p>Every native tensor here is owned by the scheduler thread alone: the batch's in the {@link NativeBatch}'s
+ * scope, a sequence's until it joins (its past, prefill caches) in the sequence's scope, which the scheduler
+ * closes once the batch holds a copy or the sequence is gone. A sequence's thread only touches its float
+ * logits row, and only while the scheduler waits for its token.
  */
 final class BatchScheduler {
 
@@ -42,7 +43,7 @@ final class BatchScheduler {
     private final List<BatchedSequence> joining = new ArrayList<>();
     private final List<BatchedSequence> running = new ArrayList<>();
     private final NativeBatch batch;
-    /** Sequences that were still waiting when the scheduler failed or closed: their past is closed on the way out. */
+    /** Sequences that were still waiting when the scheduler failed or closed: their scope is closed on the way out. */
     private final List<BatchedSequence> failedWaiting = new ArrayList<>();
 
     BatchScheduler(DecoderModel model, int maxBatchSize, int prefillTokensPerStep, BatchMetrics metrics) {
@@ -72,7 +73,7 @@ final class BatchScheduler {
                     + (closing ? "shutting down" : sequence.state));
         }
         // Made here, so that a prompt the past already covers fails its own request, not the scheduler.
-        sequence.prefill = new PromptPrefill(model, prompt, sequence.past, sequence.listener);
+        sequence.prefill = new PromptPrefill(model, prompt, sequence.past, sequence.listener, sequence.scope);
         sequence.state = BatchedSequence.State.WAITING;
         policy.enqueue(sequence);
         notifyAll();
@@ -126,7 +127,7 @@ final class BatchScheduler {
         if (sequence.state == BatchedSequence.State.NEW || sequence.state == BatchedSequence.State.WAITING) {
             policy.withdraw(sequence);
             sequence.state = BatchedSequence.State.GONE;
-            sequence.past.close(); // the scheduler never took it
+            sequence.scope.close(); // the scheduler never took it
         }
         notifyAll();
     }
@@ -184,7 +185,7 @@ final class BatchScheduler {
             try {
                 ran = sequence.prefill.advance(budget.grant(), batch.prefillLogits());
             } catch (RuntimeException e) {
-                sequence.prefill.release().close();
+                sequence.scope.close();
                 retire(sequence);
                 fail(sequence, e);
                 continue;
@@ -192,7 +193,7 @@ final class BatchScheduler {
             boolean done = sequence.prefill.remaining() == 0;
             budget.spent(sequence, ran, done);
             if (done) {
-                sequence.prefilled = sequence.prefill.release();
+                sequence.prefilled = sequence.prefill.cache();
                 sequence.prefill = null;
                 batch.prefillLogits().copyRow(0, sequence.logits);
                 joining.add(sequence);
@@ -236,7 +237,7 @@ final class BatchScheduler {
             for (BatchedSequence sequence : List.copyOf(joining)) {
                 if (sequence.left) {
                     joining.remove(sequence);
-                    sequence.prefilled.close();
+                    sequence.scope.close();
                     retire(sequence);
                 } else if (sequence.token != BatchedSequence.NO_TOKEN) {
                     joining.remove(sequence);
@@ -254,7 +255,7 @@ final class BatchScheduler {
         metrics.repacked(System.nanoTime() - start);
         for (BatchedSequence sequence : kept) {
             if (sequence.prefilled != null) {
-                sequence.prefilled.close();
+                sequence.scope.close(); // the batch holds a copy of its rows now
                 sequence.prefilled = null;
             }
         }
@@ -299,7 +300,7 @@ final class BatchScheduler {
             retire(sequence);
         }
         if (state == BatchedSequence.State.PREFILLING) {
-            sequence.prefill.release().close();
+            sequence.scope.close();
         }
         return true;
     }
@@ -336,15 +337,15 @@ final class BatchScheduler {
 
     private void releaseAll() {
         for (BatchedSequence sequence : policy.prefillOrder()) {
-            sequence.prefill.release().close();
+            sequence.scope.close();
         }
         for (BatchedSequence sequence : joining) {
-            sequence.prefilled.close();
+            sequence.scope.close();
         }
         synchronized (this) {
             failedWaiting.addAll(policy.drainWaiting());
             for (BatchedSequence sequence : failedWaiting) {
-                sequence.past.close();
+                sequence.scope.close();
             }
         }
         batch.close();

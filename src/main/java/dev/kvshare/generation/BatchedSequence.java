@@ -4,6 +4,7 @@ import java.util.function.Consumer;
 
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.KvRow;
+import dev.kvshare.model.NativeScope;
 
 /**
  * One sequence's handle on the {@link BatchScheduler}: its thread hands in the prompt and each chosen token
@@ -13,6 +14,11 @@ import dev.kvshare.model.KvRow;
 final class BatchedSequence implements KvKeepingDecoder {
 
     private final BatchScheduler scheduler;
+    /**
+     * The sequence's own natives until it joins the batch (its past, then its prefill's caches): closed by
+     * the scheduler once the batch holds a copy of its rows, or once it is gone.
+     */
+    final NativeScope scope = new NativeScope();
     final KvCache past;
     final CachedDecoder.PrefillListener listener;
     /** This sequence's logits: written by the scheduler, then read by the sequence until it hands in a token. */
@@ -29,15 +35,15 @@ final class BatchedSequence implements KvKeepingDecoder {
     boolean left;
     RuntimeException failure;
 
-    /** The prompt's KV once prefilled, until the sequence joins the batch; the scheduler thread's own. */
+    /** The prompt's KV once prefilled, until the sequence joins the batch; in its scope. */
     KvCache prefilled;
 
     static final int NO_TOKEN = -1;
 
-    /** @param past a restored prefix of the prompt, or the empty cache; the scheduler owns it from here */
+    /** @param past a restored prefix of the prompt, or the empty cache; the sequence's scope owns it from here */
     BatchedSequence(BatchScheduler scheduler, KvCache past, CachedDecoder.PrefillListener listener, int vocabSize) {
         this.scheduler = scheduler;
-        this.past = past;
+        this.past = scope.track(past);
         this.listener = listener;
         this.logits = new float[vocabSize];
     }

@@ -6,10 +6,12 @@ import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.KvRow;
 import dev.kvshare.model.Logits;
+import dev.kvshare.model.NativeScope;
 
 /**
  * Prefill once, then one token per step, each step's present KV handed back as the next step's past.
- * A step's cache is closed only after the next step has run on it.
+ * A step's cache is closed only after the next step has run on it. The sequence's natives (its cache, its
+ * logits buffer) live in its scope, closed with the decoder.
  */
 public final class CachedDecoder implements KvKeepingDecoder {
 
@@ -24,19 +26,26 @@ public final class CachedDecoder implements KvKeepingDecoder {
     }
 
     private final DecoderModel model;
+    private final NativeScope scope = new NativeScope();
     private final Logits logits;
     private final PrefillListener listener;
     private KvCache cache;
 
     /**
      * @param past KV already known for the first {@code past.length()} prompt tokens (restored from the
-     *             prompt cache), or the model's empty cache; this decoder takes ownership of it
+     *             prompt cache), or the model's empty cache; this decoder owns it from the call on (closed
+     *             here if the decoder cannot be made)
      */
     public CachedDecoder(DecoderModel model, KvCache past, PrefillListener listener) {
         this.model = model;
-        this.cache = past;
+        this.cache = scope.track(past);
         this.listener = listener;
-        this.logits = model.newLogits();
+        try {
+            this.logits = scope.track(model.newLogits());
+        } catch (RuntimeException e) {
+            scope.close();
+            throw e;
+        }
     }
 
     public CachedDecoder(DecoderModel model, KvCache past) {
@@ -49,20 +58,20 @@ public final class CachedDecoder implements KvKeepingDecoder {
 
     @Override
     public float[] start(int[] promptIds) {
-        PromptPrefill prefill = new PromptPrefill(model, promptIds, cache, listener);
+        PromptPrefill prefill = new PromptPrefill(model, promptIds, cache, listener, scope);
         try {
             while (prefill.remaining() > 0) {
                 prefill.advance(Integer.MAX_VALUE, logits);
             }
         } finally {
-            cache = prefill.release();
+            cache = prefill.cache();
         }
         return logits.values();
     }
 
     @Override
     public float[] next(int tokenId) {
-        replaceCache(model.step(tokenId, cache, logits));
+        cache = scope.replace(cache, model.step(tokenId, cache, logits));
         return logits.values();
     }
 
@@ -76,14 +85,8 @@ public final class CachedDecoder implements KvKeepingDecoder {
         reader.accept(KvRow.of(cache));
     }
 
-    private void replaceCache(KvCache next) {
-        cache.close();
-        cache = next;
-    }
-
     @Override
     public void close() {
-        cache.close();
-        logits.close();
+        scope.close();
     }
 }

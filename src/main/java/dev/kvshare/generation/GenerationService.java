@@ -20,6 +20,7 @@ import java.util.function.BooleanSupplier;
 import dev.kvshare.model.ChatTemplateException;
 import dev.kvshare.model.ChatTurn;
 import dev.kvshare.model.KvCache;
+import dev.kvshare.model.NativeScope;
 import dev.kvshare.model.PromptTooLongException;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.model.ToolCallFormat;
@@ -397,6 +398,7 @@ public class GenerationService {
         KvCache past = restore(lookup, trace);
         int cached = past.length();
         CachedDecoder.PrefillListener store = storeInto(lookup, trace);
+        // Either decoder owns past from the call on, also when it cannot be made.
         KvKeepingDecoder decoder = scheduler != null ? scheduler.sequence(past, store)
                 : new CachedDecoder(model.decoder(), past, store);
         return new PrefixedDecoder(decoder, cached);
@@ -420,11 +422,11 @@ public class GenerationService {
         if (lookup == null) {
             return model.decoder().emptyCache();
         }
-        try {
-            KvCache restored = lookup.restore().orElse(model.decoder().emptyCache());
+        try (NativeScope restoring = new NativeScope()) {
+            KvCache restored = restoring.track(lookup.restore().orElse(model.decoder().emptyCache()));
             metrics.promptRestored(lookup.localTokens(), lookup.redisTokens());
             trace.restored(lookup.localTokens(), lookup.redisTokens());
-            return restored;
+            return restoring.detach(restored);
         } catch (RuntimeException e) {
             log.warn("Could not restore cached KV; computing the whole prompt", e);
             return model.decoder().emptyCache();

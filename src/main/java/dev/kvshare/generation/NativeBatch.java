@@ -6,22 +6,24 @@ import dev.kvshare.model.BatchedKv;
 import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvRow;
 import dev.kvshare.model.Logits;
+import dev.kvshare.model.NativeScope;
 
 /**
  * The native state of a batch: the running rows' KV in one set of tensors and the logits buffers of the
- * batched pass and of prefill steps. Owned by the batch scheduler's thread alone, which closes each tensor
- * once nothing can use it; sequences only ever see float copies of their logits rows.
+ * batched pass and of prefill steps, all in the batch's scope. Owned by the batch scheduler's thread alone,
+ * which closes each tensor once nothing can use it; sequences only ever see float copies of their logits rows.
  */
 final class NativeBatch implements AutoCloseable {
 
     private final DecoderModel model;
+    private final NativeScope scope = new NativeScope();
     private final Logits prefillLogits;
     private BatchedKv kv;
     private Logits logits;
 
     NativeBatch(DecoderModel model) {
         this.model = model;
-        this.prefillLogits = model.newLogits();
+        this.prefillLogits = scope.track(model.newLogits());
     }
 
     /** Where prefill steps write the logits of a prompt's last token. */
@@ -36,11 +38,11 @@ final class NativeBatch implements AutoCloseable {
 
     /** Replaces the batch with a new one made of {@code rows} (none: no batch). */
     void repack(List<KvRow> rows) {
-        BatchedKv packed = rows.isEmpty() ? null : model.pack(rows);
+        BatchedKv packed = rows.isEmpty() ? null : scope.track(model.pack(rows));
         closeBatch();
         kv = packed;
         if (packed != null) {
-            logits = model.newLogits(rows.size());
+            logits = scope.track(model.newLogits(rows.size()));
         }
     }
 
@@ -53,9 +55,7 @@ final class NativeBatch implements AutoCloseable {
      * {@code rowLogits.get(r)}. On failure the batch is unchanged.
      */
     void step(int[] tokens, List<float[]> rowLogits) {
-        BatchedKv next = model.stepBatch(tokens, kv, logits);
-        kv.close();
-        kv = next;
+        kv = scope.replace(kv, model.stepBatch(tokens, kv, logits));
         for (int r = 0; r < tokens.length; r++) {
             logits.copyRow(r, rowLogits.get(r));
         }
@@ -63,18 +63,17 @@ final class NativeBatch implements AutoCloseable {
 
     private void closeBatch() {
         if (kv != null) {
-            kv.close();
+            scope.close(kv);
             kv = null;
         }
         if (logits != null) {
-            logits.close();
+            scope.close(logits);
             logits = null;
         }
     }
 
     @Override
     public void close() {
-        closeBatch();
-        prefillLogits.close();
+        scope.close();
     }
 }

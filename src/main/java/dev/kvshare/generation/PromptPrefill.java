@@ -5,6 +5,7 @@ import java.util.Arrays;
 import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.Logits;
+import dev.kvshare.model.NativeScope;
 
 /**
  * A prompt's prefill, run in pieces: everything but the last token as "extend" passes that read no logits,
@@ -17,15 +18,18 @@ final class PromptPrefill {
     private final int[] prompt;
     private final int known;
     private final CachedDecoder.PrefillListener listener;
+    private final NativeScope sequence;
     private KvCache cache;
     private int position;
     private long nanos;
 
     /**
-     * @param past KV already known for the first {@code past.length()} prompt tokens, or the model's empty
-     *             cache; owned by this prefill until {@link #release()}
+     * @param past     KV already known for the first {@code past.length()} prompt tokens, or the model's empty
+     *                 cache; tracked in {@code sequence}
+     * @param sequence the sequence's scope: each pass's cache replaces the one before in it
      */
-    PromptPrefill(DecoderModel model, int[] prompt, KvCache past, CachedDecoder.PrefillListener listener) {
+    PromptPrefill(DecoderModel model, int[] prompt, KvCache past, CachedDecoder.PrefillListener listener,
+                  NativeScope sequence) {
         if (past.length() >= prompt.length) {
             // The last prompt token is always computed, so that its logits exist.
             throw new IllegalArgumentException("The past covers the whole prompt; at least one token must be computed");
@@ -34,6 +38,7 @@ final class PromptPrefill {
         this.prompt = prompt;
         this.known = past.length();
         this.listener = listener;
+        this.sequence = sequence;
         this.cache = past;
         this.position = known;
     }
@@ -65,12 +70,11 @@ final class PromptPrefill {
     }
 
     private void replace(KvCache next) {
-        cache.close();
-        cache = next;
+        cache = sequence.replace(cache, next);
     }
 
-    /** The KV of the prompt so far; the caller owns it from now on. */
-    KvCache release() {
+    /** The KV of the prompt so far, in the sequence's scope. */
+    KvCache cache() {
         return cache;
     }
 }

@@ -22,38 +22,59 @@ import org.slf4j.LoggerFactory;
  * One ONNX decoder with explicit past KV. A forward pass takes new token ids and the past
  * {@link KvCache}, and returns the extended cache built from the pass's present outputs, which stay native
  * and become the next pass's past as they are. Thread-safe: concurrent requests share the session.
+ *
+ * <p>Every cache, batch and logits buffer a method returns is new and belongs to the caller (who closes it,
+ * or tracks it in a {@link NativeScope}); a past passed in stays the caller's. The model's own natives (the
+ * session, the empty cache's tensors) live in its scope until {@link #close()}, and its {@link LiveTensors}
+ * counts the rest.
  */
 public final class DecoderModel implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DecoderModel.class);
 
     private final OrtEnvironment env;
+    private final NativeScope natives = new NativeScope();
+    private final LiveTensors liveTensors = new LiveTensors();
     private final OrtSession session;
     private final DecoderIo io;
     private final int prefillChunk;
     private final Set<String> presentOutputs;
-    private final List<OnnxTensor> emptyTensors;
     private final KvCache empty;
     private final boolean continuesWithManyTokens;
     private final KvPacker packer;
     private final boolean batchesRowsOfDifferentLengths;
     private final LongAdder sessionRunNanos = new LongAdder();
 
+    /** @param session owned by this model from the call on: closed with it, or here if construction fails */
     DecoderModel(OrtEnvironment env, OrtSession session, DecoderIo io, int prefillChunk) throws OrtException {
         this.env = env;
-        this.session = session;
+        this.session = natives.track(session);
         this.io = io;
         this.prefillChunk = prefillChunk;
-        this.presentOutputs = new LinkedHashSet<>(io.presentOutputs());
-        this.emptyTensors = zeroLengthPast(env, io.kv());
-        this.empty = new KvCache(emptyTensors, 0, null);
-        this.continuesWithManyTokens = probeManyTokensAfterPast();
-        this.packer = new KvPacker(env, io.kv());
-        this.batchesRowsOfDifferentLengths = probeRowsOfDifferentLengths();
+        try {
+            this.presentOutputs = new LinkedHashSet<>(io.presentOutputs());
+            this.packer = new KvPacker(env, io.kv(), liveTensors);
+            this.empty = new KvCache(zeroLengthPast(env, io.kv(), natives), 0, null, liveTensors);
+            this.continuesWithManyTokens = probeManyTokensAfterPast();
+            this.batchesRowsOfDifferentLengths = probeRowsOfDifferentLengths();
+        } catch (OrtException | RuntimeException e) {
+            natives.close();
+            throw e;
+        }
     }
 
     public DecoderIo io() {
         return io;
+    }
+
+    /** This model's native tensors held now ({@code kvshare_model_live_tensors}). */
+    public LiveTensors liveTensors() {
+        return liveTensors;
+    }
+
+    /** Moves this model's KV between caches and prompt-cache block payloads. */
+    public KvBlocks kvBlocks() {
+        return new KvBlocks(env, io.kv(), liveTensors);
     }
 
     /**
@@ -77,7 +98,7 @@ public final class DecoderModel implements AutoCloseable {
     /** A logits buffer for {@link #stepBatch} passes of {@code rows} rows. */
     public Logits newLogits(int rows) {
         try {
-            return new Logits(env, io.logitsType(), io.vocabSize(), rows);
+            return new Logits(env, io.logitsType(), io.vocabSize(), rows, liveTensors);
         } catch (OrtException e) {
             throw new InferenceException("Could not allocate logits", e);
         }
@@ -104,39 +125,34 @@ public final class DecoderModel implements AutoCloseable {
 
     /**
      * Runs {@code ids} after {@code past} without reading logits (prefill), in passes of at most
-     * {@code kvshare.model.prefill-chunk} tokens. The caller still owns {@code past}; the returned cache
-     * is new and the caller's to close.
+     * {@code kvshare.model.prefill-chunk} tokens. The caches between passes are freed here, also when a pass
+     * fails.
      */
     public KvCache extend(int[] ids, KvCache past) {
         if (ids.length == 0) {
             throw new IllegalArgumentException("extend needs at least one token");
         }
-        KvCache cache = past;
-        for (int from = 0; from < ids.length; ) {
-            int passLength = continuesWithManyTokens ? prefillChunk : cache.length() == 0 ? ids.length : 1;
-            int[] chunk = Arrays.copyOfRange(ids, from, Math.min(ids.length, from + passLength));
-            from += chunk.length;
-            KvCache next = forward(chunk, cache, null);
-            if (cache != past) {
-                cache.close();
+        try (NativeScope passes = new NativeScope()) {
+            KvCache cache = past;
+            for (int from = 0; from < ids.length; ) {
+                int passLength = continuesWithManyTokens ? prefillChunk : cache.length() == 0 ? ids.length : 1;
+                int[] chunk = Arrays.copyOfRange(ids, from, Math.min(ids.length, from + passLength));
+                from += chunk.length;
+                KvCache next = forward(chunk, cache, null);
+                cache = cache == past ? passes.track(next) : passes.replace(cache, next);
             }
-            cache = next;
+            return passes.detach(cache);
         }
-        return cache;
     }
 
-    /**
-     * Runs one token after {@code past} and writes the logits of its position into {@code logits}.
-     * The caller still owns {@code past} and owns the returned cache.
-     */
+    /** Runs one token after {@code past} and writes the logits of its position into {@code logits}. */
     public KvCache step(int tokenId, KvCache past, Logits logits) {
         return forward(new int[] {tokenId}, past, logits);
     }
 
     /**
      * One batched decode pass: row {@code r} of {@code past} advances by {@code tokens[r]}, and its logits go to
-     * row {@code r} of {@code logits}. The caller still owns {@code past} and owns the returned batch, which is
-     * one column wider. This is the one pass whose inputs and outputs a GPU would keep bound on the device.
+     * row {@code r} of {@code logits}. The returned batch is one column wider. This is the one pass whose inputs and outputs a GPU would keep bound on the device.
      */
     public BatchedKv stepBatch(int[] tokens, BatchedKv past, Logits logits) {
         if (tokens.length != past.rows() || logits.rows() != past.rows()) {
@@ -151,7 +167,7 @@ public final class DecoderModel implements AutoCloseable {
         return new BatchedKv(next, lengths);
     }
 
-    /** Copies sequences' KV into one new batch, in order; the caller owns it and still owns the sources. */
+    /** Copies sequences' KV into one new batch, in order. */
     public BatchedKv pack(List<KvRow> rows) {
         return packer.pack(rows);
     }
@@ -162,7 +178,7 @@ public final class DecoderModel implements AutoCloseable {
 
     private KvCache forward(int[] ids, int[] pastLengths, KvCache past, Logits logits) {
         try (KvCache.Lease lease = past.lease();
-             StepInputs inputs = new StepInputs(env, io, ids, pastLengths, past)) {
+             StepInputs inputs = new StepInputs(env, io, ids, pastLengths, past, liveTensors)) {
             Map<String, OnnxValue> pinned = logits == null ? Map.of() : Map.of(DecoderIo.LOGITS, logits.tensor());
             long start = System.nanoTime();
             OrtSession.Result result = session.run(inputs.asMap(), presentOutputs, pinned);
@@ -178,7 +194,7 @@ public final class DecoderModel implements AutoCloseable {
         for (String name : io.presentOutputs()) {
             tensors.add((OnnxTensor) result.get(name).orElseThrow());
         }
-        return new KvCache(tensors, length, result);
+        return new KvCache(tensors, length, result, liveTensors);
     }
 
     private boolean probeManyTokensAfterPast() {
@@ -230,18 +246,19 @@ public final class DecoderModel implements AutoCloseable {
         return worst;
     }
 
-    private static List<OnnxTensor> zeroLengthPast(OrtEnvironment env, KvSpec kv) throws OrtException {
+    /** The empty cache's tensors, tracked in {@code owner}. */
+    private static List<OnnxTensor> zeroLengthPast(OrtEnvironment env, KvSpec kv, NativeScope owner)
+            throws OrtException {
         List<OnnxTensor> tensors = new ArrayList<>(kv.tensorCount());
         ByteBuffer none = ByteBuffer.allocateDirect(0).order(ByteOrder.nativeOrder());
         for (int i = 0; i < kv.tensorCount(); i++) {
-            tensors.add(OnnxTensor.createTensor(env, none, kv.tensorShape(0), kv.dtype()));
+            tensors.add(owner.track(OnnxTensor.createTensor(env, none, kv.tensorShape(0), kv.dtype())));
         }
-        return List.copyOf(tensors);
+        return tensors;
     }
 
     @Override
-    public void close() throws OrtException {
-        emptyTensors.forEach(OnnxTensor::close);
-        session.close();
+    public void close() {
+        natives.close();
     }
 }

@@ -21,10 +21,13 @@ public final class KvBlocks {
     private final OrtEnvironment env;
     private final KvSpec spec;
     private final int partsPerTensor;
+    private final LiveTensors live;
 
-    public KvBlocks(OrtEnvironment env, KvSpec spec) {
+    /** See {@link DecoderModel#kvBlocks()}. */
+    KvBlocks(OrtEnvironment env, KvSpec spec, LiveTensors live) {
         this.env = env;
         this.spec = spec;
+        this.live = live;
         this.partsPerTensor = spec.partsPerTensor();
     }
 
@@ -94,7 +97,7 @@ public final class KvBlocks {
         return payloads;
     }
 
-    /** A cache covering the given blocks in order; the caller owns it. */
+    /** A new cache covering the given blocks in order. */
     public KvCache assemble(List<ByteBuffer> payloads, int blockLength) {
         return assemble(payloads.stream().map(payload -> new Piece(payload, blockLength, blockLength)).toList());
     }
@@ -112,7 +115,7 @@ public final class KvBlocks {
         }
     }
 
-    /** A cache covering the given pieces in order; the caller owns it. */
+    /** A new cache covering the given pieces in order. */
     public KvCache assemble(List<Piece> pieces) {
         int tokens = pieces.stream().mapToInt(Piece::used).sum();
         int rowBytes = spec.headDim() * spec.dtype().size;
@@ -138,6 +141,6 @@ public final class KvBlocks {
             tensors.forEach(OnnxTensor::close);
             throw new InferenceException("Could not create past tensors from cached KV", e);
         }
-        return new KvCache(tensors, tokens, () -> tensors.forEach(OnnxTensor::close));
+        return new KvCache(tensors, tokens, () -> tensors.forEach(OnnxTensor::close), live);
     }
 }

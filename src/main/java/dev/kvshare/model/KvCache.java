@@ -20,16 +20,19 @@ public final class KvCache implements AutoCloseable {
     private final List<OnnxTensor> tensors;
     private final int length;
     private final AutoCloseable owner;
+    private final LiveTensors live;
     private int leases;
     private boolean closed;
     private boolean released;
 
-    KvCache(List<OnnxTensor> tensors, int length, AutoCloseable owner) {
+    /** @param owner what closing releases (null: nothing, the shared empty cache); counted in {@code live} */
+    KvCache(List<OnnxTensor> tensors, int length, AutoCloseable owner, LiveTensors live) {
         this.tensors = List.copyOf(tensors);
         this.length = length;
         this.owner = owner;
+        this.live = live;
         if (owner != null) {
-            LiveTensors.opened(this.tensors.size());
+            live.opened(this.tensors.size());
         }
     }
 
@@ -88,7 +91,7 @@ public final class KvCache implements AutoCloseable {
             return;
         }
         released = true;
-        LiveTensors.closed(tensors.size());
+        live.closed(tensors.size());
         try {
             owner.close();
         } catch (Exception e) {

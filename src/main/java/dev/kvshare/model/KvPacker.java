@@ -20,13 +20,15 @@ final class KvPacker {
 
     private final OrtEnvironment env;
     private final KvSpec spec;
+    private final LiveTensors live;
 
-    KvPacker(OrtEnvironment env, KvSpec spec) {
+    KvPacker(OrtEnvironment env, KvSpec spec, LiveTensors live) {
         this.env = env;
         this.spec = spec;
+        this.live = live;
     }
 
-    /** A new batch holding {@code sources} in order, as wide as the longest; the caller owns it. */
+    /** A new batch holding {@code sources} in order, as wide as the longest. */
     BatchedKv pack(List<KvRow> sources) {
         int rows = sources.size();
         int width = sources.stream().mapToInt(KvRow::length).max().orElseThrow();
@@ -77,6 +79,6 @@ final class KvPacker {
         } finally {
             leases.forEach(KvCache.Lease::close);
         }
-        return new BatchedKv(new KvCache(tensors, width, () -> tensors.forEach(OnnxTensor::close)), lengths);
+        return new BatchedKv(new KvCache(tensors, width, () -> tensors.forEach(OnnxTensor::close), live), lengths);
     }
 }

@@ -3,26 +3,27 @@ package dev.kvshare.model;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Native tensors the service holds now: KV caches, a pass's inputs and the logits buffers. It returns to
- * the same level whenever no request runs; growth under steady traffic means a leak of native memory
- * (exported as {@code kvshare_model_live_tensors}; the chaos soak asserts it).
+ * Native tensors one model holds now: KV caches, a pass's inputs and the logits buffers. It returns to the
+ * same level whenever no request runs; growth under steady traffic means a leak of native memory (exported as
+ * {@code kvshare_model_live_tensors}; the chaos soak asserts it). One per {@link DecoderModel}, so that models
+ * loaded side by side (tests do) count their own.
  */
 public final class LiveTensors {
 
-    private static final AtomicLong LIVE = new AtomicLong();
+    private final AtomicLong live = new AtomicLong();
 
-    private LiveTensors() {
+    LiveTensors() {
     }
 
-    public static long count() {
-        return LIVE.get();
+    public long count() {
+        return live.get();
     }
 
-    static void opened(int tensors) {
-        LIVE.addAndGet(tensors);
+    void opened(int tensors) {
+        live.addAndGet(tensors);
     }
 
-    static void closed(int tensors) {
-        LIVE.addAndGet(-tensors);
+    void closed(int tensors) {
+        live.addAndGet(-tensors);
     }
 }

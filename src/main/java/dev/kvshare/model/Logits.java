@@ -22,14 +22,16 @@ public final class Logits implements AutoCloseable {
     private final OnnxTensor tensor;
     private final int rows;
     private final float[] values;
+    private final LiveTensors live;
 
-    Logits(OrtEnvironment env, OnnxJavaType type, int vocabSize, int rows) throws OrtException {
+    Logits(OrtEnvironment env, OnnxJavaType type, int vocabSize, int rows, LiveTensors live) throws OrtException {
         this.type = type;
         this.rows = rows;
         this.buffer = ByteBuffer.allocateDirect(rows * vocabSize * type.size).order(ByteOrder.nativeOrder());
         this.tensor = OnnxTensor.createTensor(env, buffer, new long[] {rows, 1, vocabSize}, type);
         this.values = new float[vocabSize];
-        LiveTensors.opened(1);
+        this.live = live;
+        live.opened(1);
     }
 
     OnnxTensor tensor() {
@@ -72,7 +74,7 @@ public final class Logits implements AutoCloseable {
     public synchronized void close() {
         if (!tensor.isClosed()) {
             tensor.close();
-            LiveTensors.closed(1);
+            live.closed(1);
         }
     }
 }

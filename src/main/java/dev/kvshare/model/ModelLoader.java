@@ -6,6 +6,7 @@ import java.util.Set;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,11 +19,18 @@ public final class ModelLoader {
     private final OrtEnvironment env;
 
     public ModelLoader(OrtEnvironment env) {
+        this(env, new OrtSessionFactory(env));
+    }
+
+    ModelLoader(OrtEnvironment env, OrtSessionFactory sessions) {
         this.env = env;
-        this.sessions = new OrtSessionFactory(env);
+        this.sessions = sessions;
     }
 
     /**
+     * Whatever fails after the tokenizer was loaded, the natives loaded so far (tokenizer, session, decoder) are
+     * closed: they live in the load's scope until the returned model takes them.
+     *
      * @param defaultName the model id when {@code kvshare.model.name} is unset
      */
     public ServedModel load(Path directory, ModelProperties properties, String defaultName) {
@@ -30,16 +38,18 @@ public final class ModelLoader {
         ModelFiles files = ModelFiles.in(directory, properties.file(), config.genaiDecoderFile());
         TokenizerConfig tokenizerConfig = TokenizerConfig.read(files.tokenizerConfigJson());
         Tokenizer tokenizer = Tokenizer.load(files.tokenizer());
-        try {
+        try (NativeScope loading = new NativeScope()) {
+            loading.track(tokenizer);
             config = withTokenizerEos(config, tokenizer, tokenizerConfig);
             if (properties.contextLength() > 0) {
                 config = config.withContextLength(properties.contextLength());
             }
             var opened = sessions.open(files.onnxFile(), ExecutionDevice.parse(properties.device()),
                     properties.intraOpThreads());
-            DecoderIo io = DecoderIo.detect(opened.session().getInputInfo(), opened.session().getOutputInfo(),
-                    config.headDimensions());
-            DecoderModel decoder = new DecoderModel(env, opened.session(), io, properties.prefillChunk());
+            OrtSession session = loading.track(opened.session());
+            DecoderIo io = DecoderIo.detect(session.getInputInfo(), session.getOutputInfo(), config.headDimensions());
+            DecoderModel decoder = loading.track(new DecoderModel(env, loading.detach(session), io,
+                    properties.prefillChunk()));
             String name = properties.name() != null && !properties.name().isBlank() ? properties.name() : defaultName;
             log.info("Loaded model '{}' from {} on {}: {} layout, {} layers, {} KV heads, head dim {}, KV {}, "
                             + "context {}", name, files.onnxFile(), opened.executionProvider(), io.kv().layout(),
@@ -50,9 +60,12 @@ public final class ModelLoader {
             }
             ChatPromptEncoder chatPrompts = new ChatPromptEncoder(chatTemplate, tokenizer,
                     properties.allowSpecialTokensInContent());
-            return new ServedModel(name, files, config, decoder, tokenizer, chatPrompts, opened.executionProvider());
+            ServedModel model = new ServedModel(name, files, config, decoder, tokenizer, chatPrompts,
+                    opened.executionProvider());
+            loading.detach(decoder);
+            loading.detach(tokenizer);
+            return model;
         } catch (OrtException | RuntimeException e) {
-            tokenizer.close();
             if (e instanceof UnsupportedModelException unsupported) {
                 throw unsupported;
             }

@@ -15,8 +15,10 @@ import org.slf4j.LoggerFactory;
  * Opens ONNX Runtime sessions on the configured execution provider. ONNX Runtime's {@code addCUDA} throws
  * when the CUDA provider or its libraries cannot load (the CPU build has none): {@code auto} falls back to
  * CPU and says so once, {@code cuda} fails fast.
+ *
+ * <p>Not final: a test opens through a subclass to see that a failed load closes its session.
  */
-public final class OrtSessionFactory {
+public class OrtSessionFactory {
 
     private static final Logger log = LoggerFactory.getLogger(OrtSessionFactory.class);
 

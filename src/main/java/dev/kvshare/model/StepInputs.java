@@ -26,17 +26,15 @@ final class StepInputs implements AutoCloseable {
 
     private final Map<String, OnnxTensorLike> inputs = new HashMap<>();
     private final List<OnnxTensor> owned = new ArrayList<>();
-
-    /** One sequence: {@code ids} after all of {@code past}. */
-    StepInputs(OrtEnvironment env, DecoderIo io, int[] ids, KvCache past) throws OrtException {
-        this(env, io, ids, new int[] {past.length()}, past);
-    }
+    private final LiveTensors live;
 
     /**
      * @param ids         the new tokens, row after row, the same number per row
      * @param pastLengths each row's own tokens in {@code past}, whose width is {@code past.length()}
      */
-    StepInputs(OrtEnvironment env, DecoderIo io, int[] ids, int[] pastLengths, KvCache past) throws OrtException {
+    StepInputs(OrtEnvironment env, DecoderIo io, int[] ids, int[] pastLengths, KvCache past, LiveTensors live)
+            throws OrtException {
+        this.live = live;
         try {
             int rows = pastLengths.length;
             int width = past.length();
@@ -73,7 +71,7 @@ final class StepInputs implements AutoCloseable {
 
     private void put(String name, OnnxTensor tensor) {
         owned.add(tensor);
-        LiveTensors.opened(1);
+        live.opened(1);
         inputs.put(name, tensor);
     }
 
@@ -104,7 +102,7 @@ final class StepInputs implements AutoCloseable {
     @Override
     public void close() {
         owned.forEach(OnnxTensor::close);
-        LiveTensors.closed(owned.size());
+        live.closed(owned.size());
         owned.clear();
     }
 }

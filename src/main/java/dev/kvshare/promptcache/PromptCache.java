@@ -290,7 +290,7 @@ public final class PromptCache {
             return redisBlocks * blockSize();
         }
 
-        /** The found prefix as past tensors (the caller owns them), or empty when nothing was found. */
+        /** The found prefix as a new cache, or empty when nothing was found. */
         public Optional<KvCache> restore() {
             if (cachedTokens() == 0) {
                 return Optional.empty();

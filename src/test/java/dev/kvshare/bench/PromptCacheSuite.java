@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-import ai.onnxruntime.OrtEnvironment;
 import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.KvSpec;
@@ -140,7 +139,7 @@ final class PromptCacheSuite implements Suite {
             this.hasher = new PrefixHasher(fingerprint, blockSize);
             this.keyPrefix = "kvshare:v" + KvCodec.FORMAT_VERSION + ":" + new ModelFingerprint(fingerprint).hex() + ":";
             this.spec = model.decoder().io().kv();
-            this.blocks = new KvBlocks(OrtEnvironment.getEnvironment(), spec);
+            this.blocks = model.decoder().kvBlocks();
             this.blockSize = blockSize;
             this.redis = redis;
         }

@@ -14,7 +14,6 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 import dev.kvshare.model.DecoderModel;
-import dev.kvshare.model.LiveTensors;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.testsupport.TestModels;
@@ -74,7 +73,7 @@ class BatchedDecodingTest {
                 alone.add(greedy(decoder, prompt(i, model), tokens(i), null));
             }
         }
-        long liveBefore = LiveTensors.count();
+        long liveBefore = model.liveTensors().count();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         BatchScheduler scheduler = new BatchScheduler(model, maxBatchSize, PREFILL_BUDGET,
                 new BatchMetrics(registry, name));
@@ -115,7 +114,7 @@ class BatchedDecodingTest {
                 .isGreaterThan(1).isLessThanOrEqualTo(maxBatchSize);
         assertThat(registry.get("kvshare.batch.prefill.tokens").summary().max())
                 .as("prompt tokens prefilled between two passes").isLessThanOrEqualTo(PREFILL_BUDGET);
-        assertThat(LiveTensors.count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
+        assertThat(model.liveTensors().count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
     }
 
     /** Greedy ids and every step's logits; counts {@code progress} down per token. */

@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 
-import ai.onnxruntime.OrtEnvironment;
 import dev.kvshare.generation.CachedDecoder;
 import dev.kvshare.generation.Sampler;
 import dev.kvshare.testsupport.TestModels;
@@ -24,7 +23,7 @@ class KvBlocksTest {
         Arrays.setAll(prompt, i -> (i * 37 + 11) % 900);
         try (ServedModel served = TestModels.load(name)) {
             DecoderModel model = served.decoder();
-            KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
+            KvBlocks blocks = model.kvBlocks();
             List<ByteBuffer> payloads;
             try (KvCache prefilled = model.extend(prompt, model.emptyCache()); KvCache.Lease held = prefilled.lease()) {
                 payloads = blocks.copyOut(held, 0, blockLength, 3);
@@ -48,7 +47,7 @@ class KvBlocksTest {
         Arrays.setAll(prompt, i -> (i * 13 + 3) % 900);
         try (ServedModel served = TestModels.load(name)) {
             DecoderModel model = served.decoder();
-            KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
+            KvBlocks blocks = model.kvBlocks();
             try (KvCache cache = model.extend(prompt, model.emptyCache()); KvCache.Lease held = cache.lease()) {
                 List<ByteBuffer> all = blocks.copyOut(held, 0, 8, 3);
                 assertThat(blocks.copyOut(held, 8, 8, 2)).containsExactly(all.get(1), all.get(2));
@@ -65,7 +64,7 @@ class KvBlocksTest {
         Arrays.setAll(shorter, i -> (i * 29 + 7) % 900);
         try (ServedModel served = TestModels.load(name)) {
             DecoderModel model = served.decoder();
-            KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
+            KvBlocks blocks = model.kvBlocks();
             try (KvCache a = model.extend(longer, model.emptyCache());
                  KvCache b = model.extend(shorter, model.emptyCache());
                  BatchedKv batch = model.pack(List.of(KvRow.of(a), KvRow.of(b)))) {
@@ -85,7 +84,7 @@ class KvBlocksTest {
         Arrays.setAll(prompt, i -> (i * 41 + 2) % 900);
         try (ServedModel served = TestModels.load(name)) {
             DecoderModel model = served.decoder();
-            KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
+            KvBlocks blocks = model.kvBlocks();
             List<ByteBuffer> full;
             ByteBuffer tail;
             try (KvCache prefilled = model.extend(prompt, model.emptyCache());

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.ByteBuffer;
 import java.util.List;
 
-import ai.onnxruntime.OrtEnvironment;
 import dev.kvshare.testsupport.TestModels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -63,7 +62,7 @@ class KvCacheGuardTest {
 
     @Test
     void batchedPassesAndRepacksLeaveNoNativeTensorsBehind() {
-        long before = LiveTensors.count();
+        long before = model.liveTensors().count();
         try (Logits logits = model.newLogits(2); KvCache shorter = model.extend(new int[] {5}, model.emptyCache());
              KvCache longer = model.extend(new int[] {5, 6, 7}, model.emptyCache());
              BatchedKv batch = model.pack(List.of(KvRow.of(shorter), KvRow.of(longer)));
@@ -73,48 +72,48 @@ class KvCacheGuardTest {
             assertThat(repacked.width()).as("the longer row alone, no padding").isEqualTo(4);
             assertThat(next.paddingShare()).isEqualTo(2 / 8.0);
         }
-        assertThat(LiveTensors.count()).isEqualTo(before);
+        assertThat(model.liveTensors().count()).isEqualTo(before);
     }
 
     @Test
     void aRestoredPrefixClosedTwiceIsReleasedOnce() {
-        KvBlocks blocks = new KvBlocks(OrtEnvironment.getEnvironment(), model.io().kv());
+        KvBlocks blocks = model.kvBlocks();
         List<ByteBuffer> payloads;
         try (KvCache prefilled = model.extend(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, model.emptyCache());
              KvCache.Lease held = prefilled.lease()) {
             payloads = blocks.copyOut(held, 0, 4, 2);
         }
-        long before = LiveTensors.count();
+        long before = model.liveTensors().count();
         KvCache restored = blocks.assemble(payloads, 4);
-        assertThat(LiveTensors.count() - before).isEqualTo(model.io().pastInputs().size());
+        assertThat(model.liveTensors().count() - before).isEqualTo(model.io().pastInputs().size());
 
         restored.close();
         restored.close();
 
-        assertThat(LiveTensors.count()).isEqualTo(before);
+        assertThat(model.liveTensors().count()).isEqualTo(before);
     }
 
     @Test
     void aCloseDuringAPassTakesEffectWhenThePassEnds() {
         KvCache prefix = model.extend(new int[] {5, 6, 7}, model.emptyCache());
-        long before = LiveTensors.count();
+        long before = model.liveTensors().count();
         KvCache.Lease pass = prefix.lease();
 
         prefix.close(); // e.g. a hang-up handled on another thread while the pass runs
 
         assertThat(prefix.isClosed()).isTrue();
-        assertThat(LiveTensors.count()).as("still held by the pass").isEqualTo(before);
+        assertThat(model.liveTensors().count()).as("still held by the pass").isEqualTo(before);
         pass.close();
-        assertThat(LiveTensors.count()).isEqualTo(before - model.io().pastInputs().size());
+        assertThat(model.liveTensors().count()).isEqualTo(before - model.io().pastInputs().size());
     }
 
     @Test
     void passesLeaveNoNativeTensorsBehind() {
-        long before = LiveTensors.count();
+        long before = model.liveTensors().count();
         try (Logits logits = model.newLogits(); KvCache prefix = model.extend(new int[] {1, 2, 3}, model.emptyCache());
              KvCache next = model.step(4, prefix, logits)) {
             assertThat(next.length()).isEqualTo(4);
         }
-        assertThat(LiveTensors.count()).isEqualTo(before);
+        assertThat(model.liveTensors().count()).isEqualTo(before);
     }
 }
