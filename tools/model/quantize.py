@@ -6,7 +6,8 @@ Layouts (docs/models.md, "Quantized exports", says which to pick):
   q4     every MatMul whose weight is a 2-D initializer becomes com.microsoft MatMulNBits: 4-bit, blocks of
          --block-size along K, symmetric (zero point 8, implied) or --asymmetric (a zero point per block);
          --accuracy-level 0-4 (4: ONNX Runtime quantizes the activations to int8 per block too). Other weights
-         (embeddings, fused Attention's) stay as they are; --keep-lm-head leaves the LM head's MatMul alone.
+         (embeddings, fused Attention's) stay as they are; --lm-head 8 quantizes the LM head to 8 bits (same
+         blocks; zero point 128 when symmetric), --lm-head keep leaves it alone (int8 too).
   int8   dynamic quantization: the activation goes through DynamicQuantizeLinear (uint8, scale and zero point
          per call), the weight is int8, symmetric, one scale per tensor or --per-channel (per output column);
          MatMulInteger's int32 result is cast and scaled back to float.
@@ -33,47 +34,59 @@ FP16_MAX = float(np.finfo(np.float16).max)
 
 # ---------------------------------------------------------------- the math (numpy, tested on its own)
 
-def quantize_blocks_4bit(weight, block_size, symmetric):
-    """Weight [K, N] (MatMul's B) → MatMulNBits' B [N, blocks, block_size / 2] uint8 (two values a byte, the
-    first in the low nibble), scales [N * blocks] and, when asymmetric, zero points [N * ceil(blocks / 2)]
-    uint8 packed the same way. K is zero-padded up to whole blocks. Dequantized: (q - zero point) * scale, the
-    zero point 8 when absent."""
+def quantize_blocks(weight, block_size, symmetric, bits=4):
+    """Weight [K, N] (MatMul's B) → MatMulNBits' B [N, blocks, block_size * bits / 8] uint8 (4-bit: two values a
+    byte, the first in the low nibble), scales [N * blocks] and, when asymmetric, zero points uint8, packed the
+    same way ([N * ceil(blocks * bits / 8)]). K is zero-padded up to whole blocks. Dequantized:
+    (q - zero point) * scale, the zero point 2^(bits-1) when absent."""
     k, n = weight.shape
+    top, middle = (1 << bits) - 1, 1 << (bits - 1)
     blocks = -(-k // block_size)
     padded = np.zeros((blocks * block_size, n), dtype=np.float32)
     padded[:k] = weight
     by_block = padded.T.reshape(n, blocks, block_size)  # per output column, K in blocks
     if symmetric:
-        # The value of largest magnitude lands on -8 exactly; the opposite extreme rounds to at most 8 → 7.
+        # The value of largest magnitude lands on -middle exactly; the opposite extreme rounds to at most
+        # middle, clipped to middle - 1.
         index = np.abs(by_block).argmax(axis=2)[..., None]
         extreme = np.take_along_axis(by_block, index, axis=2)[..., 0]
-        scales = extreme / -8.0
-        zero_points = np.full((n, blocks), 8, dtype=np.int32)
+        scales = extreme / -float(middle)
+        zero_points = np.full((n, blocks), middle, dtype=np.int32)
     else:
         low = np.minimum(by_block.min(axis=2), 0.0)
         high = np.maximum(by_block.max(axis=2), 0.0)
-        scales = (high - low) / 15.0
+        scales = (high - low) / float(top)
         safe = np.where(scales == 0, 1.0, scales)
-        zero_points = np.clip(np.rint(-low / safe), 0, 15).astype(np.int32)
+        zero_points = np.clip(np.rint(-low / safe), 0, top).astype(np.int32)
     safe = np.where(scales == 0, 1.0, scales)
-    q = np.clip(np.rint(by_block / safe[..., None]) + zero_points[..., None], 0, 15).astype(np.uint8)
-    packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
+    q = np.clip(np.rint(by_block / safe[..., None]) + zero_points[..., None], 0, top).astype(np.uint8)
     packed_zero_points = None
-    if not symmetric:
-        if blocks % 2:
-            zero_points = np.concatenate([zero_points, np.zeros((n, 1), dtype=np.int32)], axis=1)
-        packed_zero_points = (zero_points[:, 0::2] | (zero_points[:, 1::2] << 4)).astype(np.uint8).reshape(-1)
+    if bits == 8:
+        packed = q
+        if not symmetric:
+            packed_zero_points = zero_points.astype(np.uint8).reshape(-1)
+    else:
+        packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
+        if not symmetric:
+            if blocks % 2:
+                zero_points = np.concatenate([zero_points, np.zeros((n, 1), dtype=np.int32)], axis=1)
+            packed_zero_points = (zero_points[:, 0::2] | (zero_points[:, 1::2] << 4)).astype(np.uint8).reshape(-1)
     return packed, scales.astype(np.float32).reshape(-1), packed_zero_points
 
 
-def dequantize_blocks_4bit(packed, scales, packed_zero_points, k, block_size):
+def dequantize_blocks(packed, scales, packed_zero_points, k, block_size, bits=4):
     """The inverse, as MatMulNBits reads it: [K, N] float32. The tests check the packing against it."""
     n, blocks, _ = packed.shape
-    q = np.empty((n, blocks, block_size), dtype=np.int32)
-    q[..., 0::2] = packed & 0x0F
-    q[..., 1::2] = packed >> 4
+    if bits == 8:
+        q = packed.astype(np.int32)
+    else:
+        q = np.empty((n, blocks, block_size), dtype=np.int32)
+        q[..., 0::2] = packed & 0x0F
+        q[..., 1::2] = packed >> 4
     if packed_zero_points is None:
-        zero_points = np.full((n, blocks), 8, dtype=np.int32)
+        zero_points = np.full((n, blocks), 1 << (bits - 1), dtype=np.int32)
+    elif bits == 8:
+        zero_points = packed_zero_points.reshape(n, blocks).astype(np.int32)
     else:
         pairs = packed_zero_points.reshape(n, -1)
         zero_points = np.stack([pairs & 0x0F, pairs >> 4], axis=2).reshape(n, -1)[:, :blocks].astype(np.int32)
@@ -144,6 +157,11 @@ def matmuls_to_quantize(graph, keep_lm_head):
             and graph.weight(n) is not None and not (keep_lm_head and is_lm_head(n))]
 
 
+def lm_head_bits(lm_head):
+    """--lm-head: keep (None), 4 or 8."""
+    return None if lm_head == "keep" else int(lm_head)
+
+
 def replace_node(graph, old, new_nodes):
     nodes = list(graph.graph.node)
     at = nodes.index(old)
@@ -152,29 +170,30 @@ def replace_node(graph, old, new_nodes):
     graph.graph.node.extend(nodes)
 
 
-def to_q4(model, block_size, symmetric, accuracy_level, keep_lm_head):
+def to_q4(model, block_size, symmetric, accuracy_level, lm_head):
     graph = Graph(model)
-    for node in matmuls_to_quantize(graph, keep_lm_head):
+    for node in matmuls_to_quantize(graph, lm_head == "keep"):
+        bits = lm_head_bits(lm_head) if is_lm_head(node) else 4
         tensor = graph.weight(node)
         weight = numpy_helper.to_array(tensor).astype(np.float32)
         k, n = weight.shape
-        packed, scales, zero_points = quantize_blocks_4bit(weight, block_size, symmetric)
+        packed, scales, zero_points = quantize_blocks(weight, block_size, symmetric, bits)
         scale_type = np.float16 if tensor.data_type == TensorProto.FLOAT16 else np.float32
-        inputs = [node.input[0], graph.add_initializer(packed, tensor.name + "_Q4"),
+        inputs = [node.input[0], graph.add_initializer(packed, tensor.name + "_Q%d" % bits),
                   graph.add_initializer(scales.astype(scale_type), tensor.name + "_scales")]
         if zero_points is not None:
             inputs.append(graph.add_initializer(zero_points, tensor.name + "_zero_points"))
         replace_node(graph, node, [helper.make_node(
-            "MatMulNBits", inputs, list(node.output), name=node.name + "_Q4", domain=MS_DOMAIN,
-            K=k, N=n, bits=4, block_size=block_size, accuracy_level=accuracy_level)])
+            "MatMulNBits", inputs, list(node.output), name=node.name + "_Q%d" % bits, domain=MS_DOMAIN,
+            K=k, N=n, bits=bits, block_size=block_size, accuracy_level=accuracy_level)])
     graph.use_ms_domain()
     graph.drop_unused_initializers()
     return model
 
 
-def to_int8(model, per_channel, keep_lm_head):
+def to_int8(model, per_channel, lm_head):
     graph = Graph(model)
-    for node in matmuls_to_quantize(graph, keep_lm_head):
+    for node in matmuls_to_quantize(graph, lm_head == "keep"):
         tensor = graph.weight(node)
         if tensor.data_type != TensorProto.FLOAT:
             raise SystemExit("int8 needs a float32 export (%s is not)" % tensor.name)
@@ -266,13 +285,13 @@ def to_fp16(model, keep_fp32):
 
 
 def quantize(model, layout, block_size=32, symmetric=True, accuracy_level=0, per_channel=False,
-             keep_lm_head=False, keep_fp32=()):
+             lm_head="4", keep_fp32=()):
     if layout in ("fp16", "q4f16"):
         model = to_fp16(model, set(keep_fp32))
     if layout in ("q4", "q4f16"):
-        model = to_q4(model, block_size, symmetric, accuracy_level, keep_lm_head)
+        model = to_q4(model, block_size, symmetric, accuracy_level, lm_head)
     if layout == "int8":
-        model = to_int8(model, per_channel, keep_lm_head)
+        model = to_int8(model, per_channel, lm_head)
     return model
 
 
@@ -298,7 +317,8 @@ def main(argv=None):
     parser.add_argument("--accuracy-level", type=int, default=0, choices=range(5),
                         help="q4: MatMulNBits accuracy_level (4: int8 activations; default 0)")
     parser.add_argument("--per-channel", action="store_true", help="int8: one weight scale per output column")
-    parser.add_argument("--keep-lm-head", action="store_true", help="q4/int8: leave the LM head unquantized")
+    parser.add_argument("--lm-head", choices=("4", "8", "keep"), default="4",
+                        help="q4: the LM head's bits (4, 8) or keep it as it is; int8: keep leaves it (default 4)")
     parser.add_argument("--keep-fp32", default="", help="fp16/q4f16: comma-separated op types kept float32")
     args = parser.parse_args(argv)
     if args.block_size < 16 or args.block_size & (args.block_size - 1):
@@ -306,7 +326,7 @@ def main(argv=None):
     model = onnx.load(args.model)
     external = has_external_data(onnx.load(args.model, load_external_data=False))
     model = quantize(model, args.layout, args.block_size, not args.asymmetric, args.accuracy_level,
-                     args.per_channel, args.keep_lm_head, [op for op in args.keep_fp32.split(",") if op])
+                     args.per_channel, args.lm_head, [op for op in args.keep_fp32.split(",") if op])
     external = external or sum(len(t.raw_data) for t in model.graph.initializer) > 1_500_000_000
     save(model, args.out, external)
     print("%s: %s layout written to %s%s" % (args.model, args.layout, args.out,

@@ -46,7 +46,7 @@ class Quantize4BitTest(unittest.TestCase):
     def test_symmetric_packing_matches_the_nibble_by_nibble_reference(self):
         rng = np.random.default_rng(1)
         weight = rng.standard_normal((70, 5)).astype(np.float32)  # K not a multiple of the block
-        packed, scales, zero_points = quantize.quantize_blocks_4bit(weight, 32, symmetric=True)
+        packed, scales, zero_points = quantize.quantize_blocks(weight, 32, symmetric=True)
         self.assertEqual(packed.shape, (5, 3, 16))
         self.assertEqual(scales.shape, (15,))
         self.assertIsNone(zero_points)
@@ -55,7 +55,7 @@ class Quantize4BitTest(unittest.TestCase):
         for col in range(5):
             for row in range(70):
                 expected[row, col] = (q[col, row] - 8) * scales[col * 3 + row // 32]
-        np.testing.assert_allclose(quantize.dequantize_blocks_4bit(packed, scales, None, 70, 32), expected,
+        np.testing.assert_allclose(quantize.dequantize_blocks(packed, scales, None, 70, 32), expected,
                                    rtol=0, atol=1e-6)
         # Within half a step of each block's scale (a step, where the opposite extreme clips at code 15), and
         # the largest magnitude of each block exact.
@@ -71,7 +71,7 @@ class Quantize4BitTest(unittest.TestCase):
     def test_asymmetric_zero_points_are_packed_two_a_byte(self):
         rng = np.random.default_rng(2)
         weight = (rng.standard_normal((96, 4)) + 0.7).astype(np.float32)  # 3 blocks: an odd count
-        packed, scales, zero_points = quantize.quantize_blocks_4bit(weight, 32, symmetric=False)
+        packed, scales, zero_points = quantize.quantize_blocks(weight, 32, symmetric=False)
         self.assertEqual(zero_points.shape, (4 * 2,))
         q = reference_unpack(packed, 96)
         for col in range(4):
@@ -83,14 +83,32 @@ class Quantize4BitTest(unittest.TestCase):
                 np.testing.assert_allclose(dequantized, weight[rows, col], atol=abs(scales[col * 3 + block]) / 2
                                            + 1e-6)
                 self.assertTrue(0 <= q[col, rows].min() and q[col, rows].max() <= 15)
-        np.testing.assert_allclose(quantize.dequantize_blocks_4bit(packed, scales, zero_points, 96, 32),
+        np.testing.assert_allclose(quantize.dequantize_blocks(packed, scales, zero_points, 96, 32),
                                    weight, atol=float(np.abs(scales).max()) / 2 + 1e-6)
+
+    def test_8_bit_blocks_hold_one_value_a_byte(self):
+        rng = np.random.default_rng(3)
+        weight = rng.standard_normal((48, 3)).astype(np.float32)  # 2 blocks of 32, the second padded
+        for symmetric in (True, False):
+            packed, scales, zero_points = quantize.quantize_blocks(weight, 32, symmetric, bits=8)
+            self.assertEqual(packed.shape, (3, 2, 32))
+            if not symmetric:
+                self.assertEqual(zero_points.shape, (6,))
+            zero = np.full(6, 128) if symmetric else zero_points.astype(np.int32)
+            expected = np.empty_like(weight)
+            for col in range(3):
+                for row in range(48):
+                    block = col * 2 + row // 32
+                    expected[row, col] = (int(packed[col, row // 32, row % 32]) - zero[block]) * scales[block]
+            np.testing.assert_allclose(quantize.dequantize_blocks(packed, scales, zero_points, 48, 32, bits=8),
+                                       expected, rtol=0, atol=1e-6)
+            self.assertLess(float(np.abs(expected - weight).max()), float(np.abs(scales).max()) + 1e-6)
 
     def test_an_all_zero_block_stays_zero(self):
         weight = np.zeros((32, 2), dtype=np.float32)
         for symmetric in (True, False):
-            packed, scales, zero_points = quantize.quantize_blocks_4bit(weight, 32, symmetric)
-            self.assertTrue(np.all(quantize.dequantize_blocks_4bit(packed, scales, zero_points, 32, 32) == 0))
+            packed, scales, zero_points = quantize.quantize_blocks(weight, 32, symmetric)
+            self.assertTrue(np.all(quantize.dequantize_blocks(packed, scales, zero_points, 32, 32) == 0))
 
 
 @unittest.skipIf(MISSING, "needs python3-onnx and python3-numpy (%s)" % MISSING)
@@ -121,11 +139,14 @@ class LayoutTest(unittest.TestCase):
         self.assertEqual(attributes, dict(K=40, N=24, bits=4, block_size=16, accuracy_level=4))
         inits = {t.name: numpy_helper.to_array(t) for t in q4.graph.initializer}
         self.assertNotIn("w0", inits)
-        dequantized = quantize.dequantize_blocks_4bit(inits[node.input[1]], inits[node.input[2]], None, 40, 16)
+        dequantized = quantize.dequantize_blocks(inits[node.input[1]], inits[node.input[2]], None, 40, 16)
         self.assertLess(float(np.abs(dequantized - w0).max()), float(np.abs(w0).max()) / 8)
-        kept = quantize.quantize(tiny_decoder()[0], "q4", keep_lm_head=True)
+        kept = quantize.quantize(tiny_decoder()[0], "q4", lm_head="keep")
         self.assertEqual(self.ops(kept), [("com.microsoft", "MatMulNBits"), ("", "Relu"), ("", "MatMul")])
         onnx.checker.check_model(kept)
+        eight = quantize.quantize(tiny_decoder()[0], "q4", lm_head="8")
+        self.assertEqual([helper.get_attribute_value(a) for n in eight.graph.node for a in n.attribute
+                          if a.name == "bits"], [4, 8])
 
     def test_int8_is_dynamic_quantization(self):
         for per_channel in (False, True):
