@@ -2,10 +2,19 @@ package dev.kvshare.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kvshare.testsupport.TestModels;
 import org.junit.jupiter.api.Test;
 
-/** The batching probe's verdict on measured figures; QuantizedExportsTest runs it on real exports. */
+/** The batching probe's verdict on measured figures; QuantizedExportsTest runs it on quantized exports. */
 class BatchProbeTest {
+
+    /** The Llama reference with its attention mask replaced by ones (README beside it): padding is attended. */
+    @Test
+    void anExportThatAttendsToPaddingIsStillRefused() throws Exception {
+        try (ServedModel model = TestModels.load(TestModels.LLAMA, "model_ignores_padding.onnx")) {
+            assertThat(model.decoder().batchesRowsOfDifferentLengths()).isFalse();
+        }
+    }
 
     @Test
     void anFp32ExportBatchesWithinTheLastBitsOnly() {
