@@ -87,7 +87,7 @@ public class PromptCacheConfiguration {
                             MeterRegistry registry, ObjectProvider<RedisConnectionFactory> redisConnections,
                             ThreadPoolExecutor promptCacheCopies, ThreadPoolExecutor promptCacheStores, Spans spans,
                             ObjectProvider<LocalTierEvents> localTierEvents) {
-        byte[] fingerprint = ModelFingerprint.of(model.files().directory()).digest();
+        byte[] fingerprint = ModelFingerprint.of(model.files()).digest();
         var kv = model.decoder().io().kv();
         int blockSize = properties.blockSize() > 0 ? properties.blockSize() : BlockSizes.forBytesPerToken(kv.bytesPerToken());
         PromptCacheMetrics metrics = new PromptCacheMetrics(registry, model.name());

@@ -114,10 +114,11 @@ public final class DecoderModel implements AutoCloseable {
     }
 
     /**
-     * Whether one pass over a left-padded batch gives each row the logits it gets alone (within
-     * {@link #BATCH_PROBE_TOLERANCE}). An export whose attention does not honour padding in the mask (one
-     * that derives positions or the causal mask from the past's width alone, say) fails this, and then each
-     * sequence runs its own passes. The bundled model and both reference exports pass.
+     * Whether one pass over a left-padded batch gives each row the argmax it gets alone and logits within the
+     * export's own noise between pass shapes ({@link BatchProbe}: 1e-4 for fp32, more for quantized exports).
+     * An export whose attention does not honour padding in the mask (one that derives positions or the causal
+     * mask from the past's width alone, say) fails this, and then each sequence runs its own passes. The bundled
+     * model, both reference exports and the quantized layouts of docs/models.md pass.
      */
     public boolean batchesRowsOfDifferentLengths() {
         return batchesRowsOfDifferentLengths;
@@ -207,27 +208,38 @@ public final class DecoderModel implements AutoCloseable {
         }
     }
 
-    /** Two rows of different lengths, batched, against each alone. */
+    /**
+     * Two rows of different lengths, batched, against each alone; and the longer row's prefix run in one pass
+     * against a token a pass, which measures the export's own noise between pass shapes.
+     */
     private boolean probeRowsOfDifferentLengths() {
+        int[] longPrefix = {2, 3, 4};
         try (Logits alone = newLogits(); Logits batched = newLogits(2);
-             KvCache shorter = extend(new int[] {1}, empty); KvCache longer = extend(new int[] {2, 3, 4}, empty);
+             KvCache shorter = extend(new int[] {1}, empty); KvCache longer = extend(longPrefix, empty);
+             KvCache longerTokenByToken = extendTokenByToken(longPrefix);
              BatchedKv batch = pack(List.of(KvRow.of(shorter), KvRow.of(longer)));
              BatchedKv next = stepBatch(new int[] {5, 5}, batch, batched)) {
             float[] row = new float[io.vocabSize()];
             double worst = 0;
+            boolean argmaxAgrees = true;
             KvCache[] caches = {shorter, longer};
             for (int r = 0; r < 2; r++) {
                 step(5, caches[r], alone).close();
                 float[] expected = alone.values();
                 batched.copyRow(r, row);
-                worst = Math.max(worst, maxAbsDifference(expected, row));
+                worst = Math.max(worst, BatchProbe.maxAbsDifference(expected, row));
+                argmaxAgrees &= BatchProbe.argmax(expected) == BatchProbe.argmax(row);
             }
-            if (worst <= BATCH_PROBE_TOLERANCE) {
-                return true;
-            }
-            log.info("This export does not batch sequences of different lengths (max |Δlogit| {} against each "
-                    + "alone); sequences run one per pass", worst);
-            return false;
+            float[] longerAlone = alone.values().clone();
+            step(5, longerTokenByToken, alone).close();
+            BatchProbe probe = new BatchProbe(worst, BatchProbe.maxAbsDifference(longerAlone, alone.values()),
+                    argmaxAgrees);
+            log.info("Batching probe: rows of different lengths batched differ from each alone by max |Δlogit| {} "
+                            + "(argmax {}); the export's own noise between pass shapes is {}, so the tolerance is {}: "
+                            + "{}", probe.batchedVsAlone(), argmaxAgrees ? "the same" : "differs", probe.shapeNoise(),
+                    probe.tolerance(), probe.batches() ? "sequences are batched"
+                            : "this export does not batch sequences of different lengths; they run one per pass");
+            return probe.batches();
         } catch (InferenceException e) {
             log.info("This export does not batch sequences of different lengths ({}); sequences run one per pass",
                     e.getMessage());
@@ -235,15 +247,14 @@ public final class DecoderModel implements AutoCloseable {
         }
     }
 
-    /** See {@link #batchesRowsOfDifferentLengths()}; fp32 kernels differ in the last bits between batch shapes. */
-    static final double BATCH_PROBE_TOLERANCE = 1e-4;
-
-    private static double maxAbsDifference(float[] a, float[] b) {
-        double worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    private KvCache extendTokenByToken(int[] ids) {
+        KvCache cache = empty;
+        for (int id : ids) {
+            KvCache next = forward(new int[] {id}, cache, null);
+            cache.close();
+            cache = next;
         }
-        return worst;
+        return cache;
     }
 
     /** The empty cache's tensors, tracked in {@code owner}. */

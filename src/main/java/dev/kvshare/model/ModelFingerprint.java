@@ -12,18 +12,30 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * A digest of every file of a model directory (weights, external data, tokenizer, configs): a new model
- * version gets a new fingerprint, so KV computed by another model is never reused.
+ * A digest of every file of a model directory (weights, external data, tokenizer, configs) and of the name of
+ * the decoder served from it: a new model version gets a new fingerprint, and so does each layout of one model
+ * (onnx-community's directories hold {@code model.onnx}, {@code model_q4.onnx}, {@code model_fp16.onnx}, ...,
+ * whose KV differ), so KV computed by another model or layout is never reused.
  */
 public record ModelFingerprint(byte[] digest) {
 
+    /** The fingerprint of a directory served with the decoder {@link ModelFiles} detects there by default. */
     public static ModelFingerprint of(Path directory) {
+        return of(ModelFiles.in(directory, null, Optional.empty()));
+    }
+
+    public static ModelFingerprint of(ModelFiles model) {
+        Path directory = model.directory();
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update("kvshare/model-fingerprint/v1".getBytes(StandardCharsets.UTF_8));
+            sha.update("kvshare/model-fingerprint/v2".getBytes(StandardCharsets.UTF_8));
+            byte[] served = directory.relativize(model.onnxFile()).toString().getBytes(StandardCharsets.UTF_8);
+            sha.update(longBytes(served.length));
+            sha.update(served);
             for (Path file : filesOf(directory)) {
                 byte[] name = directory.relativize(file).toString().getBytes(StandardCharsets.UTF_8);
                 sha.update(longBytes(name.length));

@@ -135,7 +135,7 @@ final class PromptCacheSuite implements Suite {
         private final StatefulRedisConnection<byte[], byte[]> redis;
 
         Floor(ServedModel model, int blockSize, StatefulRedisConnection<byte[], byte[]> redis) {
-            byte[] fingerprint = ModelFingerprint.of(model.files().directory()).digest();
+            byte[] fingerprint = ModelFingerprint.of(model.files()).digest();
             this.hasher = new PrefixHasher(fingerprint, blockSize);
             this.keyPrefix = "kvshare:v" + KvCodec.FORMAT_VERSION + ":" + new ModelFingerprint(fingerprint).hex() + ":";
             this.spec = model.decoder().io().kv();

@@ -46,7 +46,16 @@ public final class TestModels {
     }
 
     public static ServedModel load(Path directory, int prefillChunk) {
-        ModelProperties properties = new ModelProperties(directory, null, null, "cpu", 0, prefillChunk, 0, false);
+        return load(directory, null, prefillChunk);
+    }
+
+    /** One of the exports in a reference folder by file name: {@code model_q4.onnx} beside the fp32 one, say. */
+    public static ServedModel load(String name, String file) {
+        return load(reference(name), file, 512);
+    }
+
+    private static ServedModel load(Path directory, String file, int prefillChunk) {
+        ModelProperties properties = new ModelProperties(directory, file, null, "cpu", 0, prefillChunk, 0, false);
         return new ModelLoader(OrtEnvironment.getEnvironment()).load(directory, properties,
                 directory.getFileName().toString());
     }
