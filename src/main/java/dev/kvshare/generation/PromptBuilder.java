@@ -11,9 +11,7 @@ import dev.kvshare.model.ToolCallFormat;
 
 /**
  * Turns a conversation, a text or token ids into the token prompt the served model runs, checked against its
- * context and vocabulary.
- *
- * @throws InvalidPromptException (every method) when the model cannot run the prompt
+ * context and vocabulary. Every method throws {@link InvalidPromptException} for a prompt the model cannot run.
  */
 public final class PromptBuilder {
 
@@ -23,12 +21,10 @@ public final class PromptBuilder {
         this.model = model;
     }
 
-    /** Renders a conversation with the model's chat template, ending with the assistant's turn. */
-    public int[] chat(List<ChatTurn> turns) {
-        return chat(turns, null, ToolCallFormat.HERMES);
-    }
-
-    /** As {@link #chat(List)}, offering the model {@code tools} (null: none) that it calls in {@code format}. */
+    /**
+     * Renders a conversation with the model's chat template, ending with the assistant's turn, offering the
+     * model {@code tools} (null: none) that it calls in {@code format}.
+     */
     public int[] chat(List<ChatTurn> turns, List<Map<String, Object>> tools, ToolCallFormat format) {
         try {
             return tokenIds(model.chatPrompts().encode(turns, tools, format, model.config().contextLength()));
