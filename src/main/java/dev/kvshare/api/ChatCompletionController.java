@@ -7,11 +7,11 @@ import java.util.function.Supplier;
 
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.GenerationResult;
-import dev.kvshare.generation.GenerationService;
 import dev.kvshare.constrain.Grammar;
 import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.generation.TextChunk;
 import dev.kvshare.model.ChatTurn;
+import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.ToolCallMetrics;
 import dev.kvshare.promptcache.CacheNamespace;
 import jakarta.servlet.http.HttpServletRequest;
@@ -29,7 +29,9 @@ class ChatCompletionController {
 
     private static final String CHUNK = "chat.completion.chunk";
 
-    private final GenerationService generation;
+    private final ServedModel servedModel;
+    private final RequestPrompts prompts;
+    private final MaxTokens maxTokens;
     private final EventStream events;
     private final CacheNamespace namespace;
     private final RequestLimits limits;
@@ -39,10 +41,13 @@ class ChatCompletionController {
     private final ToolCallMetrics toolCallMetrics;
     private final RequestLog requestLog;
 
-    ChatCompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
-                             RequestLimits limits, ToolRequests toolRequests, StructuredOutput structuredOutput,
-                             Clients clients, ToolCallMetrics toolCallMetrics, RequestLog requestLog) {
-        this.generation = generation;
+    ChatCompletionController(ServedModel servedModel, RequestPrompts prompts, MaxTokens maxTokens, EventStream events,
+                             CacheNamespace namespace, RequestLimits limits, ToolRequests toolRequests,
+                             StructuredOutput structuredOutput, Clients clients, ToolCallMetrics toolCallMetrics,
+                             RequestLog requestLog) {
+        this.servedModel = servedModel;
+        this.prompts = prompts;
+        this.maxTokens = maxTokens;
         this.events = events;
         this.namespace = namespace;
         this.limits = limits;
@@ -57,22 +62,22 @@ class ChatCompletionController {
     ResponseEntity<ResponseBodyEmitter> complete(
             @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization,
             @RequestBody ChatCompletionRequest request, HttpServletRequest http) {
-        String model = generation.model().name();
+        String model = servedModel.name();
         GenerationRequests.checkModel(request, model);
         List<ChatTurn> turns = ChatTurns.of(request.messages());
         limits.checkChat(turns);
         List<String> stops = limits.stops(request.stop());
         ToolUse tools = toolRequests.of(request);
-        int[] prompt = generation.chatPrompt(turns, tools.templateTools(), tools.format());
+        int[] prompt = prompts.messages(turns, tools.templateTools(), tools.format());
         Integer requestedMax = request.maxCompletionTokens() != null ? request.maxCompletionTokens()
                 : request.maxTokens();
         String maxParam = request.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
-        int maxTokens = generation.maxTokensFor(prompt, requestedMax, maxParam, "messages");
+        int maxTokens = this.maxTokens.after(prompt, requestedMax, maxParam, "messages");
         // Compiled last: a request refused for a cheaper reason (a prompt too long) never costs a compiled schema.
         Grammar grammar = structuredOutput.grammar(tools, request.responseFormat());
         Supplier<TokenConstraint> constraint = StructuredOutput.constraint(grammar, maxTokens, maxParam);
         GenerationRequest generationRequest = GenerationRequests.of(request,
-                generation.model().config().samplingDefaults(), prompt, maxTokens, stops,
+                servedModel.config().samplingDefaults(), prompt, maxTokens, stops,
                 GenerationRequests.salt(request, namespace, authorization), constraint);
         Reply reply = Reply.of("chatcmpl", model, prompt, request);
         RequestLog.Entry logged = requestLog.start(reply.id(), namespace.tenantFor(authorization), model);

@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.model.ChatTurn;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.type.TypeReference;

@@ -4,9 +4,8 @@ import java.util.List;
 
 import dev.kvshare.generation.GenerationRequest;
 import dev.kvshare.generation.GenerationResult;
-import dev.kvshare.generation.GenerationService;
-import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.TextChunk;
+import dev.kvshare.model.ServedModel;
 import dev.kvshare.promptcache.CacheNamespace;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpHeaders;
@@ -23,16 +22,20 @@ class CompletionController {
 
     private static final String OBJECT = "text_completion";
 
-    private final GenerationService generation;
+    private final ServedModel servedModel;
+    private final RequestPrompts prompts;
+    private final MaxTokens maxTokens;
     private final EventStream events;
     private final CacheNamespace namespace;
     private final RequestLimits limits;
     private final Clients clients;
     private final RequestLog requestLog;
 
-    CompletionController(GenerationService generation, EventStream events, CacheNamespace namespace,
-                         RequestLimits limits, Clients clients, RequestLog requestLog) {
-        this.generation = generation;
+    CompletionController(ServedModel servedModel, RequestPrompts prompts, MaxTokens maxTokens, EventStream events,
+                         CacheNamespace namespace, RequestLimits limits, Clients clients, RequestLog requestLog) {
+        this.servedModel = servedModel;
+        this.prompts = prompts;
+        this.maxTokens = maxTokens;
         this.events = events;
         this.namespace = namespace;
         this.limits = limits;
@@ -44,13 +47,13 @@ class CompletionController {
     ResponseEntity<ResponseBodyEmitter> complete(
             @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization,
             @RequestBody CompletionRequest request, HttpServletRequest http) {
-        String model = generation.model().name();
+        String model = servedModel.name();
         GenerationRequests.checkModel(request, model);
         List<String> stops = limits.stops(request.stop());
         int[] prompt = prompt(request.prompt());
         GenerationRequest generationRequest = GenerationRequests.of(request,
-                generation.model().config().samplingDefaults(), prompt,
-                generation.maxTokensFor(prompt, request.maxTokens(), "max_tokens", "prompt"), stops,
+                servedModel.config().samplingDefaults(), prompt,
+                maxTokens.after(prompt, request.maxTokens(), "max_tokens", "prompt"), stops,
                 GenerationRequests.salt(request, namespace, authorization));
         Reply reply = Reply.of("cmpl", model, prompt, request);
         RequestLog.Entry logged = requestLog.start(reply.id(), namespace.tenantFor(authorization), model);
@@ -67,11 +70,11 @@ class CompletionController {
     private int[] prompt(Object prompt) {
         if (prompt instanceof String text) {
             limits.checkPrompt(text);
-            return generation.textPrompt(text);
+            return prompts.text(text, true);
         }
         if (prompt instanceof List<?> list && !list.isEmpty()) {
             if (list.stream().allMatch(Number.class::isInstance)) {
-                return generation.tokenPrompt(tokenIds(list));
+                return prompts.tokenIds(tokenIds(list), "prompt");
             }
             if (list.size() == 1 && (list.get(0) instanceof String || list.get(0) instanceof List<?>)) {
                 return prompt(list.get(0));

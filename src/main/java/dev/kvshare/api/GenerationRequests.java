@@ -7,7 +7,6 @@ import java.util.function.Supplier;
 
 import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.generation.GenerationRequest;
-import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.SamplingParams;
 import dev.kvshare.model.ModelConfig.SamplingDefaults;
 import dev.kvshare.promptcache.CacheNamespace;

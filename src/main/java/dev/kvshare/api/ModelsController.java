@@ -4,7 +4,7 @@ import java.time.Instant;
 import java.util.List;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.kvshare.generation.GenerationService;
+import dev.kvshare.model.ServedModel;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -19,16 +19,15 @@ class ModelsController {
                      @JsonProperty("max_model_len") int maxModelLength) {
     }
 
-    private final GenerationService generation;
+    private final ServedModel model;
     private final long loadedAt = Instant.now().getEpochSecond();
 
-    ModelsController(GenerationService generation) {
-        this.generation = generation;
+    ModelsController(ServedModel model) {
+        this.model = model;
     }
 
     @GetMapping("/v1/models")
     ModelList models() {
-        var model = generation.model();
         return new ModelList("list", List.of(new ModelCard(model.name(), "model", loadedAt, "kvshare",
                 model.config().contextLength())));
     }

@@ -3,7 +3,7 @@ package dev.kvshare.api;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
-import dev.kvshare.generation.InvalidRequestException;
+import dev.kvshare.generation.InvalidPromptException;
 import dev.kvshare.generation.ServiceOverloadedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +38,9 @@ final class OpenAiErrors {
         }
         if (e instanceof InvalidRequestException invalid) {
             return client(HttpStatus.BAD_REQUEST, invalid.getMessage(), "invalid_request_error", invalid.param(), null);
+        }
+        if (e instanceof InvalidPromptException invalid) { // a prompt of no request field (the console's warm-up)
+            return client(HttpStatus.BAD_REQUEST, invalid.getMessage(), "invalid_request_error", null, null);
         }
         if (e instanceof UnknownModelException unknown) {
             return client(HttpStatus.BAD_REQUEST, unknown.getMessage(), "invalid_request_error", "model",

@@ -9,7 +9,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
-import dev.kvshare.generation.GenerationService;
+import dev.kvshare.generation.GenerationProperties;
 import dev.kvshare.promptcache.CacheNamespace;
 import jakarta.servlet.http.HttpServletRequest;
 
@@ -21,11 +21,11 @@ class OpenAiExceptionHandler {
     /** The OpenAI API's paths: their refusals go to the request log. */
     private static final String API_PATHS = "/v1/";
 
-    private final GenerationService generation;
+    private final GenerationProperties generation;
     private final RequestLog requestLog;
     private final CacheNamespace namespace;
 
-    OpenAiExceptionHandler(GenerationService generation, RequestLog requestLog, CacheNamespace namespace) {
+    OpenAiExceptionHandler(GenerationProperties generation, RequestLog requestLog, CacheNamespace namespace) {
         this.generation = generation;
         this.requestLog = requestLog;
         this.namespace = namespace;

@@ -2,7 +2,6 @@ package dev.kvshare.api;
 
 import java.util.List;
 
-import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.model.ChatTurn;
 import org.springframework.stereotype.Component;
 

@@ -6,7 +6,6 @@ import dev.kvshare.constrain.Grammar;
 import dev.kvshare.constrain.Grammars;
 import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.constrain.UnsupportedSchemaException;
-import dev.kvshare.generation.InvalidRequestException;
 import org.springframework.stereotype.Component;
 
 /**

@@ -5,9 +5,8 @@ import java.util.List;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.kvshare.generation.GenerationService;
-import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.model.ChatTurn;
+import dev.kvshare.model.ServedModel;
 import dev.kvshare.model.Tokenizer;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -34,12 +33,14 @@ class TokenizeController {
     record Text(String prompt, String content) {
     }
 
-    private final GenerationService generation;
+    private final ServedModel model;
+    private final RequestPrompts prompts;
     private final RequestLimits limits;
     private final ToolRequests toolRequests;
 
-    TokenizeController(GenerationService generation, RequestLimits limits, ToolRequests toolRequests) {
-        this.generation = generation;
+    TokenizeController(ServedModel model, RequestPrompts prompts, RequestLimits limits, ToolRequests toolRequests) {
+        this.model = model;
+        this.prompts = prompts;
         this.limits = limits;
         this.toolRequests = toolRequests;
     }
@@ -49,7 +50,7 @@ class TokenizeController {
         checkModel(request.model());
         int[] ids = ids(request);
         boolean strs = Boolean.TRUE.equals(request.returnTokenStrs()) || Boolean.TRUE.equals(request.withPieces());
-        return new Tokens(ids.length, generation.model().config().contextLength(), ids, strs ? pieces(ids) : null);
+        return new Tokens(ids.length, model.config().contextLength(), ids, strs ? pieces(ids) : null);
     }
 
     @PostMapping("/detokenize")
@@ -58,13 +59,13 @@ class TokenizeController {
         if (request.tokens() == null) {
             throw new InvalidRequestException("tokens must be an array of token ids", "tokens");
         }
-        int context = generation.model().config().contextLength();
+        int context = model.config().contextLength();
         if (request.tokens().size() > context) {
             throw new InvalidRequestException("At most " + context + " tokens (the context) can be detokenized, not "
                     + request.tokens().size(), "tokens");
         }
-        int[] ids = generation.tokenIds(request.tokens(), "tokens");
-        String text = generation.model().tokenizer().decode(ids, 0, ids.length);
+        int[] ids = prompts.tokenIds(request.tokens(), "tokens");
+        String text = model.tokenizer().decode(ids, 0, ids.length);
         return new Text(text, text);
     }
 
@@ -82,7 +83,7 @@ class TokenizeController {
             List<ChatTurn> turns = ChatTurns.of(request.messages());
             limits.checkChat(turns);
             ToolUse tools = toolRequests.of(request.tools(), null, null);
-            return generation.chatPrompt(turns, tools.templateTools(), tools.format());
+            return prompts.messages(turns, tools.templateTools(), tools.format());
         }
         if (request.tools() != null) {
             throw new InvalidRequestException("tools are rendered into a chat prompt: give messages with them",
@@ -92,11 +93,11 @@ class TokenizeController {
         limits.checkPrompt(text);
         boolean special = request.addSpecialTokens() != null ? request.addSpecialTokens()
                 : request.addSpecial() == null || request.addSpecial();
-        return generation.textPrompt(text, special);
+        return prompts.text(text, special);
     }
 
     private List<String> pieces(int[] ids) {
-        Tokenizer tokenizer = generation.model().tokenizer();
+        Tokenizer tokenizer = model.tokenizer();
         List<String> pieces = new ArrayList<>(ids.length);
         for (int i = 0; i < ids.length; i++) {
             pieces.add(tokenizer.decode(ids, i, i + 1));
@@ -104,9 +105,9 @@ class TokenizeController {
         return pieces;
     }
 
-    private void checkModel(String model) {
-        if (model != null && !model.equals(generation.model().name())) {
-            throw new UnknownModelException(model);
+    private void checkModel(String requested) {
+        if (requested != null && !requested.equals(model.name())) {
+            throw new UnknownModelException(requested);
         }
     }
 }

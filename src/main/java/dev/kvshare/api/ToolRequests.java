@@ -6,8 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-import dev.kvshare.generation.GenerationService;
-import dev.kvshare.generation.InvalidRequestException;
+import dev.kvshare.model.ServedModel;
 import dev.kvshare.model.ToolCallFormat;
 import dev.kvshare.toolcall.ToolProperties;
 import org.springframework.stereotype.Component;
@@ -24,10 +23,10 @@ class ToolRequests {
     private final ToolProperties properties;
     private final ToolCallFormat format;
 
-    ToolRequests(ToolProperties properties, GenerationService generation) {
+    ToolRequests(ToolProperties properties, ServedModel model) {
         this.properties = properties;
         this.format = properties.configuredFormat()
-                .orElseGet(() -> ToolCallFormat.of(generation.model().chatPrompts().template()));
+                .orElseGet(() -> ToolCallFormat.of(model.chatPrompts().template()));
     }
 
     ToolUse of(ChatCompletionRequest request) {

@@ -1,8 +1,5 @@
 package dev.kvshare.generation;
 
-import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -17,41 +14,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
-import dev.kvshare.model.ChatTemplateException;
-import dev.kvshare.model.ChatTurn;
-import dev.kvshare.model.KvCache;
-import dev.kvshare.model.NativeScope;
-import dev.kvshare.model.PromptTooLongException;
 import dev.kvshare.model.ServedModel;
-import dev.kvshare.model.ToolCallFormat;
-import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
 import dev.kvshare.observability.GenerationTracing;
 import dev.kvshare.observability.SequenceTrace;
-import dev.kvshare.promptcache.PromptCache;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.stereotype.Service;
 
 /**
- * Orchestrates requests: builds prompts, checks them against the context, admits each sequence fairly
- * ({@link FairAdmission}: at most {@code max-concurrent} run and {@code max-queued} wait, each client within
- * its share; past that a request is refused at once, 429, rather than piling up memory) and runs it on a
- * thread of its own, its text handed to the client by a writer thread ({@link OutputBuffer}). With {@code max-batch-size} above 1 (and an
- * export that batches), running sequences take their passes from the {@link BatchScheduler}; otherwise each
- * runs its own passes through a {@link CachedDecoder}.
+ * Runs requests: admits each sequence fairly ({@link FairAdmission}: at most {@code max-concurrent} run and
+ * {@code max-queued} wait, each client within its share; past that a request is refused at once, 429, rather
+ * than piling up memory) and runs it on a thread of its own, on a decoder from {@link SequenceDecoders}, its
+ * text handed to the client by a writer thread ({@link OutputBuffer}).
  */
-@Service
 public class GenerationService {
 
     private static final Logger log = LoggerFactory.getLogger(GenerationService.class);
 
     private final ServedModel model;
-    private final GenerationProperties properties;
     private final GenerationMetrics metrics;
     private final GenerationTracing tracing;
-    private final Optional<PromptCache> promptCache;
+    private final SequenceDecoders decoders;
     /** The in-process caller of {@link #submit(GenerationRequest, TokenSink)}. */
     private static final String IN_PROCESS_CLIENT = "in-process";
 
@@ -65,19 +49,13 @@ public class GenerationService {
     private final ExecutorService writers;
     private final ScheduledExecutorService slowClientWatch;
     private volatile boolean closing;
-    /** Null when sequences run their own passes. */
-    private final BatchScheduler scheduler;
 
     public GenerationService(ServedModel model, GenerationProperties properties, ClientLimits clientLimits,
-                             GenerationMetrics metrics, GenerationTracing tracing, BatchMetrics batchMetrics,
-                             Optional<PromptCache> promptCache) {
+                             GenerationMetrics metrics, GenerationTracing tracing, SequenceDecoders decoders) {
         this.model = model;
-        this.properties = properties;
         this.metrics = metrics;
         this.tracing = tracing;
-        this.promptCache = promptCache;
-        this.scheduler = batching(model, properties) ? new BatchScheduler(model.decoder(),
-                properties.maxBatchSize(), properties.prefillTokensPerStep(), batchMetrics) : null;
+        this.decoders = decoders;
         this.admission = new FairAdmission<>(clientLimits.admissionLimits(properties));
         this.slowClientTimeoutNanos = clientLimits.slowClientTimeout().toNanos();
         this.workers = threadPerTask("generation-", false);
@@ -103,115 +81,14 @@ public class GenerationService {
         };
     }
 
-    private static boolean batching(ServedModel model, GenerationProperties properties) {
-        if (properties.maxBatchSize() == 1) {
-            return false;
-        }
-        if (!model.decoder().batchesRowsOfDifferentLengths()) {
-            log.info("kvshare.generation.max-batch-size is {}, but {} cannot batch sequences of different "
-                    + "lengths: each sequence runs its own passes", properties.maxBatchSize(), model.name());
-            return false;
-        }
-        return true;
-    }
-
-    public ServedModel model() {
-        return model;
-    }
-
     /** Whether running sequences share batched passes. */
     public boolean batching() {
-        return scheduler != null;
+        return decoders.batching();
     }
 
     /** Why this service can no longer generate (its batch scheduler stopped on an error), if so. */
     public Optional<Throwable> engineFailure() {
-        return scheduler == null ? Optional.empty() : scheduler.failure();
-    }
-
-    /** Renders a conversation with the model's chat template, ending with the assistant's turn. */
-    public int[] chatPrompt(List<ChatTurn> turns) {
-        return chatPrompt(turns, null, ToolCallFormat.HERMES);
-    }
-
-    /** As {@link #chatPrompt(List)}, offering the model {@code tools} (null: none) that it calls in {@code format}. */
-    public int[] chatPrompt(List<ChatTurn> turns, List<Map<String, Object>> tools, ToolCallFormat format) {
-        try {
-            return inVocabulary(model.chatPrompts().encode(turns, tools, format, model.config().contextLength()),
-                    "messages");
-        } catch (ChatTemplateException | PromptTooLongException e) {
-            throw new InvalidRequestException(e.getMessage(), "messages");
-        }
-    }
-
-    /** Tokenizes a plain prompt, with the special tokens (a BOS, say) the tokenizer adds. */
-    public int[] textPrompt(String text) {
-        return textPrompt(text, true);
-    }
-
-    /** Tokenizes a plain prompt, with or without the special tokens the tokenizer adds. */
-    public int[] textPrompt(String text, boolean addSpecialTokens) {
-        long minTokens = model.tokenizer().minTokens(text);
-        if (minTokens > model.config().contextLength()) {
-            throw new InvalidRequestException(new PromptTooLongException(minTokens, model.config().contextLength())
-                    .getMessage(), "prompt");
-        }
-        return inVocabulary(model.tokenizer().encode(text, addSpecialTokens), "prompt");
-    }
-
-    /** Token ids sent by the client. */
-    public int[] tokenPrompt(List<Integer> ids) {
-        return tokenIds(ids, "prompt");
-    }
-
-    /** Token ids sent by the client in the request field {@code param}. */
-    public int[] tokenIds(List<Integer> ids, String param) {
-        if (ids.contains(null)) {
-            throw new InvalidRequestException("Token ids must be integers", param);
-        }
-        return inVocabulary(ids.stream().mapToInt(Integer::intValue).toArray(), param);
-    }
-
-    /** Every id must index the model's embeddings; a tokenizer that does not match its model fails here too. */
-    private int[] inVocabulary(int[] ids, String param) {
-        int vocab = model.decoder().io().vocabSize();
-        for (int i = 0; i < ids.length; i++) {
-            if (ids[i] < 0 || ids[i] >= vocab) {
-                throw new InvalidRequestException("Token id " + ids[i] + " at prompt position " + i
-                        + " is outside the model's vocabulary [0, " + vocab + ")", param);
-            }
-        }
-        return ids;
-    }
-
-    /**
-     * The number of tokens to generate: the request's {@code max_tokens}, or the configured default, within
-     * the context that the prompt leaves.
-     *
-     * @param param       the request field that set {@code requested}
-     * @param promptParam the request field that holds the prompt ({@code messages} or {@code prompt})
-     */
-    public int maxTokensFor(int[] prompt, Integer requested, String param, String promptParam) {
-        int context = model.config().contextLength();
-        if (prompt.length == 0) {
-            throw new InvalidRequestException("The prompt is empty", promptParam);
-        }
-        if (prompt.length >= context) {
-            throw new InvalidRequestException("This model's maximum context length is " + context
-                    + " tokens. However, your prompt has " + prompt.length + " tokens.", promptParam);
-        }
-        if (requested == null) {
-            return Math.min(properties.defaultMaxTokens(), context - prompt.length);
-        }
-        if (requested < 1) {
-            throw new InvalidRequestException(param + " must be at least 1, not " + requested, param);
-        }
-        if (requested > context - prompt.length) { // not prompt + requested: that overflows for huge values
-            throw new InvalidRequestException("This model's maximum context length is " + context
-                    + " tokens. However, you requested " + ((long) prompt.length + requested) + " tokens ("
-                    + prompt.length + " in the prompt, " + requested + " for the completion).", param);
-        }
-        return requested;
+        return decoders.failure();
     }
 
     /** As {@link #submit(GenerationRequest, String, TokenSink)}, for work of this process (warm-up, benchmarks). */
@@ -333,129 +210,18 @@ public class GenerationService {
                                       BooleanSupplier cancelled, SequenceTrace trace) throws Exception {
         Generation generation = new Generation(request, model.tokenizer(), model.config().eosTokenIds(),
                 model.config().contextLength(), metrics, trace);
-        try (PromptCache.Lookup lookup = trace.in("kvshare.prompt_cache.lookup",
-                () -> lookup(request.promptIds(), request.cacheSalt()));
-             PrefixedDecoder decoder = trace.in("kvshare.prompt_cache.restore", () -> decoderAfter(lookup, trace))) {
+        try (SequenceDecoders.PrefixedDecoder decoder = decoders.open(request.promptIds(), request.cacheSalt(), trace)) {
             GenerationResult result = generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received,
                     cancelled);
-            storeFinished(lookup, decoder.decoder(), request.promptIds(), result.tokenIds(), trace);
+            decoder.storeFinished(request.promptIds(), result.tokenIds());
             trace.finished(result.completionTokens(), result.finishReason().openAiName());
             return result;
         }
     }
 
     /**
-     * Prefills {@code prompt} through the prompt cache without generating (warm-up).
-     *
-     * @return the prompt tokens that were already cached
-     */
-    public int prefill(int[] prompt, String salt) {
-        try (PromptCache.Lookup lookup = lookup(prompt, salt);
-             PrefixedDecoder decoder = decoderAfter(lookup, SequenceTrace.untraced())) {
-            decoder.decoder().start(prompt);
-            return decoder.cachedTokens();
-        }
-    }
-
-    /** The tokens two conversations sharing {@code system} have in common: its cacheable prefix. */
-    public int[] systemPromptPrefix(String system) {
-        try {
-            return inVocabulary(model.chatPrompts().systemPrefix(system, model.config().contextLength()), "system");
-        } catch (ChatTemplateException | PromptTooLongException e) {
-            throw new InvalidRequestException(e.getMessage(), "system");
-        }
-    }
-
-    /**
-     * Keeps the KV a finished sequence computed — its prompt and its reply — for its next turn or a repeat, so
-     * that a conversation is never prefilled twice. The last generated token was sampled but never fed.
-     */
-    private void storeFinished(PromptCache.Lookup lookup, KvKeepingDecoder decoder, int[] prompt, int[] generated,
-                               SequenceTrace trace) {
-        if (lookup == null || generated.length == 0) {
-            return;
-        }
-        int[] fed = Arrays.copyOf(prompt, prompt.length + generated.length - 1);
-        System.arraycopy(generated, 0, fed, prompt.length, generated.length - 1);
-        trace.inSequence(() -> {
-            try {
-                decoder.readKv(kv -> lookup.storeSequence(kv, fed));
-            } catch (RuntimeException e) {
-                log.warn("Could not store the finished sequence's KV in the prompt cache", e);
-            }
-        });
-    }
-
-    /** A decoder starting from a restored prefix, and how many prompt tokens that prefix covers. */
-    private record PrefixedDecoder(KvKeepingDecoder decoder, int cachedTokens) implements AutoCloseable {
-        @Override
-        public void close() {
-            decoder.close();
-        }
-    }
-
-    private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup, SequenceTrace trace) {
-        KvCache past = restore(lookup, trace);
-        int cached = past.length();
-        CachedDecoder.PrefillListener store = storeInto(lookup, trace);
-        // Either decoder owns past from the call on, also when it cannot be made.
-        KvKeepingDecoder decoder = scheduler != null ? scheduler.sequence(past, store)
-                : new CachedDecoder(model.decoder(), past, store);
-        return new PrefixedDecoder(decoder, cached);
-    }
-
-    /** The cached prefix of the prompt; null without a prompt cache, or when looking failed. */
-    private PromptCache.Lookup lookup(int[] prompt, String salt) {
-        if (promptCache.isEmpty()) {
-            return null;
-        }
-        try {
-            return promptCache.get().lookup(prompt, salt);
-        } catch (RuntimeException e) {
-            // The cache is an optimisation: whatever goes wrong there, the prompt is computed instead.
-            log.warn("Prompt-cache lookup failed; computing the whole prompt", e);
-            return null;
-        }
-    }
-
-    private KvCache restore(PromptCache.Lookup lookup, SequenceTrace trace) {
-        if (lookup == null) {
-            return model.decoder().emptyCache();
-        }
-        try (NativeScope restoring = new NativeScope()) {
-            KvCache restored = restoring.track(lookup.restore().orElse(model.decoder().emptyCache()));
-            metrics.promptRestored(lookup.localTokens(), lookup.redisTokens());
-            trace.restored(lookup.localTokens(), lookup.redisTokens());
-            return restoring.detach(restored);
-        } catch (RuntimeException e) {
-            log.warn("Could not restore cached KV; computing the whole prompt", e);
-            return model.decoder().emptyCache();
-        }
-    }
-
-    /** The store is traced under the request's {@code trace}, whichever thread calls it. */
-    private CachedDecoder.PrefillListener storeInto(PromptCache.Lookup lookup, SequenceTrace trace) {
-        if (lookup == null) {
-            return CachedDecoder.PrefillListener.NONE;
-        }
-        CachedDecoder.PrefillListener store = (cache, computedTokens, nanos) -> {
-            try {
-                promptCache.get().prefilled(computedTokens, nanos);
-                lookup.store(cache);
-            } catch (RuntimeException e) {
-                log.warn("Could not store the prompt's KV in the prompt cache", e);
-            }
-        };
-        return (cache, computedTokens, nanos) -> trace.inSequence(() -> store.prefilled(cache, computedTokens, nanos));
-    }
-
-    public int retryAfterSeconds() {
-        return properties.retryAfterSeconds();
-    }
-
-    /**
-     * Lets running sequences finish before the model (a bean this one depends on, so closed after it) frees
-     * the session their passes run in.
+     * Lets running sequences finish before their decoders and the model (beans this one depends on, so closed
+     * after it) free the session their passes run in.
      */
     @PreDestroy
     void shutdown() throws InterruptedException {
@@ -470,8 +236,5 @@ public class GenerationService {
         }
         slowClientWatch.shutdownNow();
         writers.shutdown();
-        if (scheduler != null) {
-            scheduler.close(5_000);
-        }
     }
 }

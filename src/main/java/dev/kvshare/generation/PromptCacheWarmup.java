@@ -22,13 +22,15 @@ public class PromptCacheWarmup implements ApplicationRunner {
 
     private static final Logger log = LoggerFactory.getLogger(PromptCacheWarmup.class);
 
-    private final GenerationService generation;
+    private final PromptBuilder prompts;
+    private final WarmupPrefill prefill;
     private final PromptCacheProperties properties;
     private final ObjectProvider<PromptCache> promptCache;
 
-    public PromptCacheWarmup(GenerationService generation, PromptCacheProperties properties,
+    public PromptCacheWarmup(PromptBuilder prompts, WarmupPrefill prefill, PromptCacheProperties properties,
                              ObjectProvider<PromptCache> promptCache) {
-        this.generation = generation;
+        this.prompts = prompts;
+        this.prefill = prefill;
         this.properties = properties;
         this.promptCache = promptCache;
     }
@@ -62,7 +64,7 @@ public class PromptCacheWarmup implements ApplicationRunner {
         // placeholder token after it lets every full block of the prefix be stored (earlier KV never
         // depends on later tokens).
         int[] prefixAndOneMore = Arrays.copyOf(ids, ids.length + 1);
-        int cached = generation.prefill(prefixAndOneMore, prefix.salt());
+        int cached = prefill.prefill(prefixAndOneMore, prefix.salt());
         return new Result(ids.length, cached);
     }
 
@@ -79,11 +81,11 @@ public class PromptCacheWarmup implements ApplicationRunner {
     private Prefix prefix(PromptCacheProperties.Warmup prompt) {
         int[] ids;
         if (prompt.system() != null && !prompt.system().isBlank()) {
-            ids = generation.systemPromptPrefix(prompt.system());
+            ids = prompts.systemPrefix(prompt.system());
         } else if (prompt.text() != null && !prompt.text().isBlank()) {
-            ids = generation.textPrompt(prompt.text());
+            ids = prompts.text(prompt.text(), true);
         } else {
-            throw new InvalidRequestException("A warm-up prompt needs a system prompt or a text", "system");
+            throw new InvalidPromptException("A warm-up prompt needs a system prompt or a text");
         }
         String tenant = prompt.tenant() == null ? CacheNamespace.ANONYMOUS : prompt.tenant();
         return new Prefix(ids, CacheNamespace.salt(tenant, prompt.cacheSalt()));

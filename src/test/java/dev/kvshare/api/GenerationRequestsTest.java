@@ -7,7 +7,6 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.generation.SamplingParams;
 import dev.kvshare.model.ModelConfig.SamplingDefaults;
 import dev.kvshare.promptcache.CacheNamespace;

@@ -1,10 +1,10 @@
 package dev.kvshare.bench;
 
-import java.util.Optional;
-
+import dev.kvshare.generation.CachedPrefixes;
 import dev.kvshare.generation.ClientLimits;
 import dev.kvshare.generation.GenerationProperties;
 import dev.kvshare.generation.GenerationService;
+import dev.kvshare.generation.SequenceDecoders;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
@@ -19,9 +19,10 @@ final class LoneSequenceService {
     }
 
     static GenerationService of(ServedModel model, int maxTokens, String label) {
-        return new GenerationService(model, new GenerationProperties(1, 1, 1, maxTokens, 1, 256),
-                ClientLimits.defaults(),
+        GenerationProperties properties = new GenerationProperties(1, 1, 1, maxTokens, 1, 256);
+        return new GenerationService(model, properties, ClientLimits.defaults(),
                 new GenerationMetrics(new SimpleMeterRegistry(), label), new GenerationTracing(Spans.NONE, label),
-                new BatchMetrics(new SimpleMeterRegistry(), label), Optional.empty());
+                new SequenceDecoders(model, properties, new BatchMetrics(new SimpleMeterRegistry(), label),
+                        CachedPrefixes.NONE));
     }
 }

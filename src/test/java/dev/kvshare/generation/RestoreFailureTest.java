@@ -11,7 +11,6 @@ import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
-import dev.kvshare.observability.GenerationTracing;
 import dev.kvshare.observability.Spans;
 import dev.kvshare.promptcache.FetchOrCompute;
 import dev.kvshare.promptcache.LocalKvStore;
@@ -50,21 +49,18 @@ class RestoreFailureTest {
                     new LocalKvStore(64 << 20), Optional.empty(), model.decoder().kvBlocks(), new FetchOrCompute(),
                     new PromptCacheMetrics(registry, model.name()), Runnable::run, Runnable::run, Spans.NONE,
                     Duration.ofSeconds(5), LocalTierEvents.NONE);
-            GenerationService service = new GenerationService(model, new GenerationProperties(1, 1, 1, 16, 1, 256),
-                    ClientLimits.defaults(), failingAfterRestore, new GenerationTracing(Spans.NONE, model.name()),
-                    new BatchMetrics(registry, model.name()), Optional.of(cache));
-            try {
+            try (SequenceDecoders decoders = new SequenceDecoders(model, new GenerationProperties(1, 1, 1, 16, 1, 256),
+                    new BatchMetrics(registry, model.name()), new PromptCachePrefixes(cache, failingAfterRestore))) {
+                WarmupPrefill warmup = new WarmupPrefill(decoders);
                 int[] prompt = new int[3 * BLOCK + 1];
                 Arrays.setAll(prompt, i -> 10 + i);
-                assertThat(service.prefill(prompt, "salt")).as("a cold prompt").isZero();
+                assertThat(warmup.prefill(prompt, "salt")).as("a cold prompt").isZero();
                 long idle = model.decoder().liveTensors().count();
 
-                assertThat(service.prefill(prompt, "salt")).as("computed again: the restore failed").isZero();
+                assertThat(warmup.prefill(prompt, "salt")).as("computed again: the restore failed").isZero();
 
                 assertThat(restores).as("the prefix was found and restored").hasValue(1);
                 assertThat(model.decoder().liveTensors().count()).isEqualTo(idle);
-            } finally {
-                service.shutdown();
             }
         }
     }

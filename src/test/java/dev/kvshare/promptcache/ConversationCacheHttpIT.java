@@ -13,7 +13,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 
-import dev.kvshare.generation.GenerationService;
+import dev.kvshare.generation.PromptBuilder;
 import dev.kvshare.testsupport.Instance;
 import dev.kvshare.testsupport.TestPrompts;
 import org.junit.jupiter.api.Test;
@@ -126,8 +126,8 @@ class ConversationCacheHttpIT {
             JsonNode after = chat(instance, List.of(message("system", TestPrompts.SUPPORT),
                     message("user", "Is there a phone number?")), null);
             List<Integer> prompt = ids(after.path("prompt_token_ids"));
-            int systemPrefix = instance.bean(GenerationService.class)
-                    .systemPromptPrefix(TestPrompts.SUPPORT).length;
+            int systemPrefix = instance.bean(PromptBuilder.class)
+                    .systemPrefix(TestPrompts.SUPPORT).length;
             assertThat(cached(after)).isGreaterThanOrEqualTo(systemPrefix / 64 * 64).isLessThan(prompt.size());
         }
     }

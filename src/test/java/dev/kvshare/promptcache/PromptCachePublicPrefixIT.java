@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-import dev.kvshare.generation.GenerationService;
+import dev.kvshare.generation.PromptBuilder;
 import dev.kvshare.model.BundledModel;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.testsupport.Instance;
@@ -58,7 +58,7 @@ class PromptCachePublicPrefixIT {
         firstRestoredAtStart = first.metric("kvshare_prompt_tokens_total", "source=\"redis\"");
         secondRestoredAtStart = second.metric("kvshare_prompt_tokens_total", "source=\"redis\"");
         cold = Instance.start(Map.of("kvshare.prompt-cache.enabled", false));
-        publicPrefix = second.bean(GenerationService.class).systemPromptPrefix(TestPrompts.SUPPORT);
+        publicPrefix = second.bean(PromptBuilder.class).systemPrefix(TestPrompts.SUPPORT);
         publicTokens = publicPrefix.length / BLOCK * BLOCK;
     }
 

@@ -1,6 +1,6 @@
-package dev.kvshare.generation;
+package dev.kvshare.api;
 
-/** The client asked for something this model cannot do; answered with HTTP 400. */
+/** The client sent a request field this server cannot take; answered with HTTP 400 naming that field. */
 public class InvalidRequestException extends RuntimeException {
 
     private final String param;

@@ -1,0 +1,98 @@
+package dev.kvshare.generation;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+import dev.kvshare.model.KvCache;
+import dev.kvshare.model.NativeScope;
+import dev.kvshare.observability.GenerationMetrics;
+import dev.kvshare.observability.SequenceTrace;
+import dev.kvshare.promptcache.PromptCache;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The cached prefixes of the {@link PromptCache}: its local tier, and Redis where configured. */
+public final class PromptCachePrefixes implements CachedPrefixes {
+
+    private static final Logger log = LoggerFactory.getLogger(PromptCachePrefixes.class);
+
+    private final PromptCache cache;
+    private final GenerationMetrics metrics;
+
+    public PromptCachePrefixes(PromptCache cache, GenerationMetrics metrics) {
+        this.cache = cache;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public CachedPrefix lookup(int[] prompt, String salt, SequenceTrace trace) {
+        try {
+            return new Found(cache.lookup(prompt, salt), trace);
+        } catch (RuntimeException e) {
+            // The cache is an optimisation: whatever goes wrong there, the prompt is computed instead.
+            log.warn("Prompt-cache lookup failed; computing the whole prompt", e);
+            return CachedPrefix.NONE;
+        }
+    }
+
+    private final class Found implements CachedPrefix {
+
+        private final PromptCache.Lookup lookup;
+        private final SequenceTrace trace;
+
+        Found(PromptCache.Lookup lookup, SequenceTrace trace) {
+            this.lookup = lookup;
+            this.trace = trace;
+        }
+
+        @Override
+        public Optional<KvCache> restore() {
+            // The restored prefix is freed if the bookkeeping after it fails.
+            try (NativeScope restoring = new NativeScope()) {
+                Optional<KvCache> restored = lookup.restore().map(restoring::track);
+                metrics.promptRestored(lookup.localTokens(), lookup.redisTokens());
+                trace.restored(lookup.localTokens(), lookup.redisTokens());
+                return restored.map(restoring::detach);
+            } catch (RuntimeException e) {
+                log.warn("Could not restore cached KV; computing the whole prompt", e);
+                return Optional.empty();
+            }
+        }
+
+        /** The store is traced under the request's trace, whichever thread calls it. */
+        @Override
+        public CachedDecoder.PrefillListener prefillStore() {
+            CachedDecoder.PrefillListener store = (kv, computedTokens, nanos) -> {
+                try {
+                    cache.prefilled(computedTokens, nanos);
+                    lookup.store(kv);
+                } catch (RuntimeException e) {
+                    log.warn("Could not store the prompt's KV in the prompt cache", e);
+                }
+            };
+            return (kv, computedTokens, nanos) -> trace.inSequence(() -> store.prefilled(kv, computedTokens, nanos));
+        }
+
+        /** The last generated token was sampled but never fed: its KV does not exist. */
+        @Override
+        public void storeSequence(KvKeepingDecoder decoder, int[] prompt, int[] generated) {
+            if (generated.length == 0) {
+                return;
+            }
+            int[] fed = Arrays.copyOf(prompt, prompt.length + generated.length - 1);
+            System.arraycopy(generated, 0, fed, prompt.length, generated.length - 1);
+            trace.inSequence(() -> {
+                try {
+                    decoder.readKv(kv -> lookup.storeSequence(kv, fed));
+                } catch (RuntimeException e) {
+                    log.warn("Could not store the finished sequence's KV in the prompt cache", e);
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            lookup.close();
+        }
+    }
+}
