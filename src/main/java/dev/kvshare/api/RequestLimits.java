@@ -2,13 +2,14 @@ package dev.kvshare.api;
 
 import java.util.List;
 
+import dev.kvshare.generation.ChatLimits;
 import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.model.ChatTurn;
 import org.springframework.stereotype.Component;
 
 /** Checks a request's sizes against {@code kvshare.limits.*} before anything is rendered or tokenized. */
 @Component
-class RequestLimits {
+class RequestLimits implements ChatLimits {
 
     private final LimitsProperties limits;
 
@@ -16,7 +17,8 @@ class RequestLimits {
         this.limits = limits;
     }
 
-    void checkChat(List<ChatTurn> turns) {
+    @Override
+    public void checkChat(List<ChatTurn> turns) {
         if (turns.size() > limits.maxMessages()) {
             throw new InvalidRequestException("A request may hold at most " + limits.maxMessages() + " messages, not "
                     + turns.size(), "messages");

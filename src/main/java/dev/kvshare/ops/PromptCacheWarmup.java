@@ -1,7 +1,9 @@
-package dev.kvshare.generation;
+package dev.kvshare.ops;
 
 import java.util.Arrays;
 
+import dev.kvshare.generation.GenerationService;
+import dev.kvshare.generation.InvalidRequestException;
 import dev.kvshare.promptcache.CacheNamespace;
 import dev.kvshare.promptcache.PromptCache;
 import dev.kvshare.promptcache.PromptCacheProperties;
