@@ -12,7 +12,7 @@ import dev.kvshare.constrain.TokenConstraint;
 import dev.kvshare.generation.TextChunk;
 import dev.kvshare.model.ChatTurn;
 import dev.kvshare.model.ServedModel;
-import dev.kvshare.observability.ToolCallMetrics;
+import dev.kvshare.toolcall.ToolCallMetrics;
 import dev.kvshare.promptcache.CacheNamespace;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpHeaders;

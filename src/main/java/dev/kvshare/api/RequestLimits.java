@@ -2,12 +2,13 @@ package dev.kvshare.api;
 
 import java.util.List;
 
+import dev.kvshare.generation.ChatLimits;
 import dev.kvshare.model.ChatTurn;
 import org.springframework.stereotype.Component;
 
 /** Checks a request's sizes against {@code kvshare.limits.*} before anything is rendered or tokenized. */
 @Component
-class RequestLimits {
+class RequestLimits implements ChatLimits {
 
     private final LimitsProperties limits;
 
@@ -15,7 +16,8 @@ class RequestLimits {
         this.limits = limits;
     }
 
-    void checkChat(List<ChatTurn> turns) {
+    @Override
+    public void checkChat(List<ChatTurn> turns) {
         if (turns.size() > limits.maxMessages()) {
             throw new InvalidRequestException("A request may hold at most " + limits.maxMessages() + " messages, not "
                     + turns.size(), "messages");

@@ -14,7 +14,7 @@ import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.KvSpec;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.model.ServedModel;
-import dev.kvshare.observability.PromptCacheHealthIndicator;
+import dev.kvshare.ops.PromptCacheHealthIndicator;
 import dev.kvshare.observability.Spans;
 import dev.kvshare.promptcache.BlockSizes;
 import dev.kvshare.promptcache.CacheNamespace;

@@ -48,20 +48,13 @@ final class ToolPrompt {
         for (Map<String, Object> tool : tools) {
             text.append('\n').append(JSON.writeValueAsString(tool));
         }
-        text.append("\n</tools>\n\n");
-        return text.append(format == ToolCallFormat.HERMES
-                ? "For each function call, return a json object with function name and arguments within "
-                  + "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
-                  + "<args-json-object>}\n</tool_call>"
-                : "To call a function, respond with only a JSON object of the form {\"name\": <function-name>, "
-                  + "\"parameters\": <args-json-object>}.").toString();
+        return text.append("\n</tools>\n\n").append(format.instructions()).toString();
     }
 
     private static String write(Map<String, Object> call, ToolCallFormat format) {
         Object function = call.get("function") instanceof Map<?, ?> f ? f : call;
         Map<?, ?> fields = (Map<?, ?>) function;
-        String json = "{\"name\": " + JSON.writeValueAsString(fields.get("name")) + ", \""
-                + format.argumentsKey() + "\": " + JSON.writeValueAsString(fields.get("arguments")) + "}";
-        return format == ToolCallFormat.HERMES ? "<tool_call>\n" + json + "\n</tool_call>" : json;
+        return format.writeCall(JSON.writeValueAsString(fields.get("name")),
+                JSON.writeValueAsString(fields.get("arguments")));
     }
 }

@@ -3,8 +3,6 @@ package dev.kvshare.toolcall;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.kvshare.model.ToolCallFormat;
 import tools.jackson.core.JacksonException;
@@ -14,18 +12,16 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Reads the tool calls out of a model's reply in its family's format. Only calls of declared tools with an
  * arguments object count. A call the service cannot run is dropped from the text rather than shown to the
- * customer as markup: in Hermes every {@code <tool_call>} block that is not such a call (it names an
- * undeclared tool, or it is malformed or cut off); in Llama 3 JSON a reply that is a call object naming an
- * undeclared tool. Other text stays text, so a reply that merely looks like a call is not run.
+ * customer as markup: where the format marks its calls (Hermes) every marked call that is not such a call (it
+ * names an undeclared tool, or it is malformed or cut off); where it does not (Llama 3 JSON) a reply that is a
+ * call object naming an undeclared tool ({@link ToolCallFormat#dropsMalformed()}). Other text stays text, so a
+ * reply that merely looks like a call is not run.
  */
 public final class ToolCallParser {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String UNDECLARED = "undeclared";
     private static final String MALFORMED = "malformed";
-    /** A Hermes block; the closing tag may be missing when the reply ended right after the JSON. */
-    private static final Pattern HERMES_BLOCK = Pattern.compile("<tool_call>\\s*(.*?)\\s*(?:</tool_call>|$)",
-            Pattern.DOTALL);
 
     private final ToolCallFormat format;
     private final Set<String> tools;
@@ -38,7 +34,27 @@ public final class ToolCallParser {
 
     /** A reply written freely ({@code tool_choice: auto}). */
     public ParsedReply parse(String text) {
-        return format == ToolCallFormat.HERMES ? hermes(text) : json(text);
+        List<ParsedReply.Call> calls = new ArrayList<>();
+        List<String> rejected = new ArrayList<>();
+        StringBuilder content = new StringBuilder();
+        int from = 0;
+        for (ToolCallFormat.WrittenCall written : format.calls(text)) {
+            Reading reading = read(written.json());
+            if (reading.call() != null) {
+                calls.add(reading.call());
+            } else if (reading.rejected().equals(UNDECLARED) || format.dropsMalformed()) {
+                rejected.add(reading.rejected());
+            } else {
+                continue; // text that merely looks like a call stays text
+            }
+            content.append(text, from, written.start());
+            from = written.end();
+        }
+        if (calls.isEmpty() && rejected.isEmpty()) {
+            return new ParsedReply(text, List.of());
+        }
+        content.append(text.substring(from));
+        return new ParsedReply(content.toString().isBlank() ? null : content.toString().strip(), calls, rejected);
     }
 
     /**
@@ -48,38 +64,6 @@ public final class ToolCallParser {
     public ParsedReply parseForced(String text) {
         Reading reading = read(text);
         return reading.call() != null ? new ParsedReply(null, List.of(reading.call()))
-                : new ParsedReply(text, List.of());
-    }
-
-    private ParsedReply hermes(String text) {
-        List<ParsedReply.Call> calls = new ArrayList<>();
-        List<String> rejected = new ArrayList<>();
-        StringBuilder content = new StringBuilder();
-        Matcher block = HERMES_BLOCK.matcher(text);
-        int from = 0;
-        while (block.find()) {
-            Reading reading = read(block.group(1));
-            if (reading.call() != null) {
-                calls.add(reading.call());
-            } else {
-                rejected.add(reading.rejected());
-            }
-            content.append(text, from, block.start());
-            from = block.end();
-        }
-        if (calls.isEmpty() && rejected.isEmpty()) {
-            return new ParsedReply(text, List.of());
-        }
-        content.append(text.substring(from));
-        return new ParsedReply(content.toString().isBlank() ? null : content.toString().strip(), calls, rejected);
-    }
-
-    private ParsedReply json(String text) {
-        Reading reading = read(text.strip());
-        if (reading.call() != null) {
-            return new ParsedReply(null, List.of(reading.call()));
-        }
-        return reading.rejected().equals(UNDECLARED) ? new ParsedReply(null, List.of(), List.of(UNDECLARED))
                 : new ParsedReply(text, List.of());
     }
 

@@ -1,6 +1,5 @@
 package dev.kvshare.toolcall;
 
-import java.util.Locale;
 import java.util.Optional;
 
 import dev.kvshare.model.ToolCallFormat;
@@ -30,12 +29,6 @@ public record ToolProperties(@DefaultValue("auto") String format, @DefaultValue(
     }
 
     private static Optional<ToolCallFormat> configuredFormat(String format) {
-        return switch (format.toLowerCase(Locale.ROOT)) {
-            case "auto" -> Optional.empty();
-            case "hermes" -> Optional.of(ToolCallFormat.HERMES);
-            case "llama3-json" -> Optional.of(ToolCallFormat.LLAMA3_JSON);
-            default -> throw new IllegalArgumentException("kvshare.tools.format must be auto, hermes or llama3-json, "
-                    + "not " + format);
-        };
+        return format.equalsIgnoreCase("auto") ? Optional.empty() : Optional.of(ToolCallFormat.named(format));
     }
 }

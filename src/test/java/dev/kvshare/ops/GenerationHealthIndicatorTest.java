@@ -1,4 +1,4 @@
-package dev.kvshare.observability;
+package dev.kvshare.ops;
 
 import java.util.Optional;
 

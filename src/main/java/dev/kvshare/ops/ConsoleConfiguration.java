@@ -1,4 +1,4 @@
-package dev.kvshare.api;
+package dev.kvshare.ops;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Configuration;

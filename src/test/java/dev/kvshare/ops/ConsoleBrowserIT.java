@@ -1,4 +1,4 @@
-package dev.kvshare.api;
+package dev.kvshare.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

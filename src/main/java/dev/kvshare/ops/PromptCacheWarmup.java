@@ -1,7 +1,10 @@
-package dev.kvshare.generation;
+package dev.kvshare.ops;
 
 import java.util.Arrays;
 
+import dev.kvshare.generation.InvalidPromptException;
+import dev.kvshare.generation.PromptBuilder;
+import dev.kvshare.generation.WarmupPrefill;
 import dev.kvshare.promptcache.CacheNamespace;
 import dev.kvshare.promptcache.PromptCache;
 import dev.kvshare.promptcache.PromptCacheProperties;

@@ -1,9 +1,8 @@
-package dev.kvshare.api;
+package dev.kvshare.ops;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import dev.kvshare.generation.PromptCacheWarmup;
 import dev.kvshare.promptcache.PromptCache;
 import dev.kvshare.promptcache.PromptCacheProperties;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;

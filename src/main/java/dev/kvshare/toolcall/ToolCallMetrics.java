@@ -1,4 +1,4 @@
-package dev.kvshare.observability;
+package dev.kvshare.toolcall;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package dev.kvshare.observability;
+package dev.kvshare.ops;
 
 import dev.kvshare.model.ServedModel;
 import org.springframework.boot.health.contributor.Health;

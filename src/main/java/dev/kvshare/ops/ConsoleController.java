@@ -1,8 +1,8 @@
-package dev.kvshare.api;
+package dev.kvshare.ops;
 
 import java.util.List;
 
-import dev.kvshare.generation.PromptCacheWarmup;
+import dev.kvshare.generation.ChatLimits;
 import dev.kvshare.model.ChatTurn;
 import dev.kvshare.promptcache.CacheNamespace;
 import dev.kvshare.promptcache.LocalKvStore;
@@ -39,10 +39,10 @@ class ConsoleController {
     private final ObjectProvider<PromptCache> promptCache;
     private final PromptCacheWarmup warmup;
     private final CacheNamespace namespace;
-    private final RequestLimits limits;
+    private final ChatLimits limits;
 
     ConsoleController(ObjectProvider<PromptCache> promptCache, PromptCacheWarmup warmup, CacheNamespace namespace,
-                      RequestLimits limits) {
+                      ChatLimits limits) {
         this.promptCache = promptCache;
         this.warmup = warmup;
         this.namespace = namespace;
