@@ -15,7 +15,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 import dev.kvshare.model.ChatTemplateException;
 import dev.kvshare.model.ChatTurn;
@@ -235,7 +234,7 @@ public class GenerationService {
         Submission submission = new Submission(request, client, sink, writers, trace, this::slotFreed);
         FairAdmission.Outcome outcome = closing ? FairAdmission.Outcome.FULL : admission.offer(client, submission);
         switch (outcome) {
-            case RUNNING -> start(submission);
+            case RUNNING, PREEMPTING -> start(submission);
             case QUEUED -> { }
             case CLIENT_AT_QUOTA, FULL -> {
                 ServiceOverloadedException refused = refusal(outcome);
@@ -271,11 +270,7 @@ public class GenerationService {
                 return;
             }
             try {
-                submission.generated(generate(submission.request, submission.sink(), submission.receivedNanos,
-                        submission::cancelled, submission.trace));
-            } catch (SlowClientException e) {
-                cancelSlow(submission); // too many chunks wait for it
-                submission.generated.cancel(false);
+                submission.generated(generate(submission));
             } catch (GenerationCancelledException e) {
                 if (submission.cancelReason() != Submission.Cancel.SLOW_CLIENT) {
                     metrics.cancelled("generating");
@@ -322,21 +317,22 @@ public class GenerationService {
         boolean generating = !submission.generated.isDone();
         if (submission.cancel(Submission.Cancel.SLOW_CLIENT)) {
             metrics.slowClient(generating ? "generating" : "responding");
-            log.debug("Cancelled a request of {}: its client left text unread for more than {} ms or let {} "
-                    + "chunks pile up", submission.client, TimeUnit.NANOSECONDS.toMillis(slowClientTimeoutNanos),
-                    Submission.MAX_PENDING_CHUNKS);
+            log.debug("Cancelled a request of {}: its client left text unread for more than {} ms",
+                    submission.client, TimeUnit.NANOSECONDS.toMillis(slowClientTimeoutNanos));
         }
     }
 
-    private GenerationResult generate(GenerationRequest request, TokenSink sink, long received,
-                                      BooleanSupplier cancelled, SequenceTrace trace) throws Exception {
+    private GenerationResult generate(Submission submission) throws Exception {
+        GenerationRequest request = submission.request;
+        SequenceTrace trace = submission.trace;
         Generation generation = new Generation(request, model.tokenizer(), model.config().eosTokenIds(),
                 model.config().contextLength(), metrics, trace);
         try (PromptCache.Lookup lookup = trace.in("kvshare.prompt_cache.lookup",
                 () -> lookup(request.promptIds(), request.cacheSalt()));
-             PrefixedDecoder decoder = trace.in("kvshare.prompt_cache.restore", () -> decoderAfter(lookup, trace))) {
-            GenerationResult result = generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received,
-                    cancelled);
+             PrefixedDecoder decoder = trace.in("kvshare.prompt_cache.restore",
+                     () -> decoderAfter(lookup, submission.client, trace))) {
+            GenerationResult result = generation.run(decoder.decoder(), decoder.cachedTokens(),
+                    submission.sink(decoder.decoder()::pause), submission.receivedNanos, submission::cancelled);
             storeFinished(lookup, decoder.decoder(), request.promptIds(), result.tokenIds(), trace);
             trace.finished(result.completionTokens(), result.finishReason().openAiName());
             return result;
@@ -350,7 +346,7 @@ public class GenerationService {
      */
     public int prefill(int[] prompt, String salt) {
         try (PromptCache.Lookup lookup = lookup(prompt, salt);
-             PrefixedDecoder decoder = decoderAfter(lookup, SequenceTrace.untraced())) {
+             PrefixedDecoder decoder = decoderAfter(lookup, IN_PROCESS_CLIENT, SequenceTrace.untraced())) {
             decoder.decoder().start(prompt);
             return decoder.cachedTokens();
         }
@@ -393,11 +389,11 @@ public class GenerationService {
         }
     }
 
-    private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup, SequenceTrace trace) {
+    private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup, String client, SequenceTrace trace) {
         KvCache past = restore(lookup, trace);
         int cached = past.length();
         CachedDecoder.PrefillListener store = storeInto(lookup, trace);
-        KvKeepingDecoder decoder = scheduler != null ? scheduler.sequence(past, store)
+        KvKeepingDecoder decoder = scheduler != null ? scheduler.sequence(past, store, client)
                 : new CachedDecoder(model.decoder(), past, store);
         return new PrefixedDecoder(decoder, cached);
     }
