@@ -19,10 +19,11 @@ import java.util.function.Predicate;
  * arrival order for at most {@code prefillTokensPerStep} tokens per iteration, so a long prompt delays the
  * running streams' next token by that much at most.
  *
- * <p>When every place is held and a client with none admitted waits, the client holding the most (at least
- * two) gives up its youngest running sequence ({@link #preemption}): that one waits again at the head of its
- * client's turn and resumes first when its client is next served, so a newcomer waits one decode pass behind
- * a client holding the whole batch rather than one of its sequences' whole generation. No threads and no
+ * <p>When every place is held and the sequence next in turn belongs to a client holding at least two places
+ * fewer than the client holding the most, that client gives up its youngest running sequence
+ * ({@link #preemption}): that one waits again at the head of its client's turn and resumes first when its
+ * client is next served, so a newcomer waits one decode pass behind a client holding the whole batch rather
+ * than one of its sequences' whole generation, and clients sharing a full batch converge on equal shares. No threads and no
  * tensors: the scheduler calls it under its own lock.
  *
  * @param <S> a sequence
@@ -109,17 +110,19 @@ final class BatchPolicy<S> {
     }
 
     /**
-     * When every place is held and a client with nothing admitted waits: the youngest sequence that
-     * {@code preemptible} allows of the client holding the most places (at least two), which gives up its
-     * place here and waits again first in its client's turn. The caller takes it out of the batch.
+     * When every place is held and the sequence next in turn belongs to a client holding at least two places
+     * fewer than the client holding the most: the youngest sequence that {@code preemptible} allows of that
+     * client, which gives up its place here and waits again first in its client's turn. The caller takes it
+     * out of the batch.
      */
     Optional<S> preemption(Predicate<S> preemptible) {
-        if (admitted < maxBatchSize || waiting.stream().noneMatch(s -> admittedOf(clientOf.apply(s)) == 0)) {
+        if (admitted < maxBatchSize || waiting.isEmpty()) {
             return Optional.empty();
         }
+        int fewest = admittedOf(clientOf.apply(nextToAdmit()));
         List<S> largest = admittedByClient.values().stream()
                 .max((a, b) -> Integer.compare(a.size(), b.size())).orElseThrow();
-        if (largest.size() < 2) {
+        if (largest.size() < fewest + 2) {
             return Optional.empty();
         }
         for (int i = largest.size() - 1; i >= 0; i--) {

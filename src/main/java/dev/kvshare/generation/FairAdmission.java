@@ -12,14 +12,15 @@ import java.util.Optional;
  * {@code maxQueuedPerClient}. A freed slot goes to the waiting client that runs the fewest items, clients
  * with equal shares taking turns (round robin; first come first served within a client).
  *
- * <p>A client with nothing running or waiting does not wait for a slot turnover while others hold every slot:
- * it starts at once, and the client running the most (at least two) has one of its running items counted as
- * parked instead ({@link Outcome#PREEMPTING}): the batch scheduler takes that client's youngest sequence out of
- * the batch until a place frees ({@link BatchPolicy#preemption}). A parked item takes a place in its client's
+ * <p>A client with nothing waiting does not wait for a slot turnover while every slot is held and another
+ * client runs at least two more items than it does: its item starts at once, and the client running the most
+ * has one of its running items counted as parked instead ({@link Outcome#PREEMPTING}); the batch scheduler
+ * takes that client's youngest sequence out of the batch until a place frees ({@link BatchPolicy#preemption}).
+ * So clients sharing a full service converge on equal shares without anyone waiting for a stream to end. A parked item takes a place in its client's
  * queue share (the client may queue one fewer request while it has one); and since preemption only ever moves
  * a client's item from running to parked, never gives it another, parked items stay below
- * {@code maxRunning} in all. When a slot frees, a parked item resumes before anything queued starts. Plain bookkeeping, no threads:
- * the caller starts what {@link #offer} and {@link #release} hand it.
+ * {@code maxRunning} in all. When a slot frees, a parked item resumes before anything queued starts. Plain
+ * bookkeeping, no threads: the caller starts what {@link #offer} and {@link #release} hand it.
  *
  * @param <T> what is admitted (a request)
  */
@@ -72,8 +73,8 @@ final class FairAdmission<T> {
             return Outcome.RUNNING;
         }
         int clientParked = parkedByClient.getOrDefault(client, 0);
-        if (clientRunning == 0 && clientQueued == 0 && clientParked == 0) {
-            Optional<String> victim = preemptible();
+        if (clientQueued == 0 && clientParked == 0 && clientRunning < limits.maxRunningPerClient()) {
+            Optional<String> victim = preemptible(clientRunning);
             if (victim.isPresent()) {
                 String parking = victim.get();
                 decrement(runningByClient, parking);
@@ -98,10 +99,10 @@ final class FairAdmission<T> {
         return Outcome.QUEUED;
     }
 
-    /** The client running the most items, if it runs two or more. */
-    private Optional<String> preemptible() {
+    /** The client running the most items, if it runs at least two more than {@code running}. */
+    private Optional<String> preemptible(int running) {
         String most = null;
-        int mostRunning = 1;
+        int mostRunning = running + 1;
         for (Map.Entry<String, Integer> entry : runningByClient.entrySet()) {
             if (entry.getValue() > mostRunning) {
                 most = entry.getKey();

@@ -125,6 +125,19 @@ class BatchPolicyTest {
     }
 
     @Test
+    void aClientHoldingTwoFewerPlacesThanTheBusiestTakesOneOfThem() {
+        BatchPolicy<String> policy = byClient(4);
+        List.of("hog-0", "hog-1", "hog-2", "a-0").forEach(policy::enqueue);
+        policy.admit();
+        policy.enqueue("a-1");
+
+        assertThat(policy.preemption(sequence -> true)).contains("hog-2"); // 1 against 3
+        assertThat(policy.admit()).containsExactly("a-1");
+        policy.enqueue("a-2");
+        assertThat(policy.preemption(sequence -> true)).isEmpty(); // 2 against 2
+    }
+
+    @Test
     void onlyAPreemptibleSequenceIsPreempted() {
         BatchPolicy<String> policy = byClient(2);
         policy.enqueue("hog-0");
@@ -133,7 +146,7 @@ class BatchPolicyTest {
         policy.enqueue("new-0");
 
         assertThat(policy.preemption(sequence -> !sequence.equals("hog-1"))).contains("hog-0");
-        assertThat(policy.preemption(sequence -> true)).isEmpty(); // the hog holds one place only now
+        assertThat(policy.preemption(sequence -> true)).isEmpty(); // a place is free now
     }
 
     @Test

@@ -49,6 +49,18 @@ class FairAdmissionTest {
     }
 
     @Test
+    void aClientRunningTwoFewerThanTheBusiestTakesOneOfItsSlots() {
+        FairAdmission<String> admission = admission(4, 32, 4, 8);
+        for (int i = 0; i < 3; i++) {
+            admission.offer("hog", "hog-" + i);
+        }
+        admission.offer("a", "a-0");
+
+        assertThat(admission.offer("a", "a-1")).isEqualTo(Outcome.PREEMPTING); // 1 against 3
+        assertThat(admission.offer("a", "a-2")).isEqualTo(Outcome.QUEUED); // 2 against 2: equal shares
+    }
+
+    @Test
     void aParkedItemResumesBeforeAnyQueuedOneStarts() {
         FairAdmission<String> admission = admission(4, 32, 4, 8);
         for (int i = 0; i < 6; i++) {
