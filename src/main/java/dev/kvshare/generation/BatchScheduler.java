@@ -1,9 +1,12 @@
 package dev.kvshare.generation;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
+import dev.kvshare.model.BatchedKv;
 import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.KvRow;
@@ -20,10 +23,16 @@ import org.slf4j.LoggerFactory;
  * detokenize on their own threads meanwhile; none of them writes to a client (their text goes to an
  * {@link OutputBuffer}), so what the scheduler waits for is sampling, never a socket.
  *
+ * <p>A sequence leaves the batch without leaving the scheduler when it is preempted (its client holds the
+ * most places while another client has none: {@link BatchPolicy#preemption}) or paused (its client is not
+ * reading, {@link #pause}): its row is copied out of the batch ({@link BatchedSequence#parked}) with the token it
+ * handed in, and it rejoins with that row, computing nothing again, once it is admitted again (a preempted one
+ * first in its client's turn; a paused one once its thread hands in its token).
+ *
  * <p>Every native tensor here is owned by the scheduler thread alone: the batch's in the {@link NativeBatch}'s
  * scope, a sequence's until it joins (its past, prefill caches) in the sequence's scope, which the scheduler
- * closes once the batch holds a copy or the sequence is gone. A sequence's thread only touches its float
- * logits row, and only while the scheduler waits for its token.
+ * closes once the batch holds a copy or the sequence is gone, and a parked row until it rejoins. A sequence's
+ * thread only touches its float logits row, and only while the scheduler waits for its token.
  */
 final class BatchScheduler {
 
@@ -45,10 +54,12 @@ final class BatchScheduler {
     private final NativeBatch batch;
     /** Sequences that were still waiting when the scheduler failed or closed: their scope is closed on the way out. */
     private final List<BatchedSequence> failedWaiting = new ArrayList<>();
+    /** Sequences out of the batch with their row ({@link BatchedSequence.State#PARKED}); guarded by this. */
+    private final Set<BatchedSequence> parked = new HashSet<>();
 
     BatchScheduler(DecoderModel model, int maxBatchSize, int prefillTokensPerStep, BatchMetrics metrics) {
         this.model = model;
-        this.policy = new BatchPolicy<>(maxBatchSize, prefillTokensPerStep);
+        this.policy = new BatchPolicy<>(maxBatchSize, prefillTokensPerStep, sequence -> sequence.client);
         this.metrics = metrics;
         this.batch = new NativeBatch(model);
         this.thread = new Thread(this::loop, "batch-scheduler");
@@ -61,8 +72,9 @@ final class BatchScheduler {
         return Optional.ofNullable(failure);
     }
 
-    BatchedSequence sequence(KvCache past, CachedDecoder.PrefillListener listener) {
-        return new BatchedSequence(this, past, listener, model.io().vocabSize());
+    /** @param client whose sequence it is: the batch's places are shared fairly between clients */
+    BatchedSequence sequence(KvCache past, CachedDecoder.PrefillListener listener, String client) {
+        return new BatchedSequence(this, past, listener, client, model.io().vocabSize());
     }
 
     // ---- the sequences' side ----
@@ -81,12 +93,28 @@ final class BatchScheduler {
     }
 
     synchronized float[] next(BatchedSequence sequence, int token) {
-        if (sequence.state != BatchedSequence.State.JOINING && sequence.state != BatchedSequence.State.RUNNING) {
-            throw new IllegalStateException("This sequence is not running: " + sequence.state);
+        switch (sequence.state) {
+            case JOINING, RUNNING -> { }
+            case PARKED -> {
+                if (closing) {
+                    throw new IllegalStateException("This sequence cannot resume: shutting down");
+                }
+                policy.requeue(sequence); // paused: it rejoins first in its client's turn
+            }
+            default -> throw new IllegalStateException("This sequence is not running: " + sequence.state);
         }
+        sequence.paused = false;
         sequence.token = token;
         notifyAll();
         return awaitLogits(sequence);
+    }
+
+    /** The sequence holds its logits and hands in no token for a while: the batch goes on without it. */
+    synchronized void pause(BatchedSequence sequence) {
+        if (sequence.state == BatchedSequence.State.JOINING || sequence.state == BatchedSequence.State.RUNNING) {
+            sequence.paused = true;
+            notifyAll();
+        }
     }
 
     private float[] awaitLogits(BatchedSequence sequence) {
@@ -115,8 +143,9 @@ final class BatchScheduler {
      */
     synchronized KvRow kvOf(BatchedSequence sequence) {
         return switch (sequence.state) {
-            case JOINING -> KvRow.of(sequence.prefilled);
+            case JOINING -> sequence.prefilled != null ? KvRow.of(sequence.prefilled) : sequence.parked.row(0);
             case RUNNING -> batch.row(running.indexOf(sequence));
+            case PARKED -> sequence.parked.row(0);
             default -> throw new IllegalStateException("This sequence holds no KV: " + sequence.state);
         };
     }
@@ -128,6 +157,10 @@ final class BatchScheduler {
             policy.withdraw(sequence);
             sequence.state = BatchedSequence.State.GONE;
             sequence.scope.close(); // the scheduler never took it
+        } else if (sequence.state == BatchedSequence.State.PARKED) {
+            policy.withdraw(sequence);
+            unpark(sequence).close();
+            sequence.state = BatchedSequence.State.GONE;
         }
         notifyAll();
     }
@@ -163,7 +196,7 @@ final class BatchScheduler {
             if (ready) {
                 return true;
             }
-            if (closing && policy.idle()) {
+            if (closing && policy.idle() && parked.isEmpty()) {
                 return false;
             }
             waitUninterruptibly();
@@ -171,7 +204,17 @@ final class BatchScheduler {
     }
 
     private synchronized void admit() {
-        policy.admit().forEach(sequence -> sequence.state = BatchedSequence.State.PREFILLING);
+        policy.preemption(s -> s.state == BatchedSequence.State.RUNNING && !s.left)
+                .ifPresent(victim -> victim.preempted = true);
+        for (BatchedSequence sequence : policy.admit()) {
+            if (sequence.state == BatchedSequence.State.PARKED) {
+                parked.remove(sequence);
+                sequence.state = BatchedSequence.State.JOINING; // with its row and the token it handed in
+                joining.add(sequence);
+            } else {
+                sequence.state = BatchedSequence.State.PREFILLING;
+            }
+        }
     }
 
     /** Prefills admitted prompts as the policy hands out this iteration's budget. */
@@ -214,21 +257,26 @@ final class BatchScheduler {
     }
 
     private boolean allRunningReady() {
-        return running.stream().allMatch(s -> s.left || s.token != BatchedSequence.NO_TOKEN);
+        return running.stream().allMatch(s -> s.left || s.paused || s.token != BatchedSequence.NO_TOKEN);
     }
 
     /**
-     * When sequences joined or left, copies the kept rows and the joining sequences' caches into a new
-     * batch as wide as its longest row (which also drops the padding a departed long row left behind).
+     * When sequences joined or left, copies the kept rows and the joining sequences' caches (or parked rows)
+     * into a new batch as wide as its longest row (which also drops the padding a departed long row left
+     * behind); the rows of preempted and paused sequences are copied out first, to be parked.
      */
     private void repack() {
         List<BatchedSequence> kept = new ArrayList<>();
         List<KvRow> rows = new ArrayList<>();
+        List<BatchedSequence> parking = new ArrayList<>();
         synchronized (this) {
             for (int r = 0; r < running.size(); r++) {
                 BatchedSequence sequence = running.get(r);
                 if (sequence.left) {
+                    policy.withdraw(sequence); // preempted, it waits again already
                     retire(sequence);
+                } else if (sequence.preempted || sequence.paused) {
+                    parking.add(sequence);
                 } else {
                     kept.add(sequence);
                     rows.add(batch.row(r));
@@ -237,12 +285,12 @@ final class BatchScheduler {
             for (BatchedSequence sequence : List.copyOf(joining)) {
                 if (sequence.left) {
                     joining.remove(sequence);
-                    sequence.scope.close();
+                    sequence.closeJoiningKv();
                     retire(sequence);
                 } else if (sequence.token != BatchedSequence.NO_TOKEN) {
                     joining.remove(sequence);
                     kept.add(sequence);
-                    rows.add(KvRow.of(sequence.prefilled));
+                    rows.add(sequence.prefilled != null ? KvRow.of(sequence.prefilled) : sequence.parked.row(0));
                     sequence.state = BatchedSequence.State.RUNNING;
                 }
             }
@@ -251,16 +299,46 @@ final class BatchScheduler {
             return; // membership unchanged: the last pass's present is this pass's past as it is
         }
         long start = System.nanoTime();
+        for (BatchedSequence sequence : parking) {
+            park(sequence, model.pack(List.of(batch.row(running.indexOf(sequence)))));
+        }
         batch.repack(rows);
         metrics.repacked(System.nanoTime() - start);
-        for (BatchedSequence sequence : kept) {
-            if (sequence.prefilled != null) {
-                sequence.scope.close(); // the batch holds a copy of its rows now
-                sequence.prefilled = null;
-            }
-        }
+        kept.forEach(BatchedSequence::closeJoiningKv);
         running.clear();
         running.addAll(kept);
+    }
+
+    /**
+     * The sequence is out of the batch with its row. It waits again, first in its client's turn, if it has a
+     * token (a preempted one has; a paused one may have handed it in while its row was copied); otherwise
+     * its next token puts it there ({@link #next}).
+     */
+    private synchronized void park(BatchedSequence sequence, BatchedKv row) {
+        sequence.parked = row;
+        sequence.preempted = false;
+        policy.retire(sequence);
+        policy.withdraw(sequence);
+        if (sequence.left) {
+            row.close();
+            sequence.parked = null;
+            sequence.state = BatchedSequence.State.GONE;
+            return;
+        }
+        sequence.state = BatchedSequence.State.PARKED;
+        parked.add(sequence);
+        if (sequence.token != BatchedSequence.NO_TOKEN) {
+            policy.requeue(sequence);
+        }
+        notifyAll();
+    }
+
+    /** Takes a parked sequence's row back from it, for the caller to close. */
+    private BatchedKv unpark(BatchedSequence sequence) {
+        parked.remove(sequence);
+        BatchedKv row = sequence.parked;
+        sequence.parked = null;
+        return row;
     }
 
     private void decode() {
@@ -329,7 +407,7 @@ final class BatchScheduler {
         closing = true;
         failedWaiting.addAll(policy.drainWaiting());
         failedWaiting.forEach(s -> s.failure = e);
-        for (List<BatchedSequence> group : List.of(policy.prefillOrder(), joining, running)) {
+        for (List<BatchedSequence> group : List.of(policy.prefillOrder(), joining, running, List.copyOf(parked))) {
             group.forEach(s -> s.failure = e);
         }
         notifyAll();
@@ -339,13 +417,14 @@ final class BatchScheduler {
         for (BatchedSequence sequence : policy.prefillOrder()) {
             sequence.scope.close();
         }
-        for (BatchedSequence sequence : joining) {
-            sequence.scope.close();
-        }
+        joining.forEach(BatchedSequence::closeJoiningKv);
         synchronized (this) {
             failedWaiting.addAll(policy.drainWaiting());
             for (BatchedSequence sequence : failedWaiting) {
-                sequence.scope.close();
+                sequence.scope.close(); // a parked one's is closed already: it joined once
+            }
+            for (BatchedSequence sequence : List.copyOf(parked)) {
+                unpark(sequence).close();
             }
         }
         batch.close();

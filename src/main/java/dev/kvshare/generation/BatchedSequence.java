@@ -2,6 +2,7 @@ package dev.kvshare.generation;
 
 import java.util.function.Consumer;
 
+import dev.kvshare.model.BatchedKv;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.KvRow;
 import dev.kvshare.model.NativeScope;
@@ -21,11 +22,13 @@ final class BatchedSequence implements KvKeepingDecoder {
     final NativeScope scope = new NativeScope();
     final KvCache past;
     final CachedDecoder.PrefillListener listener;
+    /** Whose sequence this is: the unit of fair share in the batch. */
+    final String client;
     /** This sequence's logits: written by the scheduler, then read by the sequence until it hands in a token. */
     final float[] logits;
 
     /** Where the sequence is; guarded by the scheduler's monitor, like the fields below. */
-    enum State { NEW, WAITING, PREFILLING, JOINING, RUNNING, GONE }
+    enum State { NEW, WAITING, PREFILLING, JOINING, RUNNING, PARKED, GONE }
 
     State state = State.NEW;
     /** Made by the sequence's thread in {@link #start}, then run by the scheduler thread alone. */
@@ -34,17 +37,38 @@ final class BatchedSequence implements KvKeepingDecoder {
     boolean logitsReady;
     boolean left;
     RuntimeException failure;
+    /** Its thread will not hand in a token for a while (its client is not reading): it leaves the batch. */
+    boolean paused;
+    /** It gave up its place to another client's sequence: it leaves the batch at the next repack. */
+    boolean preempted;
 
     /** The prompt's KV once prefilled, until the sequence joins the batch; in its scope. */
     KvCache prefilled;
+    /** Its row while it is out of the batch ({@link State#PARKED}), until it rejoins or leaves. */
+    BatchedKv parked;
 
     static final int NO_TOKEN = -1;
 
+    /**
+     * Closes the KV it joins the batch with, once the batch holds a copy of it or it left: its scope (past,
+     * prefill caches, prefilled prompt) and its parked row. The scheduler's call.
+     */
+    void closeJoiningKv() {
+        scope.close();
+        prefilled = null;
+        if (parked != null) {
+            parked.close();
+            parked = null;
+        }
+    }
+
     /** @param past a restored prefix of the prompt, or the empty cache; the sequence's scope owns it from here */
-    BatchedSequence(BatchScheduler scheduler, KvCache past, CachedDecoder.PrefillListener listener, int vocabSize) {
+    BatchedSequence(BatchScheduler scheduler, KvCache past, CachedDecoder.PrefillListener listener, String client,
+                    int vocabSize) {
         this.scheduler = scheduler;
         this.past = scope.track(past);
         this.listener = listener;
+        this.client = client;
         this.logits = new float[vocabSize];
     }
 
@@ -56,6 +80,11 @@ final class BatchedSequence implements KvKeepingDecoder {
     @Override
     public float[] next(int tokenId) {
         return scheduler.next(this, tokenId);
+    }
+
+    @Override
+    public void pause() {
+        scheduler.pause(this);
     }
 
     @Override

@@ -10,9 +10,17 @@ import java.util.Optional;
  * Who runs next, and who is refused: at most {@code maxRunning} items run and {@code maxQueued} wait, and
  * each client (a tenant or a remote address) runs at most {@code maxRunningPerClient} and waits with at most
  * {@code maxQueuedPerClient}. A freed slot goes to the waiting client that runs the fewest items, clients
- * with equal shares taking turns (round robin; first come first served within a client), so a newcomer waits
- * about one slot turnover behind a client holding every slot, however many that client has queued. Plain bookkeeping, no threads: the caller starts what
- * {@link #offer} and {@link #release} hand it.
+ * with equal shares taking turns (round robin; first come first served within a client).
+ *
+ * <p>A client with nothing waiting does not wait for a slot turnover while every slot is held and another
+ * client runs at least two more items than it does: its item starts at once, and the client running the most
+ * has one of its running items counted as parked instead ({@link Outcome#PREEMPTING}); the batch scheduler
+ * takes that client's youngest sequence out of the batch until a place frees ({@link BatchPolicy#preemption}).
+ * So clients sharing a full service converge on equal shares without anyone waiting for a stream to end. A parked item takes a place in its client's
+ * queue share (the client may queue one fewer request while it has one); and since preemption only ever moves
+ * a client's item from running to parked, never gives it another, parked items stay below
+ * {@code maxRunning} in all. When a slot frees, a parked item resumes before anything queued starts. Plain
+ * bookkeeping, no threads: the caller starts what {@link #offer} and {@link #release} hand it.
  *
  * @param <T> what is admitted (a request)
  */
@@ -22,6 +30,8 @@ final class FairAdmission<T> {
     enum Outcome {
         /** Holds a slot now: start it. */
         RUNNING,
+        /** Start it now: another client's running item was counted as parked to make room. */
+        PREEMPTING,
         /** Waits for a slot; {@link #release} hands it out later. */
         QUEUED,
         /** Refused: its client already runs and waits with its share. */
@@ -43,6 +53,8 @@ final class FairAdmission<T> {
     private final Limits limits;
     private final Map<String, Integer> runningByClient = new HashMap<>();
     private final Map<String, Deque<T>> queuedByClient = new HashMap<>();
+    /** Items of a client counted out of their slot to make room for another client's; they resume first. */
+    private final Map<String, Integer> parkedByClient = new HashMap<>();
     /** Clients with waiting items, in the order they get their next turn. */
     private final Deque<String> turns = new ArrayDeque<>();
     private int running;
@@ -60,7 +72,18 @@ final class FairAdmission<T> {
             start(client);
             return Outcome.RUNNING;
         }
-        if (clientQueued >= limits.maxQueuedPerClient()) {
+        int clientParked = parkedByClient.getOrDefault(client, 0);
+        if (clientQueued == 0 && clientParked == 0 && clientRunning < limits.maxRunningPerClient()) {
+            Optional<String> victim = preemptible(clientRunning);
+            if (victim.isPresent()) {
+                String parking = victim.get();
+                decrement(runningByClient, parking);
+                parkedByClient.merge(parking, 1, Integer::sum);
+                runningByClient.merge(client, 1, Integer::sum);
+                return Outcome.PREEMPTING;
+            }
+        }
+        if (clientQueued + clientParked >= limits.maxQueuedPerClient()) {
             return Outcome.CLIENT_AT_QUOTA;
         }
         if (queued >= limits.maxQueued()) {
@@ -76,24 +99,60 @@ final class FairAdmission<T> {
         return Outcome.QUEUED;
     }
 
+    /** The client running the most items, if it runs at least two more than {@code running}. */
+    private Optional<String> preemptible(int running) {
+        String most = null;
+        int mostRunning = running + 1;
+        for (Map.Entry<String, Integer> entry : runningByClient.entrySet()) {
+            if (entry.getValue() > mostRunning) {
+                most = entry.getKey();
+                mostRunning = entry.getValue();
+            }
+        }
+        return Optional.ofNullable(most);
+    }
+
     /**
-     * A running item of {@code client} ended: its slot goes to the next waiting client whose turn it is and
+     * An item of {@code client} ended. If the client has an item parked, that one takes its slot; otherwise the
+     * slot goes to a parked item of another client, or else to the next waiting client whose turn it is and
      * that is under its own bound, if any.
      *
-     * @return the item to start now (already counted as running)
+     * @return the item to start now (already counted as running); none when a parked one resumed instead
      */
     synchronized Optional<T> release(String client) {
-        Integer clientRunning = runningByClient.get(client);
-        if (clientRunning == null) {
+        if (parkedByClient.containsKey(client)) {
+            decrement(parkedByClient, client);
+            return Optional.empty();
+        }
+        if (!runningByClient.containsKey(client)) {
             throw new IllegalStateException("No item of this client runs");
         }
-        if (clientRunning == 1) {
-            runningByClient.remove(client);
-        } else {
-            runningByClient.put(client, clientRunning - 1);
-        }
+        decrement(runningByClient, client);
         running--;
-        return next();
+        return resumeParked() ? Optional.empty() : next();
+    }
+
+    /** A parked item of the client running the fewest (under its bound) takes the free slot; false if none. */
+    private boolean resumeParked() {
+        String chosen = null;
+        int fewest = Integer.MAX_VALUE;
+        for (String client : parkedByClient.keySet()) {
+            int clientRunning = runningByClient.getOrDefault(client, 0);
+            if (clientRunning < limits.maxRunningPerClient() && clientRunning < fewest) {
+                chosen = client;
+                fewest = clientRunning;
+            }
+        }
+        if (chosen == null) {
+            return false;
+        }
+        decrement(parkedByClient, chosen);
+        start(chosen);
+        return true;
+    }
+
+    private static void decrement(Map<String, Integer> counts, String client) {
+        counts.computeIfPresent(client, (key, count) -> count == 1 ? null : count - 1);
     }
 
     /** The waiting client running the fewest items gets the slot; among equals, the one whose turn came first. */

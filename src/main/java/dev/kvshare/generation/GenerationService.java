@@ -12,7 +12,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.GenerationMetrics;
@@ -113,7 +112,7 @@ public class GenerationService {
         Submission submission = new Submission(request, client, sink, writers, trace, this::slotFreed);
         FairAdmission.Outcome outcome = closing ? FairAdmission.Outcome.FULL : admission.offer(client, submission);
         switch (outcome) {
-            case RUNNING -> start(submission);
+            case RUNNING, PREEMPTING -> start(submission);
             case QUEUED -> { }
             case CLIENT_AT_QUOTA, FULL -> {
                 ServiceOverloadedException refused = refusal(outcome);
@@ -149,11 +148,7 @@ public class GenerationService {
                 return;
             }
             try {
-                submission.generated(generate(submission.request, submission.sink(), submission.receivedNanos,
-                        submission::cancelled, submission.trace));
-            } catch (SlowClientException e) {
-                cancelSlow(submission); // too many chunks wait for it
-                submission.generated.cancel(false);
+                submission.generated(generate(submission));
             } catch (GenerationCancelledException e) {
                 if (submission.cancelReason() != Submission.Cancel.SLOW_CLIENT) {
                     metrics.cancelled("generating");
@@ -200,19 +195,20 @@ public class GenerationService {
         boolean generating = !submission.generated.isDone();
         if (submission.cancel(Submission.Cancel.SLOW_CLIENT)) {
             metrics.slowClient(generating ? "generating" : "responding");
-            log.debug("Cancelled a request of {}: its client left text unread for more than {} ms or let {} "
-                    + "chunks pile up", submission.client, TimeUnit.NANOSECONDS.toMillis(slowClientTimeoutNanos),
-                    Submission.MAX_PENDING_CHUNKS);
+            log.debug("Cancelled a request of {}: its client left text unread for more than {} ms",
+                    submission.client, TimeUnit.NANOSECONDS.toMillis(slowClientTimeoutNanos));
         }
     }
 
-    private GenerationResult generate(GenerationRequest request, TokenSink sink, long received,
-                                      BooleanSupplier cancelled, SequenceTrace trace) throws Exception {
+    private GenerationResult generate(Submission submission) throws Exception {
+        GenerationRequest request = submission.request;
+        SequenceTrace trace = submission.trace;
         Generation generation = new Generation(request, model.tokenizer(), model.config().eosTokenIds(),
                 model.config().contextLength(), metrics, trace);
-        try (SequenceDecoders.PrefixedDecoder decoder = decoders.open(request.promptIds(), request.cacheSalt(), trace)) {
-            GenerationResult result = generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received,
-                    cancelled);
+        try (SequenceDecoders.PrefixedDecoder decoder = decoders.open(request.promptIds(), request.cacheSalt(),
+                submission.client, trace)) {
+            GenerationResult result = generation.run(decoder.decoder(), decoder.cachedTokens(),
+                    submission.sink(decoder.decoder()::pause), submission.receivedNanos, submission::cancelled);
             decoder.storeFinished(request.promptIds(), result.tokenIds());
             trace.finished(result.completionTokens(), result.finishReason().openAiName());
             return result;

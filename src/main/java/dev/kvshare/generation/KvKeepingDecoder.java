@@ -16,4 +16,11 @@ interface KvKeepingDecoder extends SequenceDecoder {
      * or {@link #next} returned and before the next call or {@link #close}.
      */
     void readKv(Consumer<KvRow> reader);
+
+    /**
+     * The caller holds its logits and will not hand in its next token for a while (its client is not
+     * reading): a decoder that shares passes with others lets them go on without it until {@link #next}.
+     */
+    default void pause() {
+    }
 }

@@ -11,7 +11,7 @@ import java.util.function.Consumer;
  * all therefore holds up only its own writer, never its sequence's next token nor the batch. How far behind a
  * client is shows in {@link #lagNanos}; a sequence whose client falls too far behind is cancelled by its
  * owner, and {@link #offer} refuses a chunk beyond {@code capacity} undelivered ones, which bounds the memory a
- * stalled client can pin.
+ * stalled client can pin: its producer then waits for room ({@link #awaitRoom}).
  */
 final class OutputBuffer {
 
@@ -54,6 +54,13 @@ final class OutputBuffer {
         return true;
     }
 
+    /** Waits until a chunk may be offered again: the client took one, or the buffer was abandoned. */
+    synchronized void awaitRoom() throws InterruptedException {
+        while (!abandoned && pending.size() >= capacity) {
+            wait();
+        }
+    }
+
     /** No more chunks: {@code then} runs on a writer thread once every chunk has been handed over. */
     synchronized void close(Runnable then) {
         end = then;
@@ -71,6 +78,7 @@ final class OutputBuffer {
         offeredAt.clear();
         end = then;
         startWriter();
+        notifyAll();
     }
 
     /** How long the oldest chunk not yet handed over has waited; 0 when the client has everything. */
@@ -94,6 +102,7 @@ final class OutputBuffer {
                 chunk = pending.pollFirst();
                 if (chunk != null) {
                     writingSince = offeredAt.pollFirst();
+                    notifyAll(); // a producer waiting for room
                 } else {
                     writingSince = 0;
                     writing = false;
@@ -115,6 +124,7 @@ final class OutputBuffer {
                     abandoned = true;
                     pending.clear();
                     offeredAt.clear();
+                    notifyAll();
                 }
                 sinkFailed.accept(clientGone);
             }

@@ -55,21 +55,21 @@ public final class SequenceDecoders implements AutoCloseable {
     }
 
     /** A decoder for {@code prompt} that starts after the prompt's longest cached prefix under {@code salt}. */
-    PrefixedDecoder open(int[] prompt, String salt, SequenceTrace trace) {
+    PrefixedDecoder open(int[] prompt, String salt, String client, SequenceTrace trace) {
         CachedPrefixes.CachedPrefix prefix = trace.in("kvshare.prompt_cache.lookup",
                 () -> cachedPrefixes.lookup(prompt, salt, trace));
         try {
-            return trace.in("kvshare.prompt_cache.restore", () -> decoderAfter(prefix));
+            return trace.in("kvshare.prompt_cache.restore", () -> decoderAfter(prefix, client));
         } catch (RuntimeException | Error e) {
             prefix.close();
             throw e;
         }
     }
 
-    private PrefixedDecoder decoderAfter(CachedPrefixes.CachedPrefix prefix) {
+    private PrefixedDecoder decoderAfter(CachedPrefixes.CachedPrefix prefix, String client) {
         KvCache past = prefix.restore().orElseGet(model::emptyCache);
         int cached = past.length();
-        KvKeepingDecoder decoder = scheduler != null ? scheduler.sequence(past, prefix.prefillStore())
+        KvKeepingDecoder decoder = scheduler != null ? scheduler.sequence(past, prefix.prefillStore(), client)
                 : new CachedDecoder(model, past, prefix.prefillStore());
         return new PrefixedDecoder(prefix, decoder, cached);
     }

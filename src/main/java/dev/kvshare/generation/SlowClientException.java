@@ -2,7 +2,7 @@ package dev.kvshare.generation;
 
 /**
  * A sequence stopped because its client did not read its output: a chunk waited longer than
- * {@code kvshare.limits.slow-client-timeout}, or too many chunks waited, to be handed over.
+ * {@code kvshare.limits.slow-client-timeout} to be handed over.
  */
 public class SlowClientException extends GenerationCancelledException {
 }

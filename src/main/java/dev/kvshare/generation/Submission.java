@@ -18,8 +18,12 @@ final class Submission {
     /** Why a request was cancelled. */
     enum Cancel { CLIENT_GONE, SLOW_CLIENT }
 
-    /** Undelivered chunks a sequence may have before its client counts as too slow, whatever the timeout. */
-    static final int MAX_PENDING_CHUNKS = 4096;
+    /**
+     * Undelivered chunks a sequence may have before it pauses until its client reads. The socket's own buffers
+     * absorb a client's jitter; this bound only decides how many passes a client that stopped reading costs
+     * the batch before its sequence steps out (and how much text it pins), so it is small.
+     */
+    static final int MAX_PENDING_CHUNKS = 64;
 
     final GenerationRequest request;
     final String client;
@@ -54,12 +58,19 @@ final class Submission {
         return result.isCancelled() && cancel == null ? Cancel.CLIENT_GONE : cancel;
     }
 
-    /** The sink the generating loop writes to: queues the chunk; a client too far behind is cut off here. */
-    TokenSink sink() {
+    /**
+     * The sink the generating loop writes to: queues the chunk. When {@link #MAX_PENDING_CHUNKS} wait already,
+     * it runs {@code pause} (the sequence steps out of the batch) and waits until the client reads, or until
+     * the request is cancelled (the slow-client timeout).
+     */
+    TokenSink sink(Runnable pause) {
         return chunk -> {
             if (!output.offer(chunk)) {
-                cancel(Cancel.SLOW_CLIENT);
-                throw new SlowClientException();
+                pause.run();
+                output.awaitRoom();
+                if (!output.offer(chunk)) {
+                    throw new IllegalStateException("The output buffer is full after it had room");
+                }
             }
         };
     }

@@ -16,10 +16,13 @@ import dev.kvshare.testsupport.Http;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One tenant's 40 long streams take every slot and its share of the queue; another tenant is still answered,
- * ahead of the queued rest of the first one's streams, and only the first tenant gets 429s.
+ * ahead of the queued rest of the first one's streams, and only the first tenant gets 429s. And a tenant
+ * holding every slot with long streams gives one up to a newcomer at once (preemption), without changing its
+ * own output.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kvshare.prompt-cache.tenants[key-hog]=hog", "kvshare.prompt-cache.tenants[key-other]=other"})
@@ -27,6 +30,8 @@ class FairShareHttpIT {
 
     private static final String LONG = "{\"prompt\": \"Tell me everything.\", \"max_tokens\": 2000, "
             + "\"ignore_eos\": true, \"stream\": true}";
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @LocalServerPort
     int port;
@@ -65,5 +70,52 @@ class FairShareHttpIT {
         }
         assertThat(hogStatuses).containsOnly(200, 429);
         assertThat(hogStatuses.stream().filter(status -> status == 200)).hasSize(4 + 8); // every slot, a quarter of the queue
+    }
+
+    @Test
+    void aNewcomerIsAnsweredBeforeAnyStreamOfATenantHoldingEverySlotEndsAndThoseStreamsKeepTheirText()
+            throws Exception {
+        String greedy = "{\"prompt\": \"Tell me everything.\", \"max_tokens\": 2000, \"temperature\": 0, "
+                + "\"ignore_eos\": true, \"stream\": true}";
+        HttpClient client = HttpClient.newHttpClient();
+        List<CompletableFuture<HttpResponse<String>>> hog = new ArrayList<>();
+        for (int i = 0; i < 4; i++) { // max-concurrent: every slot
+            hog.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+                    .header("Content-Type", "application/json").header("Authorization", "Bearer key-hog")
+                    .timeout(Duration.ofMinutes(5)).POST(HttpRequest.BodyPublishers.ofString(greedy)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < 200 && metric("kvshare_requests_running") < 4; i++) {
+            Thread.sleep(50);
+        }
+
+        Http.Response other = new Http(port).post("/v1/completions",
+                "{\"prompt\": \"Where is my parcel?\", \"max_tokens\": 5}", "Bearer key-other");
+        long hogStreamsDone = hog.stream().filter(CompletableFuture::isDone).count();
+
+        assertThat(other.status()).isEqualTo(200);
+        assertThat(hogStreamsDone).as("hog streams done when the newcomer was answered").isZero();
+        List<String> hogTexts = new ArrayList<>();
+        for (CompletableFuture<HttpResponse<String>> response : hog) {
+            HttpResponse<String> done = response.get(5, TimeUnit.MINUTES);
+            assertThat(done.statusCode()).isEqualTo(200);
+            assertThat(done.body()).contains("[DONE]");
+            hogTexts.add(streamedText(done.body()));
+        }
+        // One of them was parked for the newcomer and resumed: greedy, each is the request's text alone.
+        String alone = streamedText(client.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer key-hog")
+                .POST(HttpRequest.BodyPublishers.ofString(greedy)).build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(alone).isNotEmpty();
+        assertThat(hogTexts).containsOnly(alone);
+    }
+
+    /** The text of a completions stream: its chunks' texts, in order. */
+    private static String streamedText(String stream) {
+        StringBuilder text = new StringBuilder();
+        stream.lines().filter(line -> line.startsWith("data: {")).forEach(line -> text.append(
+                JSON.readTree(line.substring("data: ".length())).path("choices").path(0).path("text").asString()));
+        return text.toString();
     }
 }

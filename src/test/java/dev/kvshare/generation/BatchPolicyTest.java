@@ -30,7 +30,7 @@ class BatchPolicyTest {
 
     @Test
     void admitsInArrivalOrderUpToTheBatchSize() {
-        BatchPolicy<String> policy = new BatchPolicy<>(2, 256);
+        BatchPolicy<String> policy = new BatchPolicy<>(2, 256, sequence -> sequence);
         policy.enqueue("a");
         policy.enqueue("b");
         policy.enqueue("c");
@@ -45,7 +45,7 @@ class BatchPolicyTest {
 
     @Test
     void aLongPromptTakesTheBudgetPerIterationAndTheNextWaitsItsTurn() {
-        BatchPolicy<String> policy = new BatchPolicy<>(4, 100);
+        BatchPolicy<String> policy = new BatchPolicy<>(4, 100, sequence -> sequence);
         policy.enqueue("long");
         policy.enqueue("short");
         policy.admit();
@@ -60,7 +60,7 @@ class BatchPolicyTest {
 
     @Test
     void aSequenceThatLeavesFreesItsPlaceWhereverItIs() {
-        BatchPolicy<String> policy = new BatchPolicy<>(1, 16);
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 16, sequence -> sequence);
         policy.enqueue("a");
         policy.enqueue("b");
         policy.admit();
@@ -75,7 +75,7 @@ class BatchPolicyTest {
 
     @Test
     void aPrefillCannotSpendMoreThanItWasGranted() {
-        BatchPolicy<String> policy = new BatchPolicy<>(1, 8);
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 8, sequence -> sequence);
         policy.enqueue("a");
         policy.admit();
         BatchPolicy<String>.Prefill budget = policy.prefill();
@@ -85,7 +85,7 @@ class BatchPolicyTest {
 
     @Test
     void failingTakesEveryWaitingSequenceOut() {
-        BatchPolicy<String> policy = new BatchPolicy<>(1, 8);
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 8, sequence -> sequence);
         policy.enqueue("a");
         policy.enqueue("b");
         policy.enqueue("c");
@@ -93,5 +93,90 @@ class BatchPolicyTest {
 
         assertThat(policy.drainWaiting()).containsExactly("b", "c");
         assertThat(policy.canAdmit()).isFalse();
+    }
+
+    /** A policy whose sequences are named {@code client-n}. */
+    private static BatchPolicy<String> byClient(int maxBatchSize) {
+        return new BatchPolicy<>(maxBatchSize, 256, sequence -> sequence.substring(0, sequence.indexOf('-')));
+    }
+
+    @Test
+    void aFreePlaceGoesToTheClientWithTheFewestAdmitted() {
+        BatchPolicy<String> policy = byClient(2);
+        policy.enqueue("hog-0");
+        policy.enqueue("hog-1");
+        policy.enqueue("hog-2");
+        policy.enqueue("new-0");
+
+        assertThat(policy.admit()).containsExactly("hog-0", "new-0");
+    }
+
+    @Test
+    void aClientWithNoPlaceTakesTheYoungestOfTheClientHoldingTheMost() {
+        BatchPolicy<String> policy = byClient(3);
+        List.of("hog-0", "hog-1", "other-0").forEach(policy::enqueue);
+        policy.admit();
+        policy.enqueue("hog-2");
+        policy.enqueue("new-0");
+
+        assertThat(policy.preemption(sequence -> true)).contains("hog-1");
+        assertThat(policy.admit()).containsExactly("new-0");
+        assertThat(policy.preemption(sequence -> true)).isEmpty(); // every waiting client has a place
+    }
+
+    @Test
+    void aClientHoldingTwoFewerPlacesThanTheBusiestTakesOneOfThem() {
+        BatchPolicy<String> policy = byClient(4);
+        List.of("hog-0", "hog-1", "hog-2", "a-0").forEach(policy::enqueue);
+        policy.admit();
+        policy.enqueue("a-1");
+
+        assertThat(policy.preemption(sequence -> true)).contains("hog-2"); // 1 against 3
+        assertThat(policy.admit()).containsExactly("a-1");
+        policy.enqueue("a-2");
+        assertThat(policy.preemption(sequence -> true)).isEmpty(); // 2 against 2
+    }
+
+    @Test
+    void onlyAPreemptibleSequenceIsPreempted() {
+        BatchPolicy<String> policy = byClient(2);
+        policy.enqueue("hog-0");
+        policy.enqueue("hog-1");
+        policy.admit();
+        policy.enqueue("new-0");
+
+        assertThat(policy.preemption(sequence -> !sequence.equals("hog-1"))).contains("hog-0");
+        assertThat(policy.preemption(sequence -> true)).isEmpty(); // a place is free now
+    }
+
+    @Test
+    void noPreemptionWhileThereIsRoomOrNoClientHoldsTwo() {
+        BatchPolicy<String> policy = byClient(2);
+        policy.enqueue("hog-0");
+        policy.admit();
+        policy.enqueue("new-0");
+        assertThat(policy.preemption(sequence -> true)).isEmpty(); // room: new-0 is simply admitted
+
+        policy.enqueue("third-0");
+        policy.admit();
+        assertThat(policy.preemption(sequence -> true)).isEmpty();
+    }
+
+    @Test
+    void aPreemptedSequenceResumesFirstInItsClientsTurnWithoutAPrefill() {
+        BatchPolicy<String> policy = byClient(2);
+        policy.enqueue("hog-0");
+        policy.enqueue("hog-1");
+        policy.admit();
+        policy.prefill().spent("hog-0", 0, true);
+        policy.prefill().spent("hog-1", 0, true);
+        policy.enqueue("hog-2");
+        policy.enqueue("new-0");
+        policy.preemption(sequence -> true);
+        policy.admit();
+
+        policy.retire("new-0");
+        assertThat(policy.admit()).containsExactly("hog-1");
+        assertThat(policy.prefillOrder()).isEmpty(); // it rejoins with the KV it has
     }
 }

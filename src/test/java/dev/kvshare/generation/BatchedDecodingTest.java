@@ -11,6 +11,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import dev.kvshare.model.DecoderModel;
@@ -92,7 +95,7 @@ class BatchedDecodingTest {
                         twoTokens.get(index - 1).await();
                     }
                     try (BatchedSequence sequence = scheduler.sequence(model.emptyCache(),
-                            CachedDecoder.PrefillListener.NONE)) {
+                            CachedDecoder.PrefillListener.NONE, "client-" + index)) {
                         return greedy(sequence, prompt(index, model), tokens(index), twoTokens.get(index));
                     }
                 }));
@@ -117,11 +120,122 @@ class BatchedDecodingTest {
         assertThat(model.liveTensors().count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
     }
 
+    /**
+     * Two sequences of one client hold a batch of two; a third client's sequence arrives, preempting the
+     * hog's youngest (its row parked); then the hog sequence left in the batch pauses (its client stopped reading) until
+     * the newcomer is done, so the parked one resumes and the paused one parks. Each gets its ids alone, the
+     * newcomer its first token before either hog sequence is done, and the batch ran on without the paused one.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelNames")
+    void preemptedAndPausedSequencesGetTheirIdsAlone(String name) throws Exception {
+        DecoderModel model = models.get(name).decoder();
+        int hogTokens = 60;
+        int newcomerTokens = 6;
+        List<Run> alone = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            try (CachedDecoder decoder = new CachedDecoder(model)) {
+                alone.add(greedy(decoder, prompt(i, model), i < 2 ? hogTokens : newcomerTokens, null));
+            }
+        }
+        long liveBefore = model.liveTensors().count();
+        // Each prompt prefilled in one iteration: one comes in while a hog sequence holds the batch.
+        BatchScheduler scheduler = new BatchScheduler(model, 2, 64, new BatchMetrics(new SimpleMeterRegistry(), name));
+        CountDownLatch hogsAdmitted = new CountDownLatch(1);
+        CountDownLatch newcomerStarted = new CountDownLatch(1);
+        CountDownLatch newcomerDone = new CountDownLatch(1);
+        AtomicInteger hogsDone = new AtomicInteger();
+        AtomicBoolean paused = new AtomicBoolean();
+        ExecutorService threads = Executors.newFixedThreadPool(3);
+        List<BatchedSequence> hogSequences = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            hogSequences.add(scheduler.sequence(model.emptyCache(), CachedDecoder.PrefillListener.NONE, "hog"));
+        }
+        BatchedSequence newcomerSequence = scheduler.sequence(model.emptyCache(), CachedDecoder.PrefillListener.NONE,
+                "newcomer");
+        try {
+            List<Future<Run>> hogs = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                int index = i;
+                hogs.add(threads.submit(() -> {
+                    try (BatchedSequence sequence = hogSequences.get(index)) {
+                        Run run = greedy(sequence, prompt(index, model), hogTokens, null, token -> {
+                            // The first hog sequence with a second token holds the batch until both hog
+                            // sequences are admitted and the newcomer waits, so that it finds every place held.
+                            if (token == 1 && hogsAdmitted.getCount() == 1) {
+                                awaitState(scheduler, hogSequences.get(1 - index), BatchedSequence.State.JOINING,
+                                        BatchedSequence.State.RUNNING);
+                                hogsAdmitted.countDown();
+                                awaitState(scheduler, newcomerSequence, BatchedSequence.State.WAITING);
+                            }
+                            // The hog sequence still in the batch (the other is parked) pauses.
+                            if (newcomerStarted.getCount() == 0 && paused.compareAndSet(false, true)) {
+                                sequence.pause();
+                                assertThat(newcomerDone.await(60, TimeUnit.SECONDS))
+                                        .as("the newcomer finished while this sequence paused").isTrue();
+                            }
+                        });
+                        hogsDone.incrementAndGet();
+                        return run;
+                    }
+                }));
+            }
+            hogsAdmitted.await();
+            Future<Run> newcomer = threads.submit(() -> {
+                try (BatchedSequence sequence = newcomerSequence) {
+                    Run run = greedy(sequence, prompt(2, model), newcomerTokens, null, token -> {
+                        if (token == 0) {
+                            assertThat(hogsDone).as("hog sequences done at the newcomer's first token").hasValue(0);
+                            newcomerStarted.countDown();
+                        }
+                    });
+                    newcomerDone.countDown();
+                    return run;
+                }
+            });
+            assertThat(hogs.get(0).get().ids()).containsExactly(alone.get(0).ids());
+            assertThat(hogs.get(1).get().ids()).containsExactly(alone.get(1).ids());
+            assertThat(newcomer.get().ids()).containsExactly(alone.get(2).ids());
+            assertThat(paused).as("a hog sequence paused").isTrue();
+        } finally {
+            threads.shutdown();
+            scheduler.close(10_000);
+        }
+        assertThat(model.liveTensors().count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
+    }
+
+    private static void awaitState(BatchScheduler scheduler, BatchedSequence sequence,
+                                   BatchedSequence.State... states) throws InterruptedException {
+        while (true) {
+            synchronized (scheduler) {
+                if (List.of(states).contains(sequence.state)) {
+                    return;
+                }
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    Stream<String> modelNames() {
+        return Stream.of(TestModels.GPT2, TestModels.LLAMA, TestModels.BUNDLED);
+    }
+
+    private static Run greedy(SequenceDecoder decoder, int[] prompt, int tokens, CountDownLatch progress)
+            throws InterruptedException {
+        return greedy(decoder, prompt, tokens, progress, token -> { });
+    }
+
+    /** A step of a test sequence after its {@code i}-th token (from 0), before it hands the token in. */
+    private interface AfterToken {
+        void accept(int i) throws InterruptedException;
+    }
+
     /** Greedy ids and every step's logits; counts {@code progress} down per token. */
     private record Run(int[] ids, List<float[]> logits) {
     }
 
-    private static Run greedy(SequenceDecoder decoder, int[] prompt, int tokens, CountDownLatch progress) {
+    private static Run greedy(SequenceDecoder decoder, int[] prompt, int tokens, CountDownLatch progress,
+                              AfterToken afterToken) throws InterruptedException {
         int[] ids = new int[tokens];
         List<float[]> logits = new ArrayList<>();
         float[] next = decoder.start(prompt);
@@ -131,6 +245,7 @@ class BatchedDecodingTest {
             if (progress != null) {
                 progress.countDown();
             }
+            afterToken.accept(i);
             if (i + 1 < tokens) {
                 next = decoder.next(ids[i]);
             }

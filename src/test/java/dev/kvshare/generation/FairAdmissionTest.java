@@ -34,23 +34,63 @@ class FairAdmissionTest {
     }
 
     @Test
-    void aNewcomerBehindAHogGetsTheNextFreedSlot() {
+    void newcomersBehindAHogHoldingEverySlotStartAtOnceWhileTheHogKeepsOne() {
         FairAdmission<String> admission = admission(4, 32, 4, 8);
         for (int i = 0; i < 12; i++) {
             admission.offer("hog", "hog-" + i);
         }
 
-        assertThat(admission.offer("newcomer", "new-0")).isEqualTo(Outcome.QUEUED);
+        assertThat(admission.offer("a", "a-0")).isEqualTo(Outcome.PREEMPTING);
+        assertThat(admission.offer("b", "b-0")).isEqualTo(Outcome.PREEMPTING);
+        assertThat(admission.offer("c", "c-0")).isEqualTo(Outcome.PREEMPTING);
+        assertThat(admission.offer("d", "d-0")).isEqualTo(Outcome.QUEUED); // the hog is down to one
+        assertThat(admission.offer("a", "a-1")).isEqualTo(Outcome.QUEUED); // a runs one already
+        assertThat(admission.running()).isEqualTo(4);
+    }
 
-        assertThat(admission.release("hog")).contains("new-0");
-        assertThat(admission.release("hog")).contains("hog-4"); // then the hog again, in its own order
+    @Test
+    void aClientRunningTwoFewerThanTheBusiestTakesOneOfItsSlots() {
+        FairAdmission<String> admission = admission(4, 32, 4, 8);
+        for (int i = 0; i < 3; i++) {
+            admission.offer("hog", "hog-" + i);
+        }
+        admission.offer("a", "a-0");
+
+        assertThat(admission.offer("a", "a-1")).isEqualTo(Outcome.PREEMPTING); // 1 against 3
+        assertThat(admission.offer("a", "a-2")).isEqualTo(Outcome.QUEUED); // 2 against 2: equal shares
+    }
+
+    @Test
+    void aParkedItemResumesBeforeAnyQueuedOneStarts() {
+        FairAdmission<String> admission = admission(4, 32, 4, 8);
+        for (int i = 0; i < 6; i++) {
+            admission.offer("hog", "hog-" + i);
+        }
+        admission.offer("a", "a-0"); // parks one of the hog's
+        admission.offer("b", "b-0"); // parks another
+
+        assertThat(admission.release("a")).isEmpty(); // a parked hog item takes a's slot
+        assertThat(admission.release("hog")).isEmpty(); // the hog's last parked one takes its own slot
+        assertThat(admission.release("hog")).contains("hog-4"); // nothing parked: the queue's turn
+        assertThat(admission.running()).isEqualTo(4);
+    }
+
+    @Test
+    void aParkedItemTakesAPlaceInItsClientsQueueShare() {
+        FairAdmission<String> admission = admission(4, 32, 4, 2);
+        for (int i = 0; i < 5; i++) {
+            admission.offer("hog", "hog-" + i);
+        }
+
+        assertThat(admission.offer("a", "a-0")).isEqualTo(Outcome.PREEMPTING);
+        assertThat(admission.offer("hog", "hog-5")).isEqualTo(Outcome.CLIENT_AT_QUOTA); // 1 queued + 1 parked
     }
 
     @Test
     void freedSlotsGoToWaitingClientsInTurn() {
-        FairAdmission<String> admission = admission(2, 32, 2, 8);
+        FairAdmission<String> admission = admission(2, 32, 1, 8);
         admission.offer("a", "a-0");
-        admission.offer("a", "a-1");
+        admission.offer("x", "x-0");
         for (String client : List.of("b", "c")) {
             for (int i = 0; i < 3; i++) {
                 admission.offer(client, client + "-" + i);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -68,6 +69,51 @@ class OutputBufferTest {
 
         assertThat(refused).isTrue();
         never.countDown();
+    }
+
+    @Test
+    void aProducerWaitingForRoomGoesOnOnceTheClientTakesAChunkOrTheBufferIsAbandoned() throws Exception {
+        CountDownLatch read = new CountDownLatch(1);
+        CountDownLatch handingOver = new CountDownLatch(1);
+        OutputBuffer reading = new OutputBuffer(chunk -> {
+            handingOver.countDown();
+            read.await();
+        }, writers, 1, e -> { });
+        fill(reading, handingOver);
+        CompletableFuture<Void> roomAfterARead = CompletableFuture.runAsync(() -> awaitRoom(reading));
+        assertThat(roomAfterARead).isNotDone();
+        read.countDown();
+        roomAfterARead.get(30, TimeUnit.SECONDS);
+        assertThat(reading.offer(chunk("next"))).isTrue();
+
+        CountDownLatch never = new CountDownLatch(1);
+        CountDownLatch stalledHandingOver = new CountDownLatch(1);
+        OutputBuffer stalled = new OutputBuffer(chunk -> {
+            stalledHandingOver.countDown();
+            never.await();
+        }, writers, 1, e -> { });
+        fill(stalled, stalledHandingOver);
+        CompletableFuture<Void> roomAfterAbandon = CompletableFuture.runAsync(() -> awaitRoom(stalled));
+        assertThat(roomAfterAbandon).isNotDone();
+        stalled.abandon(() -> { });
+        roomAfterAbandon.get(30, TimeUnit.SECONDS);
+        never.countDown();
+    }
+
+    /** One chunk in the sink's hands, then the buffer's capacity of one waiting. */
+    private static void fill(OutputBuffer buffer, CountDownLatch handingOver) throws InterruptedException {
+        assertThat(buffer.offer(chunk("t0"))).isTrue();
+        assertThat(handingOver.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(buffer.offer(chunk("t1"))).isTrue();
+        assertThat(buffer.offer(chunk("t2"))).isFalse();
+    }
+
+    private static void awaitRoom(OutputBuffer buffer) {
+        try {
+            buffer.awaitRoom();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
