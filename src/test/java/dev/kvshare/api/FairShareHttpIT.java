@@ -13,16 +13,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.ServiceOnBundledModel;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
  * One tenant's 40 long streams take every slot and its share of the queue; another tenant is still answered,
  * ahead of the queued rest of the first one's streams, and only the first tenant gets 429s.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "kvshare.prompt-cache.tenants[key-hog]=hog", "kvshare.prompt-cache.tenants[key-other]=other"})
+@ServiceOnBundledModel // its two tenants' API keys
 class FairShareHttpIT {
 
     private static final String LONG = "{\"prompt\": \"Tell me everything.\", \"max_tokens\": 2000, "
