@@ -2,6 +2,7 @@ package dev.kvshare.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,8 +14,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.ServiceOnBundledModel;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -24,8 +25,7 @@ import tools.jackson.databind.json.JsonMapper;
  * holding every slot with long streams gives one up to a newcomer at once (preemption), without changing its
  * own output.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "kvshare.prompt-cache.tenants[key-hog]=hog", "kvshare.prompt-cache.tenants[key-other]=other"})
+@ServiceOnBundledModel // its two tenants' API keys
 class FairShareHttpIT {
 
     private static final String LONG = "{\"prompt\": \"Tell me everything.\", \"max_tokens\": 2000, "
@@ -45,12 +45,12 @@ class FairShareHttpIT {
     @Test
     void anotherTenantIsAnsweredBesideOneTenantsFortyStreams() throws Exception {
         HttpClient client = HttpClient.newHttpClient();
-        List<CompletableFuture<HttpResponse<String>>> hog = new ArrayList<>();
+        List<CompletableFuture<HttpResponse<InputStream>>> hog = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             hog.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
                     .header("Content-Type", "application/json").header("Authorization", "Bearer key-hog")
                     .timeout(Duration.ofMinutes(5)).POST(HttpRequest.BodyPublishers.ofString(LONG)).build(),
-                    HttpResponse.BodyHandlers.ofString()));
+                    HttpResponse.BodyHandlers.ofInputStream()));
         }
         for (int i = 0; i < 200 && metric("kvshare_requests_waiting") < 8; i++) {
             Thread.sleep(50);
@@ -65,8 +65,10 @@ class FairShareHttpIT {
         // It took the first freed slot, not a place behind the first tenant's queued streams.
         assertThat(hogStillWaiting).isGreaterThan(0);
         List<Integer> hogStatuses = new ArrayList<>();
-        for (CompletableFuture<HttpResponse<String>> response : hog) {
-            hogStatuses.add(response.get(5, TimeUnit.MINUTES).statusCode());
+        for (CompletableFuture<HttpResponse<InputStream>> response : hog) {
+            HttpResponse<InputStream> stream = response.get(5, TimeUnit.MINUTES);
+            hogStatuses.add(stream.statusCode());
+            stream.body().close(); // the status is what counts: hanging up cancels the rest of its 2,000 tokens
         }
         assertThat(hogStatuses).containsOnly(200, 429);
         assertThat(hogStatuses.stream().filter(status -> status == 200)).hasSize(4 + 8); // every slot, a quarter of the queue

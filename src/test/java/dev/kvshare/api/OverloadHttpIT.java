@@ -16,12 +16,9 @@ import dev.kvshare.testsupport.ServiceOnGpt2;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.TestPropertySource;
 
 /** Beyond max-concurrent running and max-queued waiting, requests get 429 with Retry-After at once. */
-@ServiceOnGpt2
-@TestPropertySource(properties = {"kvshare.generation.max-concurrent=1", "kvshare.generation.max-queued=1",
-        "kvshare.generation.retry-after-seconds=3"})
+@ServiceOnGpt2 // one slot, one place in the queue, Retry-After 3
 class OverloadHttpIT {
 
     @LocalServerPort

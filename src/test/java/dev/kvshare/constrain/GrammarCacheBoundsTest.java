@@ -10,6 +10,8 @@ import java.util.Set;
 import dev.kvshare.model.BundledModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.springframework.util.unit.DataSize;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -18,6 +20,7 @@ import tools.jackson.databind.json.JsonMapper;
  * The compiled-schema and mask caches stay within kvshare.constrain.cache-bytes by their own weighing, whatever
  * schemas arrive, and a grammar they evict is garbage once no sequence uses it (bundled model's vocabulary).
  */
+@Execution(ExecutionMode.CONCURRENT) // CPU-bound, no native tensor: beside the other unit tests
 class GrammarCacheBoundsTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();

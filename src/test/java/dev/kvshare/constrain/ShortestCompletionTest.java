@@ -12,6 +12,8 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.json.JsonMapper;
@@ -20,6 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
  * The completion a token budget follows is the shortest, lowest-byte one the matcher itself allows: checked
  * against a breadth-first search over bytes from states reached by random valid walks.
  */
+@Execution(ExecutionMode.CONCURRENT) // CPU-bound, no native tensor: beside the other unit tests
 class ShortestCompletionTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();

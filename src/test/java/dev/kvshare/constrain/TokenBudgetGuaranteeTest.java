@@ -12,6 +12,8 @@ import java.util.SplittableRandom;
 import dev.kvshare.generation.Sampler;
 import dev.kvshare.generation.SamplingParams;
 import dev.kvshare.testsupport.TestModels;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
@@ -23,6 +25,7 @@ import tools.jackson.databind.JsonNode;
  * fewest tokens {@link Grammar#minTokens()} says it takes) to 120. Logits are random, and for half the seeds
  * they favour tokens that stay inside a string: a model that rambles and never closes one.
  */
+@Execution(ExecutionMode.CONCURRENT) // CPU-bound, no native tensor: beside the other unit tests
 class TokenBudgetGuaranteeTest {
 
     private static final List<String> SCHEMAS = new ArrayList<>(SchemaGuarantee.SCHEMAS);

@@ -54,6 +54,8 @@ class ChaosSoakIT {
     private static final int CLIENTS = 4;
     /** Short, so that trickling connections time out many times within the run. */
     private static final Duration REQUEST_READ_TIMEOUT = Duration.ofSeconds(5);
+    /** Threads a replica may have beyond its idle count once the traffic has ended. */
+    private static final int IDLE_WRITER_THREADS = 16;
 
     @TempDir
     Path workDir;
@@ -71,8 +73,8 @@ class ChaosSoakIT {
     void replicasSurviveChaosAndAnswerExactly() throws Exception {
         List<String> jvmOptions = Boolean.getBoolean("soak.check-jni") ? List.of("-Xcheck:jni") : List.of();
         try (TestRedis redis = new TestRedis().start();
-             ReplicaProcess reference = ReplicaProcess.start(workDir, Map.of("kvshare.prompt-cache.enabled", false),
-                     jvmOptions)) {
+             ReplicaProcess reference = ReplicaProcess.launch(workDir, Map.of("kvshare.prompt-cache.enabled", false),
+                     jvmOptions, true)) {
             List<ReplicaProcess> replicas = new ArrayList<>();
             try {
                 for (int i = 0; i < REPLICAS; i++) {
@@ -85,8 +87,11 @@ class ChaosSoakIT {
                             "kvshare.limits.max-queued-per-client", 2,
                             "kvshare.prompt-cache.tenants[" + NoisyNeighbours.HOG_KEY + "]", "hog"));
                     settings.put("kvshare.limits.request-read-timeout", REQUEST_READ_TIMEOUT.toSeconds() + "s");
-                    replicas.add(ReplicaProcess.start(workDir, settings, jvmOptions));
+                    replicas.add(ReplicaProcess.launch(workDir, settings, jvmOptions, true));
                 }
+                // all three JVMs start at once
+                reference.awaitReady();
+                replicas.forEach(ReplicaProcess::awaitReady);
                 List<Baseline> idle = replicas.stream().map(Baseline::of).toList();
                 run(replicas, reference.http(), new RedisChaos(redis, new Random(SEED)), idle);
             } finally {
@@ -112,7 +117,8 @@ class ChaosSoakIT {
         Random chaosRandom = new Random(SEED - 1);
         List<Long> warmRss = null;
         while (System.nanoTime() < end) {
-            Thread.sleep(5_000 + chaosRandom.nextInt(10_000));
+            long pause = 5_000 + chaosRandom.nextInt(10_000);
+            Thread.sleep(Math.max(0, Math.min(pause, (end - System.nanoTime()) / 1_000_000))); // not past the end
             if (warmRss == null && System.nanoTime() - start > DURATION.toNanos() / 4) {
                 warmRss = replicas.stream().map(ReplicaProcess::rssMegabytes).toList();
             }
@@ -124,8 +130,7 @@ class ChaosSoakIT {
             client.get();
         }
         clients.shutdown();
-        // Cancelled sequences stop at their next token, background stores finish, idle writer threads end.
-        Thread.sleep(8_000);
+        awaitSettled(replicas, idle);
 
         report(replicas, chaos, warmRss, idle);
         assertThat(failures).as("failed or differing answers").isEmpty();
@@ -140,7 +145,7 @@ class ChaosSoakIT {
             assertThat(replica.metric("kvshare_model_live_tensors", "model="))
                     .as("live native tensors of replica %d", i).isEqualTo(idle.get(i).liveTensors());
             assertThat(replica.metric("jvm_threads_live_threads", ""))
-                    .as("threads of replica %d", i).isLessThanOrEqualTo(idle.get(i).threads() + 16);
+                    .as("threads of replica %d", i).isLessThanOrEqualTo(idle.get(i).threads() + IDLE_WRITER_THREADS);
             if (warmRss != null) {
                 assertThat(replica.rssMegabytes()).as("RSS (MB) of replica %d after warm-up", i)
                         .isLessThanOrEqualTo(warmRss.get(i) * 5 / 4 + 64);
@@ -287,6 +292,31 @@ class ChaosSoakIT {
             text.append(event.path("choices").path(0).path("delta").path("content").asString(""));
         }
         return text.toString();
+    }
+
+    /**
+     * Until nothing runs or waits, the live tensors are back to idle and the threads within what the checks below
+     * allow: cancelled sequences stop at their next token, background stores finish, idle writer threads end.
+     * At most 30 s; the checks then say what is left.
+     */
+    private static void awaitSettled(List<ReplicaProcess> replicas, List<Baseline> idle) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean settled = true;
+            for (int i = 0; i < replicas.size() && settled; i++) {
+                ReplicaProcess replica = replicas.get(i);
+                settled = !replica.isAlive()
+                        || replica.metric("kvshare_requests_running", "model=") == 0
+                        && replica.metric("kvshare_requests_waiting", "model=") == 0
+                        && replica.metric("kvshare_model_live_tensors", "model=") == idle.get(i).liveTensors()
+                        && replica.metric("jvm_threads_live_threads", "")
+                                <= idle.get(i).threads() + IDLE_WRITER_THREADS;
+            }
+            if (settled) {
+                return;
+            }
+            Thread.sleep(250);
+        }
     }
 
     private List<Path> hsErrFiles() throws IOException {

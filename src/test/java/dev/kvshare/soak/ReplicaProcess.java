@@ -36,23 +36,35 @@ public final class ReplicaProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code java -cp <this test's class path> KvshareApplication} with {@code properties}. The class
-     * path goes in an argument file: ONNX Runtime 1.29 crashes at start-up when the command line is longer
-     * than a few KB (docs/architecture.md).
+     * Starts {@code java -cp <this test's class path> KvshareApplication} with {@code properties}, as operators
+     * run it, and waits until it is ready.
      *
      * @param properties application properties; {@code logging.level.root} is {@code warn} unless given
      * @param jvmOptions e.g. {@code -Xcheck:jni}
      */
     public static ReplicaProcess start(Path workDir, Map<String, Object> properties, List<String> jvmOptions)
             throws IOException {
+        ReplicaProcess replica = launch(workDir, properties, jvmOptions, false);
+        replica.awaitReady();
+        return replica;
+    }
+
+    /**
+     * Starts the JVM without waiting for it to get ready ({@link #awaitReady()}), so that several start at once.
+     * The class path goes in an argument file: ONNX Runtime 1.29 crashes at start-up when the command line is
+     * longer than a few KB (docs/architecture.md).
+     *
+     * @param niced under {@code nice 10}: the soak runs for a fixed time beside the other integration tests, so
+     *              its replicas take the CPU those leave rather than slow them down
+     */
+    static ReplicaProcess launch(Path workDir, Map<String, Object> properties, List<String> jvmOptions,
+                                 boolean niced) throws IOException {
         int port = TestRedis.freePort();
         Path argFile = workDir.resolve("classpath-" + port + ".args");
         Files.writeString(argFile, "-cp \"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"");
         List<String> command = new ArrayList<>();
-        if (Files.isExecutable(NICE)) {
-            // The soak runs for a fixed time beside the other integration tests: its replicas take the CPU those
-            // leave rather than slow them down (nice execs java, so the process is still the JVM).
-            command.addAll(List.of(NICE.toString(), "-n", "10"));
+        if (niced && Files.isExecutable(NICE)) {
+            command.addAll(List.of(NICE.toString(), "-n", "10")); // nice execs java, so the process is still the JVM
         }
         command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -69,15 +81,18 @@ public final class ReplicaProcess implements AutoCloseable {
         Process process = new ProcessBuilder(command).directory(workDir.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile())
                 .start();
-        ReplicaProcess replica = new ReplicaProcess(process, port, log);
+        return new ReplicaProcess(process, port, log);
+    }
+
+    /** Waits until the replica is ready; one that never gets there is stopped, so it cannot outlive the test. */
+    void awaitReady() {
         try {
             // generous: the soak starts its JVMs while the other integration tests run beside it
-            replica.awaitReady(Duration.ofMinutes(5));
+            awaitReady(Duration.ofMinutes(5));
         } catch (RuntimeException notReady) {
-            replica.close(); // a replica that never became ready must not outlive the test
+            close();
             throw notReady;
         }
-        return replica;
     }
 
     private void awaitReady(Duration timeout) {

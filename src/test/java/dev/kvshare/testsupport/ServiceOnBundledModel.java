@@ -15,12 +15,15 @@ import org.springframework.boot.test.context.SpringBootTest;
  * a context of their own.
  *
  * <p>Generated JSON strings close at 48 characters: the bundled model is not trained on JSON and seldom writes a
- * quote, so constrained values complete within a test's {@code max_tokens}.
+ * quote, so constrained values complete within a test's {@code max_tokens}. Two API keys name tenants
+ * ({@code key-hog}, {@code key-other}: {@code FairShareHttpIT}); requests without a key are anonymous as before,
+ * so the other classes share this context instead of one more being built.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "kvshare.constrain.max-string-chars=48")
+        properties = {"kvshare.constrain.max-string-chars=48", "kvshare.prompt-cache.tenants[key-hog]=hog",
+                "kvshare.prompt-cache.tenants[key-other]=other"})
 public @interface ServiceOnBundledModel {
 }
