@@ -23,6 +23,7 @@ import os
 import random
 
 from .bpe_tokenizer import render_chat
+from . import traffic_corpus
 from .traffic_corpus import (BRAND_A, NAMES, OFF_TOPIC_HO, coined, email_address, maybe_coined, off_topic_ask,
                              tool_schema, unanswerable)
 
@@ -858,15 +859,7 @@ class Operator:
 
 def generate(n, seed, heldout, per_prompt=1):
     """n dialogues, per_prompt under each operator (consecutive lines with the same "group")."""
-    r = random.Random(seed)
-    h = 1 if heldout else 0
-    op = None
-    for i in range(n):
-        if i % per_prompt == 0:
-            op = Operator(r, h)
-        d = make_dialogue(r, h, op)
-        d["group"] = i // per_prompt
-        yield d
+    return traffic_corpus.generate(n, seed, heldout, per_prompt, operator=Operator, dialogue=make_dialogue)
 
 
 def stats(dialogues):

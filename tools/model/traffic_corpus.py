@@ -619,15 +619,17 @@ def drills(n, seed, first_group, per_prompt):
         yield d
 
 
-def generate(n, seed, heldout, per_prompt=1):
-    """n dialogues, per_prompt of them under each operator (consecutive lines with the same "group")."""
+def generate(n, seed, heldout, per_prompt=1, operator=None, dialogue=None):
+    """n dialogues, per_prompt of them under each operator (consecutive lines with the same "group"); another
+    corpus passes its own operator class and dialogue maker (support_corpus.py)."""
+    operator, dialogue = operator or Operator, dialogue or make_dialogue
     r = random.Random(seed)
     h = 1 if heldout else 0
     op = None
     for i in range(n):
         if i % per_prompt == 0:
-            op = Operator(r, h)
-        d = make_dialogue(r, h, op)
+            op = operator(r, h)
+        d = dialogue(r, h, op)
         d["group"] = i // per_prompt
         yield d
 

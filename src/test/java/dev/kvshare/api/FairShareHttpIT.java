@@ -47,10 +47,7 @@ class FairShareHttpIT {
         HttpClient client = HttpClient.newHttpClient();
         List<CompletableFuture<HttpResponse<InputStream>>> hog = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
-            hog.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
-                    .header("Content-Type", "application/json").header("Authorization", "Bearer key-hog")
-                    .timeout(Duration.ofMinutes(5)).POST(HttpRequest.BodyPublishers.ofString(LONG)).build(),
-                    HttpResponse.BodyHandlers.ofInputStream()));
+            hog.add(client.sendAsync(hogRequest(LONG), HttpResponse.BodyHandlers.ofInputStream()));
         }
         for (int i = 0; i < 200 && metric("kvshare_requests_waiting") < 8; i++) {
             Thread.sleep(50);
@@ -82,10 +79,7 @@ class FairShareHttpIT {
         HttpClient client = HttpClient.newHttpClient();
         List<CompletableFuture<HttpResponse<String>>> hog = new ArrayList<>();
         for (int i = 0; i < 4; i++) { // max-concurrent: every slot
-            hog.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
-                    .header("Content-Type", "application/json").header("Authorization", "Bearer key-hog")
-                    .timeout(Duration.ofMinutes(5)).POST(HttpRequest.BodyPublishers.ofString(greedy)).build(),
-                    HttpResponse.BodyHandlers.ofString()));
+            hog.add(client.sendAsync(hogRequest(greedy), HttpResponse.BodyHandlers.ofString()));
         }
         for (int i = 0; i < 200 && metric("kvshare_requests_running") < 4; i++) {
             Thread.sleep(50);
@@ -105,12 +99,16 @@ class FairShareHttpIT {
             hogTexts.add(streamedText(done.body()));
         }
         // One of them was parked for the newcomer and resumed: greedy, each is the request's text alone.
-        String alone = streamedText(client.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/v1/completions"))
-                .header("Content-Type", "application/json").header("Authorization", "Bearer key-hog")
-                .POST(HttpRequest.BodyPublishers.ofString(greedy)).build(), HttpResponse.BodyHandlers.ofString()).body());
+        String alone = streamedText(client.send(hogRequest(greedy), HttpResponse.BodyHandlers.ofString()).body());
         assertThat(alone).isNotEmpty();
         assertThat(hogTexts).containsOnly(alone);
+    }
+
+    /** A completion request of the hogging tenant. */
+    private HttpRequest hogRequest(String body) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer key-hog")
+                .timeout(Duration.ofMinutes(5)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
     }
 
     /** The text of a completions stream: its chunks' texts, in order. */
