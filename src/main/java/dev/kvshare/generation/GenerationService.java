@@ -25,8 +25,8 @@ import dev.kvshare.model.ServedModel;
 import dev.kvshare.model.ToolCallFormat;
 import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
-import dev.kvshare.observability.GenerationTracing;
-import dev.kvshare.observability.SequenceTrace;
+import dev.kvshare.observability.SequenceObservation;
+import dev.kvshare.observability.SequenceObservations;
 import dev.kvshare.promptcache.PromptCache;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
@@ -49,7 +49,7 @@ public class GenerationService {
     private final ServedModel model;
     private final GenerationProperties properties;
     private final GenerationMetrics metrics;
-    private final GenerationTracing tracing;
+    private final SequenceObservations observations;
     private final Optional<PromptCache> promptCache;
     /** The in-process caller of {@link #submit(GenerationRequest, TokenSink)}. */
     private static final String IN_PROCESS_CLIENT = "in-process";
@@ -68,12 +68,12 @@ public class GenerationService {
     private final BatchScheduler scheduler;
 
     public GenerationService(ServedModel model, GenerationProperties properties, ClientLimits clientLimits,
-                             GenerationMetrics metrics, GenerationTracing tracing, BatchMetrics batchMetrics,
+                             GenerationMetrics metrics, SequenceObservations observations, BatchMetrics batchMetrics,
                              Optional<PromptCache> promptCache) {
         this.model = model;
         this.properties = properties;
         this.metrics = metrics;
-        this.tracing = tracing;
+        this.observations = observations;
         this.promptCache = promptCache;
         this.scheduler = batching(model, properties) ? new BatchScheduler(model.decoder(),
                 properties.maxBatchSize(), properties.prefillTokensPerStep(), batchMetrics) : null;
@@ -230,17 +230,16 @@ public class GenerationService {
      */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, String client, TokenSink sink) {
         SamplingParams sampling = request.sampling();
-        SequenceTrace trace = tracing.start(request.operation().semanticName(), request.promptIds().length,
-                request.maxTokens(), sampling.temperature(), sampling.topP(), sampling.topK());
-        Submission submission = new Submission(request, client, sink, writers, trace, this::slotFreed);
+        SequenceObservation observation = observations.start(request.operation().semanticName(),
+                request.promptIds().length, request.maxTokens(), sampling.temperature(), sampling.topP(), sampling.topK());
+        Submission submission = new Submission(request, client, sink, writers, observation, this::slotFreed);
         FairAdmission.Outcome outcome = closing ? FairAdmission.Outcome.FULL : admission.offer(client, submission);
         switch (outcome) {
             case RUNNING -> start(submission);
             case QUEUED -> { }
             case CLIENT_AT_QUOTA, FULL -> {
                 ServiceOverloadedException refused = refusal(outcome);
-                trace.rejected(refused);
-                metrics.rejected();
+                observation.rejected(refused);
                 throw refused;
             }
         }
@@ -264,21 +263,21 @@ public class GenerationService {
 
     private void start(Submission submission) {
         live.add(submission);
-        workers.execute(submission.trace.around(submission.generated, () -> {
+        workers.execute(submission.observation.around(submission.generated, () -> {
             if (submission.cancelled()) {
-                metrics.cancelled("queued");
+                submission.observation.clientDisconnected(SequenceObservation.QUEUED);
                 submission.generated.cancel(false);
                 return;
             }
             try {
-                submission.generated(generate(submission.request, submission.sink(), submission.receivedNanos,
-                        submission::cancelled, submission.trace));
+                submission.generated(generate(submission.request, submission.sink(), submission::cancelled,
+                        submission.observation));
             } catch (SlowClientException e) {
                 cancelSlow(submission); // too many chunks wait for it
                 submission.generated.cancel(false);
             } catch (GenerationCancelledException e) {
                 if (submission.cancelReason() != Submission.Cancel.SLOW_CLIENT) {
-                    metrics.cancelled("generating");
+                    submission.observation.clientDisconnected(SequenceObservation.GENERATING);
                 }
                 submission.generated.cancel(false);
                 submission.cancel(Submission.Cancel.CLIENT_GONE);
@@ -291,9 +290,9 @@ public class GenerationService {
     /** The caller cancelled: a waiting request leaves the queue, a running one stops and frees its slot. */
     private void clientLeft(Submission submission) {
         if (admission.withdraw(submission.client, submission)) {
-            metrics.cancelled("queued");
+            submission.observation.clientDisconnected(SequenceObservation.QUEUED);
             submission.generated.cancel(false);
-            submission.trace.around(submission.generated, () -> { }).run();
+            submission.observation.around(submission.generated, () -> { }).run();
             return;
         }
         submission.cancel(Submission.Cancel.CLIENT_GONE);
@@ -321,24 +320,27 @@ public class GenerationService {
     private void cancelSlow(Submission submission) {
         boolean generating = !submission.generated.isDone();
         if (submission.cancel(Submission.Cancel.SLOW_CLIENT)) {
-            metrics.slowClient(generating ? "generating" : "responding");
+            if (generating) {
+                submission.observation.slowClient();
+            } else {
+                metrics.slowClient("responding"); // the sequence's observation is over
+            }
             log.debug("Cancelled a request of {}: its client left text unread for more than {} ms or let {} "
                     + "chunks pile up", submission.client, TimeUnit.NANOSECONDS.toMillis(slowClientTimeoutNanos),
                     Submission.MAX_PENDING_CHUNKS);
         }
     }
 
-    private GenerationResult generate(GenerationRequest request, TokenSink sink, long received,
-                                      BooleanSupplier cancelled, SequenceTrace trace) throws Exception {
+    private GenerationResult generate(GenerationRequest request, TokenSink sink, BooleanSupplier cancelled,
+                                      SequenceObservation observation) throws Exception {
         Generation generation = new Generation(request, model.tokenizer(), model.config().eosTokenIds(),
-                model.config().contextLength(), metrics, trace);
-        try (PromptCache.Lookup lookup = trace.in("kvshare.prompt_cache.lookup",
+                model.config().contextLength(), observation);
+        try (PromptCache.Lookup lookup = observation.in("kvshare.prompt_cache.lookup",
                 () -> lookup(request.promptIds(), request.cacheSalt()));
-             PrefixedDecoder decoder = trace.in("kvshare.prompt_cache.restore", () -> decoderAfter(lookup, trace))) {
-            GenerationResult result = generation.run(decoder.decoder(), decoder.cachedTokens(), sink, received,
-                    cancelled);
-            storeFinished(lookup, decoder.decoder(), request.promptIds(), result.tokenIds(), trace);
-            trace.finished(result.completionTokens(), result.finishReason().openAiName());
+             PrefixedDecoder decoder = observation.in("kvshare.prompt_cache.restore",
+                     () -> decoderAfter(lookup, observation))) {
+            GenerationResult result = generation.run(decoder.decoder(), decoder.cachedTokens(), sink, cancelled);
+            storeFinished(lookup, decoder.decoder(), request.promptIds(), result.tokenIds(), observation);
             return result;
         }
     }
@@ -350,7 +352,7 @@ public class GenerationService {
      */
     public int prefill(int[] prompt, String salt) {
         try (PromptCache.Lookup lookup = lookup(prompt, salt);
-             PrefixedDecoder decoder = decoderAfter(lookup, SequenceTrace.untraced())) {
+             PrefixedDecoder decoder = decoderAfter(lookup, SequenceObservation.unobserved())) {
             decoder.decoder().start(prompt);
             return decoder.cachedTokens();
         }
@@ -370,13 +372,13 @@ public class GenerationService {
      * that a conversation is never prefilled twice. The last generated token was sampled but never fed.
      */
     private void storeFinished(PromptCache.Lookup lookup, KvKeepingDecoder decoder, int[] prompt, int[] generated,
-                               SequenceTrace trace) {
+                               SequenceObservation observation) {
         if (lookup == null || generated.length == 0) {
             return;
         }
         int[] fed = Arrays.copyOf(prompt, prompt.length + generated.length - 1);
         System.arraycopy(generated, 0, fed, prompt.length, generated.length - 1);
-        trace.inSequence(() -> {
+        observation.inSequence(() -> {
             try {
                 decoder.readKv(kv -> lookup.storeSequence(kv, fed));
             } catch (RuntimeException e) {
@@ -393,10 +395,10 @@ public class GenerationService {
         }
     }
 
-    private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup, SequenceTrace trace) {
-        KvCache past = restore(lookup, trace);
+    private PrefixedDecoder decoderAfter(PromptCache.Lookup lookup, SequenceObservation observation) {
+        KvCache past = restore(lookup, observation);
         int cached = past.length();
-        CachedDecoder.PrefillListener store = storeInto(lookup, trace);
+        CachedDecoder.PrefillListener store = storeInto(lookup, observation);
         KvKeepingDecoder decoder = scheduler != null ? scheduler.sequence(past, store)
                 : new CachedDecoder(model.decoder(), past, store);
         return new PrefixedDecoder(decoder, cached);
@@ -416,14 +418,13 @@ public class GenerationService {
         }
     }
 
-    private KvCache restore(PromptCache.Lookup lookup, SequenceTrace trace) {
+    private KvCache restore(PromptCache.Lookup lookup, SequenceObservation observation) {
         if (lookup == null) {
             return model.decoder().emptyCache();
         }
         try {
             KvCache restored = lookup.restore().orElse(model.decoder().emptyCache());
-            metrics.promptRestored(lookup.localTokens(), lookup.redisTokens());
-            trace.restored(lookup.localTokens(), lookup.redisTokens());
+            observation.restored(lookup.localTokens(), lookup.redisTokens());
             return restored;
         } catch (RuntimeException e) {
             log.warn("Could not restore cached KV; computing the whole prompt", e);
@@ -431,8 +432,8 @@ public class GenerationService {
         }
     }
 
-    /** The store is traced under the request's {@code trace}, whichever thread calls it. */
-    private CachedDecoder.PrefillListener storeInto(PromptCache.Lookup lookup, SequenceTrace trace) {
+    /** The store runs in the request's {@code observation} (traced under its span), whichever thread calls it. */
+    private CachedDecoder.PrefillListener storeInto(PromptCache.Lookup lookup, SequenceObservation observation) {
         if (lookup == null) {
             return CachedDecoder.PrefillListener.NONE;
         }
@@ -444,7 +445,8 @@ public class GenerationService {
                 log.warn("Could not store the prompt's KV in the prompt cache", e);
             }
         };
-        return (cache, computedTokens, nanos) -> trace.inSequence(() -> store.prefilled(cache, computedTokens, nanos));
+        return (cache, computedTokens, nanos) -> observation.inSequence(() -> store.prefilled(cache, computedTokens,
+                nanos));
     }
 
     public int retryAfterSeconds() {

@@ -8,7 +8,7 @@ import dev.kvshare.generation.GenerationService;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
-import dev.kvshare.observability.GenerationTracing;
+import dev.kvshare.observability.SequenceObservations;
 import dev.kvshare.observability.Spans;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -19,9 +19,9 @@ final class LoneSequenceService {
     }
 
     static GenerationService of(ServedModel model, int maxTokens, String label) {
+        GenerationMetrics metrics = new GenerationMetrics(new SimpleMeterRegistry(), label);
         return new GenerationService(model, new GenerationProperties(1, 1, 1, maxTokens, 1, 256),
-                ClientLimits.defaults(),
-                new GenerationMetrics(new SimpleMeterRegistry(), label), new GenerationTracing(Spans.NONE, label),
+                ClientLimits.defaults(), metrics, new SequenceObservations(metrics, Spans.NONE, label, null),
                 new BatchMetrics(new SimpleMeterRegistry(), label), Optional.empty());
     }
 }
