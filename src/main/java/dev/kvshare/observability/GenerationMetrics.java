@@ -12,7 +12,7 @@ import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 
 /**
- * The generation meters (see docs/operations.md for their Prometheus names), recorded from each sequence's
+ * The generation meters (see docs/configuration.md#metrics for their Prometheus names), recorded from each sequence's
  * observation as its handler: the generation code reports to the {@link SequenceObservation}, never to these
  * meters. Tags stay bounded: the model name, the prompt-token source, the finish reason and the cancellation's
  * reason and stage; never anything per request.
