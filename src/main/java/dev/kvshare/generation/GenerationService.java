@@ -351,8 +351,9 @@ public class GenerationService {
      * @return the prompt tokens that were already cached
      */
     public int prefill(int[] prompt, String salt) {
-        try (PromptCache.Lookup lookup = lookup(prompt, salt);
-             PrefixedDecoder decoder = decoderAfter(lookup, SequenceObservation.unobserved())) {
+        try (SequenceObservation warmUp = observations.warmUp(prompt.length);
+             PromptCache.Lookup lookup = lookup(prompt, salt);
+             PrefixedDecoder decoder = decoderAfter(lookup, warmUp)) {
             decoder.decoder().start(prompt);
             return decoder.cachedTokens();
         }

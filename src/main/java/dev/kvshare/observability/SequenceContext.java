@@ -29,6 +29,7 @@ public final class SequenceContext extends Observation.Context {
     }
 
     private final Request request;
+    private final boolean traced;
     private final long receivedNanos = System.nanoTime();
     private volatile boolean rejected;
     private volatile Restored restored;
@@ -41,12 +42,18 @@ public final class SequenceContext extends Observation.Context {
     private volatile String finishReason;
     private volatile Cancel cancel;
 
-    SequenceContext(Request request) {
+    /** @param traced false for work no request asked for (the warm-up): meters only, no span */
+    SequenceContext(Request request, boolean traced) {
         this.request = request;
+        this.traced = traced;
     }
 
     public Request request() {
         return request;
+    }
+
+    public boolean traced() {
+        return traced;
     }
 
     /** When the request arrived ({@link System#nanoTime()}). */

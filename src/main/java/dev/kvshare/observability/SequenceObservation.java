@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * observation's handlers, which make the meters ({@link GenerationMetrics}) and the spans ({@link SequenceSpans})
  * from it.
  */
-public final class SequenceObservation {
+public final class SequenceObservation implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SequenceObservation.class);
 
@@ -33,12 +33,6 @@ public final class SequenceObservation {
         this.observation = observation;
         this.context = context;
         this.spans = spans;
-    }
-
-    /** An observation that tells no handler, for work no request asked for (the prompt-cache warm-up). */
-    public static SequenceObservation unobserved() {
-        return new SequenceObservation(Observation.NOOP,
-                new SequenceContext(new SequenceContext.Request("", "", 0, 0, 0, 0, 0)), Spans.NONE);
     }
 
     /**
@@ -58,11 +52,17 @@ public final class SequenceObservation {
         };
     }
 
+    /** Stops an observation that {@link #around} does not run: the warm-up's. */
+    @Override
+    public void close() {
+        observation.stop();
+    }
+
     private void outcome(CompletableFuture<?> result) {
         try {
             result.getNow(null);
         } catch (CancellationException e) {
-            if (context.cancel() == null) { // cancelled, but counted elsewhere (or not at all)
+            if (context.cancel() == null) { // no reason was reported (a sink cut a slow client off): say where
                 context.cancelled(new SequenceContext.Cancel(null,
                         context.computedTokens() < 0 ? QUEUED : GENERATING));
             }

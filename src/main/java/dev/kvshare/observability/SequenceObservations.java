@@ -36,8 +36,20 @@ public class SequenceObservations {
      */
     public SequenceObservation start(String operation, int promptTokens, int maxTokens, double temperature,
                                      double topP, int topK) {
-        SequenceContext context = new SequenceContext(new SequenceContext.Request(model, operation, promptTokens,
-                maxTokens, temperature, topP, topK));
+        return start(new SequenceContext(new SequenceContext.Request(model, operation, promptTokens, maxTokens,
+                temperature, topP, topK), true));
+    }
+
+    /**
+     * The observation of a warm-up prefill (no request asked for it): the prompt tokens it restores are
+     * counted like a request's, but it has no span. The caller closes it.
+     */
+    public SequenceObservation warmUp(int promptTokens) {
+        return start(new SequenceContext(new SequenceContext.Request(model, "warm_up", promptTokens, 0, 0, 0, 0),
+                false));
+    }
+
+    private SequenceObservation start(SequenceContext context) {
         Observation observation = Observation.createNotStarted(convention, DEFAULT_CONVENTION, () -> context,
                 registry).start();
         return new SequenceObservation(observation, context, spans);

@@ -39,7 +39,7 @@ final class SequenceSpans implements ObservationHandler<SequenceContext> {
 
     @Override
     public boolean supportsContext(Observation.Context context) {
-        return context instanceof SequenceContext;
+        return context instanceof SequenceContext sequence && sequence.traced();
     }
 
     @Override

@@ -138,6 +138,16 @@ class SequenceObservationTest {
     }
 
     @Test
+    void aWarmUpCountsTheTokensItRestoresButHasNoSpan() {
+        try (SequenceObservation warmUp = observations(null).warmUp(700)) {
+            warmUp.restored(0, 640);
+        }
+
+        assertThat(meters.get("kvshare.prompt.tokens").tags("source", "redis").counter().count()).isEqualTo(640);
+        assertThat(exported.getFinishedSpanItems()).isEmpty();
+    }
+
+    @Test
     void aConventionOfTheApplicationReplacesTheDefaultOne() {
         SequenceObservationConvention renamed = new DefaultSequenceObservationConvention() {
             @Override
