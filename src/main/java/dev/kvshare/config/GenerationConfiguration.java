@@ -11,7 +11,7 @@ import dev.kvshare.generation.WarmupPrefill;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
-import dev.kvshare.observability.GenerationTracing;
+import dev.kvshare.observability.SequenceObservations;
 import dev.kvshare.promptcache.PromptCache;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
@@ -28,9 +28,9 @@ public class GenerationConfiguration {
 
     /** The prompt cache's prefixes, or none when {@code kvshare.prompt-cache.enabled=false}. */
     @Bean
-    CachedPrefixes cachedPrefixes(ObjectProvider<PromptCache> promptCache, GenerationMetrics metrics) {
+    CachedPrefixes cachedPrefixes(ObjectProvider<PromptCache> promptCache) {
         PromptCache cache = promptCache.getIfAvailable();
-        return cache == null ? CachedPrefixes.NONE : new PromptCachePrefixes(cache, metrics);
+        return cache == null ? CachedPrefixes.NONE : new PromptCachePrefixes(cache);
     }
 
     /** Closed after the generation service, which depends on it, has let its sequences finish. */
@@ -41,14 +41,14 @@ public class GenerationConfiguration {
     }
 
     @Bean
-    WarmupPrefill warmupPrefill(SequenceDecoders decoders) {
-        return new WarmupPrefill(decoders);
+    WarmupPrefill warmupPrefill(SequenceDecoders decoders, SequenceObservations observations) {
+        return new WarmupPrefill(decoders, observations);
     }
 
     @Bean
     GenerationService generationService(ServedModel model, GenerationProperties properties, ClientLimits clientLimits,
-                                        GenerationMetrics metrics, GenerationTracing tracing,
+                                        GenerationMetrics metrics, SequenceObservations observations,
                                         SequenceDecoders decoders) {
-        return new GenerationService(model, properties, clientLimits, metrics, tracing, decoders);
+        return new GenerationService(model, properties, clientLimits, metrics, observations, decoders);
     }
 }

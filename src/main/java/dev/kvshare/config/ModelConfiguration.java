@@ -9,7 +9,8 @@ import dev.kvshare.model.ModelProperties;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
-import dev.kvshare.observability.GenerationTracing;
+import dev.kvshare.observability.SequenceObservationConvention;
+import dev.kvshare.observability.SequenceObservations;
 import dev.kvshare.observability.Spans;
 import dev.kvshare.model.LiveTensors;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -51,9 +52,11 @@ public class ModelConfiguration {
         return new Spans(tracer.getIfAvailable(() -> Tracer.NOOP));
     }
 
+    /** Each sequence's observation; a {@link SequenceObservationConvention} bean replaces its default convention. */
     @Bean
-    GenerationTracing generationTracing(Spans spans, ServedModel model) {
-        return new GenerationTracing(spans, model.name());
+    SequenceObservations sequenceObservations(GenerationMetrics metrics, Spans spans, ServedModel model,
+                                              ObjectProvider<SequenceObservationConvention> convention) {
+        return new SequenceObservations(metrics, spans, model.name(), convention.getIfAvailable());
     }
 
     @Bean

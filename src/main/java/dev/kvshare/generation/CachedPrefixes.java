@@ -3,7 +3,7 @@ package dev.kvshare.generation;
 import java.util.Optional;
 
 import dev.kvshare.model.KvCache;
-import dev.kvshare.observability.SequenceTrace;
+import dev.kvshare.observability.SequenceObservation;
 
 /**
  * Generation's one way to the prompt cache: finds the longest cached prefix of a prompt and restores it as a
@@ -13,10 +13,10 @@ import dev.kvshare.observability.SequenceTrace;
 public interface CachedPrefixes {
 
     /** No prompt cache: every prompt is computed whole and nothing is kept. */
-    CachedPrefixes NONE = (prompt, salt, trace) -> CachedPrefix.NONE;
+    CachedPrefixes NONE = (prompt, salt, observation) -> CachedPrefix.NONE;
 
-    /** The longest cached prefix of {@code prompt} under {@code salt}; its stores are traced under {@code trace}. */
-    CachedPrefix lookup(int[] prompt, String salt, SequenceTrace trace);
+    /** The longest cached prefix of {@code prompt} under {@code salt}; restores and stores are part of {@code observation}. */
+    CachedPrefix lookup(int[] prompt, String salt, SequenceObservation observation);
 
     /** One prompt's cached prefix, and the obligation to store what it lacked (or to release that on close). */
     interface CachedPrefix extends AutoCloseable {

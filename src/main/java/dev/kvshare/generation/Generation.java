@@ -6,8 +6,7 @@ import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 import dev.kvshare.model.Tokenizer;
-import dev.kvshare.observability.GenerationMetrics;
-import dev.kvshare.observability.SequenceTrace;
+import dev.kvshare.observability.SequenceObservation;
 
 /** The decode loop of one sequence: logits → sampler → token → text, until EOS, a stop string or the limit. */
 final class Generation {
@@ -16,28 +15,26 @@ final class Generation {
     private final Tokenizer tokenizer;
     private final Set<Integer> eosTokenIds;
     private final int contextLength;
-    private final GenerationMetrics metrics;
-    private final SequenceTrace trace;
+    private final SequenceObservation observation;
 
     Generation(GenerationRequest request, Tokenizer tokenizer, Set<Integer> eosTokenIds, int contextLength,
-               GenerationMetrics metrics, SequenceTrace trace) {
+               SequenceObservation observation) {
         this.request = request;
         this.tokenizer = tokenizer;
         this.eosTokenIds = eosTokenIds;
         this.contextLength = contextLength;
-        this.metrics = metrics;
-        this.trace = trace;
+        this.observation = observation;
     }
 
     /**
-     * Runs the loop on {@code decoder}, streaming text to {@code sink}.
+     * Runs the loop on {@code decoder}, streaming text to {@code sink}, and reports its progress to the
+     * sequence's observation.
      *
-     * @param receivedNanos  when the request arrived ({@link System#nanoTime()}), for time to first token
      * @param cachedTokens   prompt tokens the decoder already holds the KV of
      * @param cancelled      true once the client is gone: the loop stops at the next token
      */
-    GenerationResult run(SequenceDecoder decoder, int cachedTokens, TokenSink sink, long receivedNanos,
-                         BooleanSupplier cancelled) throws Exception {
+    GenerationResult run(SequenceDecoder decoder, int cachedTokens, TokenSink sink, BooleanSupplier cancelled)
+            throws Exception {
         int[] prompt = request.promptIds();
         Sampler sampler = new Sampler(request.sampling(), request.constraint().get());
         IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(tokenizer, prompt);
@@ -49,13 +46,9 @@ final class Generation {
         FinishReason reason = FinishReason.LENGTH;
         boolean stoppedByString = false;
 
-        trace.prefilling(prompt.length - cachedTokens);
+        observation.prefilling(prompt.length - cachedTokens);
         float[] logits = decoder.start(prompt);
-        metrics.promptComputed(prompt.length - cachedTokens);
-        long last = System.nanoTime();
-        Duration timeToFirstToken = Duration.ofNanos(last - receivedNanos);
-        metrics.firstToken(timeToFirstToken);
-        trace.decoding();
+        Duration timeToFirstToken = observation.firstToken();
         while (true) {
             int token = sampler.next(logits);
             generated[count++] = token;
@@ -63,7 +56,7 @@ final class Generation {
                 reason = sampler.constraintCutShort() ? FinishReason.LENGTH : FinishReason.STOP;
                 break;
             }
-            metrics.tokenGenerated();
+            observation.token();
             StopStrings.Offer offer = stops.offer(detokenizer.add(token));
             if (!offer.text().isEmpty() || offer.stopped()) {
                 text.append(offer.text());
@@ -86,9 +79,6 @@ final class Generation {
                 throw new GenerationCancelledException();
             }
             logits = decoder.next(token);
-            long now = System.nanoTime();
-            metrics.interToken(now - last);
-            last = now;
         }
         if (!stoppedByString) {
             // Text held back for an incomplete character or a possible stop string is due now.
@@ -99,7 +89,7 @@ final class Generation {
                 sink.accept(new TextChunk(rest, Arrays.copyOfRange(generated, unsentFrom, count)));
             }
         }
-        metrics.finished(reason.openAiName(), Duration.ofNanos(System.nanoTime() - receivedNanos));
+        observation.finished(count, reason.openAiName());
         return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), reason, prompt.length,
                 cachedTokens, timeToFirstToken);
     }

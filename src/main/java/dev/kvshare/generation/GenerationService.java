@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.GenerationMetrics;
-import dev.kvshare.observability.GenerationTracing;
-import dev.kvshare.observability.SequenceTrace;
+import dev.kvshare.observability.SequenceObservation;
+import dev.kvshare.observability.SequenceObservations;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +33,7 @@ public class GenerationService {
 
     private final ServedModel model;
     private final GenerationMetrics metrics;
-    private final GenerationTracing tracing;
+    private final SequenceObservations observations;
     private final SequenceDecoders decoders;
     /** The in-process caller of {@link #submit(GenerationRequest, TokenSink)}. */
     private static final String IN_PROCESS_CLIENT = "in-process";
@@ -50,10 +50,10 @@ public class GenerationService {
     private volatile boolean closing;
 
     public GenerationService(ServedModel model, GenerationProperties properties, ClientLimits clientLimits,
-                             GenerationMetrics metrics, GenerationTracing tracing, SequenceDecoders decoders) {
+                             GenerationMetrics metrics, SequenceObservations observations, SequenceDecoders decoders) {
         this.model = model;
         this.metrics = metrics;
-        this.tracing = tracing;
+        this.observations = observations;
         this.decoders = decoders;
         this.admission = new FairAdmission<>(clientLimits.admissionLimits(properties));
         this.slowClientTimeoutNanos = clientLimits.slowClientTimeout().toNanos();
@@ -107,17 +107,16 @@ public class GenerationService {
      */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, String client, TokenSink sink) {
         SamplingParams sampling = request.sampling();
-        SequenceTrace trace = tracing.start(request.operation().semanticName(), request.promptIds().length,
-                request.maxTokens(), sampling.temperature(), sampling.topP(), sampling.topK());
-        Submission submission = new Submission(request, client, sink, writers, trace, this::slotFreed);
+        SequenceObservation observation = observations.start(request.operation().semanticName(),
+                request.promptIds().length, request.maxTokens(), sampling.temperature(), sampling.topP(), sampling.topK());
+        Submission submission = new Submission(request, client, sink, writers, observation, this::slotFreed);
         FairAdmission.Outcome outcome = closing ? FairAdmission.Outcome.FULL : admission.offer(client, submission);
         switch (outcome) {
             case RUNNING, PREEMPTING -> start(submission);
             case QUEUED -> { }
             case CLIENT_AT_QUOTA, FULL -> {
                 ServiceOverloadedException refused = refusal(outcome);
-                trace.rejected(refused);
-                metrics.rejected();
+                observation.rejected(refused);
                 throw refused;
             }
         }
@@ -141,9 +140,9 @@ public class GenerationService {
 
     private void start(Submission submission) {
         live.add(submission);
-        workers.execute(submission.trace.around(submission.generated, () -> {
+        workers.execute(submission.observation.around(submission.generated, () -> {
             if (submission.cancelled()) {
-                metrics.cancelled("queued");
+                submission.observation.clientDisconnected(SequenceObservation.QUEUED);
                 submission.generated.cancel(false);
                 return;
             }
@@ -151,7 +150,7 @@ public class GenerationService {
                 submission.generated(generate(submission));
             } catch (GenerationCancelledException e) {
                 if (submission.cancelReason() != Submission.Cancel.SLOW_CLIENT) {
-                    metrics.cancelled("generating");
+                    submission.observation.clientDisconnected(SequenceObservation.GENERATING);
                 }
                 submission.generated.cancel(false);
                 submission.cancel(Submission.Cancel.CLIENT_GONE);
@@ -164,9 +163,9 @@ public class GenerationService {
     /** The caller cancelled: a waiting request leaves the queue, a running one stops and frees its slot. */
     private void clientLeft(Submission submission) {
         if (admission.withdraw(submission.client, submission)) {
-            metrics.cancelled("queued");
+            submission.observation.clientDisconnected(SequenceObservation.QUEUED);
             submission.generated.cancel(false);
-            submission.trace.around(submission.generated, () -> { }).run();
+            submission.observation.around(submission.generated, () -> { }).run();
             return;
         }
         submission.cancel(Submission.Cancel.CLIENT_GONE);
@@ -194,7 +193,11 @@ public class GenerationService {
     private void cancelSlow(Submission submission) {
         boolean generating = !submission.generated.isDone();
         if (submission.cancel(Submission.Cancel.SLOW_CLIENT)) {
-            metrics.slowClient(generating ? "generating" : "responding");
+            if (generating) {
+                submission.observation.slowClient();
+            } else {
+                metrics.slowClient("responding"); // the sequence's observation is over
+            }
             log.debug("Cancelled a request of {}: its client left text unread for more than {} ms",
                     submission.client, TimeUnit.NANOSECONDS.toMillis(slowClientTimeoutNanos));
         }
@@ -202,15 +205,14 @@ public class GenerationService {
 
     private GenerationResult generate(Submission submission) throws Exception {
         GenerationRequest request = submission.request;
-        SequenceTrace trace = submission.trace;
+        SequenceObservation observation = submission.observation;
         Generation generation = new Generation(request, model.tokenizer(), model.config().eosTokenIds(),
-                model.config().contextLength(), metrics, trace);
+                model.config().contextLength(), observation);
         try (SequenceDecoders.PrefixedDecoder decoder = decoders.open(request.promptIds(), request.cacheSalt(),
-                submission.client, trace)) {
+                submission.client, observation)) {
             GenerationResult result = generation.run(decoder.decoder(), decoder.cachedTokens(),
-                    submission.sink(decoder.decoder()::pause), submission.receivedNanos, submission::cancelled);
+                    submission.sink(decoder.decoder()::pause), submission::cancelled);
             decoder.storeFinished(request.promptIds(), result.tokenIds());
-            trace.finished(result.completionTokens(), result.finishReason().openAiName());
             return result;
         }
     }

@@ -5,8 +5,7 @@ import java.util.Optional;
 
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.NativeScope;
-import dev.kvshare.observability.GenerationMetrics;
-import dev.kvshare.observability.SequenceTrace;
+import dev.kvshare.observability.SequenceObservation;
 import dev.kvshare.promptcache.PromptCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,17 +16,15 @@ public final class PromptCachePrefixes implements CachedPrefixes {
     private static final Logger log = LoggerFactory.getLogger(PromptCachePrefixes.class);
 
     private final PromptCache cache;
-    private final GenerationMetrics metrics;
 
-    public PromptCachePrefixes(PromptCache cache, GenerationMetrics metrics) {
+    public PromptCachePrefixes(PromptCache cache) {
         this.cache = cache;
-        this.metrics = metrics;
     }
 
     @Override
-    public CachedPrefix lookup(int[] prompt, String salt, SequenceTrace trace) {
+    public CachedPrefix lookup(int[] prompt, String salt, SequenceObservation observation) {
         try {
-            return new Found(cache.lookup(prompt, salt), trace);
+            return new Found(cache.lookup(prompt, salt), observation);
         } catch (RuntimeException e) {
             // The cache is an optimisation: whatever goes wrong there, the prompt is computed instead.
             log.warn("Prompt-cache lookup failed; computing the whole prompt", e);
@@ -38,11 +35,11 @@ public final class PromptCachePrefixes implements CachedPrefixes {
     private final class Found implements CachedPrefix {
 
         private final PromptCache.Lookup lookup;
-        private final SequenceTrace trace;
+        private final SequenceObservation observation;
 
-        Found(PromptCache.Lookup lookup, SequenceTrace trace) {
+        Found(PromptCache.Lookup lookup, SequenceObservation observation) {
             this.lookup = lookup;
-            this.trace = trace;
+            this.observation = observation;
         }
 
         @Override
@@ -50,8 +47,7 @@ public final class PromptCachePrefixes implements CachedPrefixes {
             // The restored prefix is freed if the bookkeeping after it fails.
             try (NativeScope restoring = new NativeScope()) {
                 Optional<KvCache> restored = lookup.restore().map(restoring::track);
-                metrics.promptRestored(lookup.localTokens(), lookup.redisTokens());
-                trace.restored(lookup.localTokens(), lookup.redisTokens());
+                observation.restored(lookup.localTokens(), lookup.redisTokens());
                 return restored.map(restoring::detach);
             } catch (RuntimeException e) {
                 log.warn("Could not restore cached KV; computing the whole prompt", e);
@@ -59,7 +55,7 @@ public final class PromptCachePrefixes implements CachedPrefixes {
             }
         }
 
-        /** The store is traced under the request's trace, whichever thread calls it. */
+        /** The store runs in the request's observation (traced under its span), whichever thread calls it. */
         @Override
         public CachedDecoder.PrefillListener prefillStore() {
             CachedDecoder.PrefillListener store = (kv, computedTokens, nanos) -> {
@@ -70,7 +66,7 @@ public final class PromptCachePrefixes implements CachedPrefixes {
                     log.warn("Could not store the prompt's KV in the prompt cache", e);
                 }
             };
-            return (kv, computedTokens, nanos) -> trace.inSequence(() -> store.prefilled(kv, computedTokens, nanos));
+            return (kv, computedTokens, nanos) -> observation.inSequence(() -> store.prefilled(kv, computedTokens, nanos));
         }
 
         /** The last generated token was sampled but never fed: its KV does not exist. */
@@ -81,7 +77,7 @@ public final class PromptCachePrefixes implements CachedPrefixes {
             }
             int[] fed = Arrays.copyOf(prompt, prompt.length + generated.length - 1);
             System.arraycopy(generated, 0, fed, prompt.length, generated.length - 1);
-            trace.inSequence(() -> {
+            observation.inSequence(() -> {
                 try {
                     decoder.readKv(kv -> lookup.storeSequence(kv, fed));
                 } catch (RuntimeException e) {

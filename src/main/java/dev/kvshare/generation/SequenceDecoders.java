@@ -6,7 +6,7 @@ import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.BatchMetrics;
-import dev.kvshare.observability.SequenceTrace;
+import dev.kvshare.observability.SequenceObservation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,11 +55,11 @@ public final class SequenceDecoders implements AutoCloseable {
     }
 
     /** A decoder for {@code prompt} that starts after the prompt's longest cached prefix under {@code salt}. */
-    PrefixedDecoder open(int[] prompt, String salt, String client, SequenceTrace trace) {
-        CachedPrefixes.CachedPrefix prefix = trace.in("kvshare.prompt_cache.lookup",
-                () -> cachedPrefixes.lookup(prompt, salt, trace));
+    PrefixedDecoder open(int[] prompt, String salt, String client, SequenceObservation observation) {
+        CachedPrefixes.CachedPrefix prefix = observation.in("kvshare.prompt_cache.lookup",
+                () -> cachedPrefixes.lookup(prompt, salt, observation));
         try {
-            return trace.in("kvshare.prompt_cache.restore", () -> decoderAfter(prefix, client));
+            return observation.in("kvshare.prompt_cache.restore", () -> decoderAfter(prefix, client));
         } catch (RuntimeException | Error e) {
             prefix.close();
             throw e;

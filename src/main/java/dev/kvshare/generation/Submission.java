@@ -5,7 +5,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
-import dev.kvshare.observability.SequenceTrace;
+import dev.kvshare.observability.SequenceObservation;
 
 /**
  * One request from {@link GenerationService#submit} until its slot is free again. The slot is held while the
@@ -27,11 +27,10 @@ final class Submission {
 
     final GenerationRequest request;
     final String client;
-    final long receivedNanos;
-    final SequenceTrace trace;
+    final SequenceObservation observation;
     /** What the caller waits on: complete once the output is handed over, or failed, or cancelled. */
     final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
-    /** Complete once the sequence stops generating; the trace's outcome. */
+    /** Complete once the sequence stops generating; the observation's outcome. */
     final CompletableFuture<GenerationResult> generated = new CompletableFuture<>();
     final OutputBuffer output;
     private final Consumer<Submission> releaseSlot;
@@ -39,12 +38,11 @@ final class Submission {
     private volatile Cancel cancel;
 
     /** @param releaseSlot frees the request's admission slot; called once */
-    Submission(GenerationRequest request, String client, TokenSink sink, Executor writers, SequenceTrace trace,
-               Consumer<Submission> releaseSlot) {
+    Submission(GenerationRequest request, String client, TokenSink sink, Executor writers,
+               SequenceObservation observation, Consumer<Submission> releaseSlot) {
         this.request = request;
         this.client = client;
-        this.receivedNanos = System.nanoTime();
-        this.trace = trace;
+        this.observation = observation;
         this.releaseSlot = releaseSlot;
         this.output = new OutputBuffer(sink, writers, MAX_PENDING_CHUNKS, clientGone -> cancel(Cancel.CLIENT_GONE));
     }

@@ -1,6 +1,7 @@
 package dev.kvshare.generation;
 
-import dev.kvshare.observability.SequenceTrace;
+import dev.kvshare.observability.SequenceObservation;
+import dev.kvshare.observability.SequenceObservations;
 
 /** Prefills prompts through the prompt cache without generating: the warm-up of the prefixes every request shares. */
 public final class WarmupPrefill {
@@ -9,15 +10,17 @@ public final class WarmupPrefill {
     private static final String WARMUP_CLIENT = "warm-up";
 
     private final SequenceDecoders decoders;
+    private final SequenceObservations observations;
 
-    public WarmupPrefill(SequenceDecoders decoders) {
+    public WarmupPrefill(SequenceDecoders decoders, SequenceObservations observations) {
         this.decoders = decoders;
+        this.observations = observations;
     }
 
     /** @return the prompt tokens that were already cached */
     public int prefill(int[] prompt, String salt) {
-        try (SequenceDecoders.PrefixedDecoder decoder = decoders.open(prompt, salt, WARMUP_CLIENT,
-                SequenceTrace.untraced())) {
+        try (SequenceObservation warmUp = observations.warmUp(prompt.length);
+             SequenceDecoders.PrefixedDecoder decoder = decoders.open(prompt, salt, WARMUP_CLIENT, warmUp)) {
             decoder.decoder().start(prompt);
             return decoder.cachedTokens();
         }

@@ -1,18 +1,23 @@
 package dev.kvshare.observability;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
 
 /**
- * The generation meters (see docs/observability.md for their Prometheus names). Tags stay bounded: the
- * model name, the prompt-token source and the finish reason; never anything per request.
+ * The generation meters (see docs/configuration.md#metrics for their Prometheus names), recorded from each sequence's
+ * observation as its handler: the generation code reports to the {@link SequenceObservation}, never to these
+ * meters. Tags stay bounded: the model name, the prompt-token source, the finish reason and the cancellation's
+ * reason and stage; never anything per request.
  */
-public class GenerationMetrics {
+public class GenerationMetrics implements ObservationHandler<SequenceContext> {
 
     private final MeterRegistry registry;
     private final String model;
@@ -48,11 +53,11 @@ public class GenerationMetrics {
     }
 
     /** Where a request was when its client went away. */
-    private static final java.util.List<String> CANCEL_STAGES = java.util.List.of("queued", "generating", "responding");
+    private static final List<String> CANCEL_STAGES = List.of("queued", "generating", "responding");
     /** Where a request was when its client was found too slow (it only can be once text flows). */
-    private static final java.util.List<String> SLOW_CLIENT_STAGES = java.util.List.of("generating", "responding");
-    private static final String CLIENT_DISCONNECTED = "client_disconnected";
-    private static final String SLOW_CLIENT = "slow_client";
+    private static final List<String> SLOW_CLIENT_STAGES = List.of("generating", "responding");
+    static final String CLIENT_DISCONNECTED = "client_disconnected";
+    static final String SLOW_CLIENT = "slow_client";
 
     /** Prompt tokens by where their KV came from: {@code computed}, or a prompt-cache tier. */
     private Counter promptTokens(String source) {
@@ -61,35 +66,39 @@ public class GenerationMetrics {
                 .tags("model", model, "source", source).register(registry);
     }
 
-    public void firstToken(Duration sinceReceived) {
-        timeToFirstToken.record(sinceReceived);
+    @Override
+    public boolean supportsContext(Observation.Context context) {
+        return context instanceof SequenceContext;
     }
 
-    public void interToken(long nanos) {
-        interTokenLatency.record(Duration.ofNanos(nanos));
+    @Override
+    public void onEvent(Observation.Event event, SequenceContext context) {
+        if (event == SequenceEvent.RESTORED) {
+            promptTokensLocal.increment(context.restored().localTokens());
+            promptTokensRedis.increment(context.restored().redisTokens());
+        } else if (event == SequenceEvent.FIRST_TOKEN) {
+            promptTokensComputed.increment(context.computedTokens());
+            timeToFirstToken.record(context.timeToFirstToken());
+        } else if (event == SequenceEvent.TOKEN) {
+            generatedTokens.increment();
+            if (context.generatedTokens() > 1) {
+                interTokenLatency.record(Duration.ofNanos(context.interTokenNanos()));
+            }
+        } else if (event == SequenceEvent.FINISHED) {
+            Timer.builder("kvshare.request.duration")
+                    .description("Generation time per request (gen_ai.server.request.duration)")
+                    .tags("model", model, "finish_reason", context.finishReason()).register(registry)
+                    .record(Duration.ofNanos(System.nanoTime() - context.receivedNanos()));
+        } else if (event == SequenceEvent.CANCELLED) {
+            cancelledCounter(context.cancel().reason(), context.cancel().stage()).increment();
+        }
     }
 
-    public void tokenGenerated() {
-        generatedTokens.increment();
-    }
-
-    public void promptComputed(int tokens) {
-        promptTokensComputed.increment(tokens);
-    }
-
-    public void promptRestored(int localTokens, int redisTokens) {
-        promptTokensLocal.increment(localTokens);
-        promptTokensRedis.increment(redisTokens);
-    }
-
-    public void finished(String finishReason, Duration duration) {
-        Timer.builder("kvshare.request.duration")
-                .description("Generation time per request (gen_ai.server.request.duration)")
-                .tags("model", model, "finish_reason", finishReason).register(registry).record(duration);
-    }
-
-    public void rejected() {
-        rejectedCounter().increment();
+    @Override
+    public void onStop(SequenceContext context) {
+        if (context.rejected()) {
+            rejectedCounter().increment();
+        }
     }
 
     private Counter rejectedCounter() {
@@ -99,18 +108,20 @@ public class GenerationMetrics {
     }
 
     /**
-     * A request whose client hung up: its sequence stopped (or never started), its slot is free.
+     * A request whose client hung up after its sequence's observation ended; a sequence's own cancellations
+     * come through its {@link SequenceObservation}.
      *
-     * @param stage {@code queued}, {@code generating} or {@code responding} (the answer could not be sent)
+     * @param stage {@code responding}: the answer could not be sent
      */
     public void cancelled(String stage) {
         cancelledCounter(CLIENT_DISCONNECTED, stage).increment();
     }
 
     /**
-     * A request cancelled because its client left text unread for longer than the slow-client timeout.
+     * A request cancelled because its client left text unread for longer than the slow-client timeout, after
+     * its sequence's observation ended.
      *
-     * @param stage {@code generating} or {@code responding} (the sequence was done, its text was not delivered)
+     * @param stage {@code responding}: the sequence was done, its text was not delivered
      */
     public void slowClient(String stage) {
         cancelledCounter(SLOW_CLIENT, stage).increment();

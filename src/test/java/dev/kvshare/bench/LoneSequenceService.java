@@ -8,7 +8,7 @@ import dev.kvshare.generation.SequenceDecoders;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
-import dev.kvshare.observability.GenerationTracing;
+import dev.kvshare.observability.SequenceObservations;
 import dev.kvshare.observability.Spans;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -20,8 +20,9 @@ final class LoneSequenceService {
 
     static GenerationService of(ServedModel model, int maxTokens, String label) {
         GenerationProperties properties = new GenerationProperties(1, 1, 1, maxTokens, 1, 256);
-        return new GenerationService(model, properties, ClientLimits.defaults(),
-                new GenerationMetrics(new SimpleMeterRegistry(), label), new GenerationTracing(Spans.NONE, label),
+        GenerationMetrics metrics = new GenerationMetrics(new SimpleMeterRegistry(), label);
+        return new GenerationService(model, properties, ClientLimits.defaults(), metrics,
+                new SequenceObservations(metrics, Spans.NONE, label, null),
                 new SequenceDecoders(model, properties, new BatchMetrics(new SimpleMeterRegistry(), label),
                         CachedPrefixes.NONE));
     }

@@ -11,6 +11,8 @@ import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.observability.GenerationMetrics;
+import dev.kvshare.observability.SequenceContext;
+import dev.kvshare.observability.SequenceObservations;
 import dev.kvshare.observability.Spans;
 import dev.kvshare.promptcache.FetchOrCompute;
 import dev.kvshare.promptcache.LocalKvStore;
@@ -20,6 +22,7 @@ import dev.kvshare.promptcache.PromptCache;
 import dev.kvshare.promptcache.PromptCacheMetrics;
 import dev.kvshare.testsupport.TestModels;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.Observation;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,11 +40,12 @@ class RestoreFailureTest {
             AtomicInteger restores = new AtomicInteger();
             GenerationMetrics failingAfterRestore = new GenerationMetrics(registry, model.name()) {
                 @Override
-                public void promptRestored(int localTokens, int redisTokens) {
-                    if (localTokens > 0) {
+                public void onEvent(Observation.Event event, SequenceContext context) {
+                    if (event.getName().equals("kvshare.restored") && context.restored().localTokens() > 0) {
                         restores.incrementAndGet();
                         throw new IllegalStateException("metrics are down");
                     }
+                    super.onEvent(event, context);
                 }
             };
             PromptCache cache = new PromptCache(
@@ -50,8 +54,9 @@ class RestoreFailureTest {
                     new PromptCacheMetrics(registry, model.name()), Runnable::run, Runnable::run, Spans.NONE,
                     Duration.ofSeconds(5), LocalTierEvents.NONE);
             try (SequenceDecoders decoders = new SequenceDecoders(model, new GenerationProperties(1, 1, 1, 16, 1, 256),
-                    new BatchMetrics(registry, model.name()), new PromptCachePrefixes(cache, failingAfterRestore))) {
-                WarmupPrefill warmup = new WarmupPrefill(decoders);
+                    new BatchMetrics(registry, model.name()), new PromptCachePrefixes(cache))) {
+                WarmupPrefill warmup = new WarmupPrefill(decoders,
+                        new SequenceObservations(failingAfterRestore, Spans.NONE, model.name(), null));
                 int[] prompt = new int[3 * BLOCK + 1];
                 Arrays.setAll(prompt, i -> 10 + i);
                 assertThat(warmup.prefill(prompt, "salt")).as("a cold prompt").isZero();

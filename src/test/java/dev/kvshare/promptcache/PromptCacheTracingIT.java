@@ -49,7 +49,7 @@ import tools.jackson.databind.JsonNode;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kvshare.prompt-cache.block-size=16", "kvshare.prompt-cache.redis.enabled=true",
         "management.opentelemetry.tracing.export.schedule-delay=100ms",
-        "logging.level.dev.kvshare.observability.SequenceTrace=debug"})
+        "logging.level.dev.kvshare.observability.SequenceObservation=debug"})
 @ExtendWith(OutputCaptureExtension.class)
 class PromptCacheTracingIT {
 
