@@ -19,7 +19,7 @@ import dev.kvshare.toolcall.ParsedReply;
 record AssistantReply(String content, List<ToolCall> toolCalls, String finishReason, List<String> rejectedCalls) {
 
     static AssistantReply of(GenerationResult result, ToolUse tools) {
-        String finishReason = result.finishReason().openAiName();
+        String finishReason = result.finishReason().label();
         if (!tools.active()) {
             return new AssistantReply(result.text(), null, finishReason, List.of());
         }

@@ -143,7 +143,7 @@ class ChatCompletionController {
         @Override
         public List<Object> closing(GenerationResult result) {
             List<Object> chunks = new ArrayList<>();
-            String finishReason = result.finishReason().openAiName();
+            String finishReason = result.finishReason().label();
             if (tools.active()) {
                 AssistantReply answer = AssistantReply.of(result, tools);
                 toolCallMetrics.rejected(answer.rejectedCalls());

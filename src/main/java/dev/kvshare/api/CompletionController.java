@@ -62,7 +62,7 @@ class CompletionController {
         }
         return events.whole(generationRequest, clients.of(http), result -> new CompletionResponse(reply.id(), OBJECT,
                 reply.created(), model, List.of(new CompletionResponse.Choice(0, result.text(),
-                        result.finishReason().openAiName(), null, reply.ids(result.tokenIds()))), Usage.of(result),
+                        result.finishReason().label(), null, reply.ids(result.tokenIds()))), Usage.of(result),
                 reply.promptIds()), logged);
     }
 
@@ -113,7 +113,7 @@ class CompletionController {
 
         @Override
         public List<Object> closing(GenerationResult result) {
-            var last = piece(new CompletionResponse.Choice(0, "", result.finishReason().openAiName(), null, null), null);
+            var last = piece(new CompletionResponse.Choice(0, "", result.finishReason().label(), null, null), null);
             if (!reply.includeUsage()) {
                 return List.of(last);
             }

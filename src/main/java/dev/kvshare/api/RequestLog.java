@@ -59,7 +59,7 @@ class RequestLog {
             if (enabled && log.isInfoEnabled()) {
                 long ttftMs = result.timeToFirstToken().toMillis();
                 line(result.promptTokens(), result.cachedTokens(), result.completionTokens(), ttftMs,
-                        result.finishReason().openAiName(), 200);
+                        result.finishReason().label(), 200);
             }
         }
 

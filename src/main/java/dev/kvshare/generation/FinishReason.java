@@ -1,6 +1,6 @@
 package dev.kvshare.generation;
 
-/** Why generation ended, as OpenAI names it. */
+/** Why generation ended. */
 public enum FinishReason {
     /** An end-of-sequence token or a stop string. */
     STOP,
@@ -10,7 +10,8 @@ public enum FinishReason {
      */
     LENGTH;
 
-    public String openAiName() {
+    /** The lower-case name meters, spans and logs use (the OpenAI API's finish reasons happen to match). */
+    public String label() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }
 }

@@ -89,7 +89,7 @@ final class Generation {
                 sink.accept(new TextChunk(rest, Arrays.copyOfRange(generated, unsentFrom, count)));
             }
         }
-        observation.finished(count, reason.openAiName());
+        observation.finished(count, reason.label());
         return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), reason, prompt.length,
                 cachedTokens, timeToFirstToken);
     }
