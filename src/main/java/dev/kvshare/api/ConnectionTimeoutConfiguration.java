@@ -15,7 +15,8 @@ import tools.jackson.databind.json.JsonMapper;
  * Connections bounded in time ({@code kvshare.limits.request-read-timeout}): headers through
  * {@link HeaderDeadlineProtocol}, bodies through {@link NonBlockingBodyFilter}. Tomcat's own
  * {@code connection-timeout} and {@code keep-alive-timeout} bound each wait for a byte and idle connections
- * (docs/configuration.md).
+ * (docs/configuration.md). What a connection may hold unsent is bounded too
+ * ({@code kvshare.limits.socket-send-buffer}), so that a client that stops reading is soon seen as slow.
  */
 @Configuration(proxyBeanMethods = false)
 class ConnectionTimeoutConfiguration {
@@ -30,6 +31,16 @@ class ConnectionTimeoutConfiguration {
                 }
             });
         };
+    }
+
+    /**
+     * Tomcat's {@code socket.txBufSize}, fixed instead of autotuned. 64 KiB by default: a token stream needs
+     * little bandwidth, and 64 KiB per 100 ms round trip is 640 KB/s, far above any.
+     */
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> socketSendBuffer(LimitsProperties limits) {
+        return factory -> factory.addConnectorCustomizers(connector -> connector.setProperty("socket.txBufSize",
+                Long.toString(limits.socketSendBuffer().toBytes())));
     }
 
     @Bean

@@ -23,6 +23,10 @@ import org.springframework.util.unit.DataSize;
  *                            before its request is cancelled and its slot freed
  * @param maxRunningPerClient sequences one client (its tenant, or its remote address) runs at once; 0: every slot
  * @param maxQueuedPerClient  requests one client may have waiting; 0: a quarter of the queue (at least 1)
+ * @param socketSendBuffer    what the kernel may hold unsent for one connection (its socket send buffer): a
+ *                            client that does not read fills it soon, so its output waits in the request's own
+ *                            buffer, its sequence pauses and {@code slowClientTimeout} applies; autotuned, the
+ *                            kernel would take megabytes, thousands of tokens generated for nobody
  */
 @ConfigurationProperties("kvshare.limits")
 public record LimitsProperties(
@@ -35,11 +39,13 @@ public record LimitsProperties(
         @DefaultValue("30s") Duration requestReadTimeout,
         @DefaultValue("10s") Duration slowClientTimeout,
         @DefaultValue("0") int maxRunningPerClient,
-        @DefaultValue("0") int maxQueuedPerClient) {
+        @DefaultValue("0") int maxQueuedPerClient,
+        @DefaultValue("64KB") DataSize socketSendBuffer) {
 
     public LimitsProperties {
         if (maxRequestBytes.toBytes() < 1 || maxMessages < 1 || maxMessageChars < 1 || maxRequestChars < 1
-                || maxStopStrings < 0 || maxStopChars < 1 || requestReadTimeout.toMillis() < 1) {
+                || maxStopStrings < 0 || maxStopChars < 1 || requestReadTimeout.toMillis() < 1
+                || socketSendBuffer.toBytes() < 1 || socketSendBuffer.toBytes() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("kvshare.limits: every limit must be positive (max-stop-strings "
                     + "may be 0)");
         }

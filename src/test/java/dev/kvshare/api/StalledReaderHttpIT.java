@@ -14,10 +14,6 @@ import dev.kvshare.testsupport.Http;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.context.TestConfiguration;
-import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
-import org.springframework.boot.web.server.WebServerFactoryCustomizer;
-import org.springframework.context.annotation.Bean;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -34,22 +30,9 @@ import tools.jackson.databind.JsonNode;
  */
 @ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"kvshare.limits.slow-client-timeout=5s", "logging.level.dev.kvshare.generation=debug"})
+        properties = {"kvshare.limits.slow-client-timeout=5s", "kvshare.limits.socket-send-buffer=8KB",
+                "logging.level.dev.kvshare.generation=debug"})
 class StalledReaderHttpIT {
-
-    /**
-     * A small socket send buffer, so that the stalled client's writes block within its first stream instead of
-     * after the megabytes the kernel would otherwise buffer for it (which only makes the test longer).
-     */
-    @TestConfiguration
-    static class SmallSendBuffer {
-
-        @Bean
-        WebServerFactoryCustomizer<TomcatServletWebServerFactory> smallSendBuffer() {
-            return factory -> factory.addConnectorCustomizers(connector -> connector.setProperty("socket.txBufSize",
-                    "8192"));
-        }
-    }
 
     private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final String STALLED = "{\"prompt\": \"Tell me everything.\", \"max_tokens\": 3000, "
