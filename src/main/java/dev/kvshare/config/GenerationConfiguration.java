@@ -28,9 +28,9 @@ public class GenerationConfiguration {
 
     /** The prompt cache's prefixes, or none when {@code kvshare.prompt-cache.enabled=false}. */
     @Bean
-    CachedPrefixes cachedPrefixes(ObjectProvider<PromptCache> promptCache) {
+    CachedPrefixes cachedPrefixes(ServedModel model, ObjectProvider<PromptCache> promptCache) {
         PromptCache cache = promptCache.getIfAvailable();
-        return cache == null ? CachedPrefixes.NONE : new PromptCachePrefixes(cache);
+        return cache == null ? CachedPrefixes.NONE : new PromptCachePrefixes(cache, model.decoder().kvBlocks());
     }
 
     /** Closed after the generation service, which depends on it, has let its sequences finish. */

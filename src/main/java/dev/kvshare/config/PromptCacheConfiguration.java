@@ -10,7 +10,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import dev.kvshare.generation.GenerationProperties;
-import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.KvSpec;
 import dev.kvshare.model.ModelFingerprint;
 import dev.kvshare.model.ServedModel;
@@ -110,7 +109,7 @@ public class PromptCacheConfiguration {
         }
         FetchOrCompute fetchOrCompute = new FetchOrCompute();
         PromptCache cache = new PromptCache(prefixHasher(model, properties, fingerprint, blockSize), local, redis,
-                model.decoder().kvBlocks(), fetchOrCompute, metrics, promptCacheCopies,
+                fetchOrCompute, metrics, promptCacheCopies,
                 promptCacheStores, spans, properties.singleFlightWait(), events);
         metrics.gauge("kvshare.prompt.cache.local.bytes", "KV bytes held by the local tier", () -> local.stats().bytes());
         metrics.gauge("kvshare.prompt.cache.local.entries", "Blocks held by the local tier", () -> local.stats().entries());

@@ -3,6 +3,7 @@ package dev.kvshare.generation;
 import java.util.Arrays;
 import java.util.Optional;
 
+import dev.kvshare.model.KvBlocks;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.NativeScope;
 import dev.kvshare.observability.SequenceObservation;
@@ -10,15 +11,21 @@ import dev.kvshare.promptcache.PromptCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The cached prefixes of the {@link PromptCache}: its local tier, and Redis where configured. */
+/**
+ * The cached prefixes of the {@link PromptCache}: its local tier, and Redis where configured. The cache deals in
+ * block payloads; the decoder's tensors become payloads and back here ({@link KvPayloads}).
+ */
 public final class PromptCachePrefixes implements CachedPrefixes {
 
     private static final Logger log = LoggerFactory.getLogger(PromptCachePrefixes.class);
 
     private final PromptCache cache;
+    private final KvPayloads payloads;
 
-    public PromptCachePrefixes(PromptCache cache) {
+    /** @param kvBlocks the served model's conversion between its KV tensors and block payloads */
+    public PromptCachePrefixes(PromptCache cache, KvBlocks kvBlocks) {
         this.cache = cache;
+        this.payloads = new KvPayloads(kvBlocks);
     }
 
     @Override
@@ -46,7 +53,7 @@ public final class PromptCachePrefixes implements CachedPrefixes {
         public Optional<KvCache> restore() {
             // The restored prefix is freed if the bookkeeping after it fails.
             try (NativeScope restoring = new NativeScope()) {
-                Optional<KvCache> restored = lookup.restore().map(restoring::track);
+                Optional<KvCache> restored = payloads.restore(lookup.blocks()).map(restoring::track);
                 observation.restored(lookup.localTokens(), lookup.redisTokens());
                 return restored.map(restoring::detach);
             } catch (RuntimeException e) {
@@ -61,7 +68,7 @@ public final class PromptCachePrefixes implements CachedPrefixes {
             CachedDecoder.PrefillListener store = (kv, computedTokens, nanos) -> {
                 try {
                     cache.prefilled(computedTokens, nanos);
-                    lookup.store(kv);
+                    lookup.store(() -> payloads.held(kv));
                 } catch (RuntimeException e) {
                     log.warn("Could not store the prompt's KV in the prompt cache", e);
                 }
@@ -79,7 +86,7 @@ public final class PromptCachePrefixes implements CachedPrefixes {
             System.arraycopy(generated, 0, fed, prompt.length, generated.length - 1);
             observation.inSequence(() -> {
                 try {
-                    decoder.readKv(kv -> lookup.storeSequence(kv, fed));
+                    decoder.readKv(kv -> lookup.storeSequence(payloads.of(kv, fed), fed));
                 } catch (RuntimeException e) {
                     log.warn("Could not store the finished sequence's KV in the prompt cache", e);
                 }

@@ -46,11 +46,15 @@ public final class KvBlocks {
         for (int b = 0; b < blockCount; b++) {
             ranges.add(new TokenRange(fromToken + b * blockLength, blockLength));
         }
-        return copyOut(held, 1, 0, held.length(), ranges);
+        return copyOut(held, ranges);
     }
 
-    /** {@code length} tokens from token {@code from} of a sequence. */
-    public record TokenRange(int from, int length) {
+    /**
+     * Copies each range of the single sequence's cache {@code held} holds into a new heap buffer laid out as a
+     * payload of its length. Any thread may call it while the lease lasts.
+     */
+    public List<ByteBuffer> copyOut(KvCache.Lease held, List<TokenRange> ranges) {
+        return copyOut(held, 1, 0, held.length(), ranges);
     }
 
     /**

@@ -11,10 +11,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
-import dev.kvshare.model.KvBlocks;
-import dev.kvshare.model.KvCache;
-import dev.kvshare.model.KvRow;
+import dev.kvshare.model.TokenRange;
 import dev.kvshare.observability.Spans;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +28,10 @@ import org.slf4j.LoggerFactory;
  * finishes, the blocks of its reply and its partial tails ({@link Lookup#storeSequence}). Concurrent requests
  * missing the same prefix compute it once: the
  * first becomes its leader and the others wait for it (single flight), then find it in the local tier.
+ *
+ * <p>It deals in block payloads, token ids and hashes only: a lookup hands out the {@link KvBlock}s it found, and a
+ * store asks a {@link PayloadSource} for the payloads of just the blocks it lacks. Turning payloads into a model's
+ * tensors and back is the caller's part.
  */
 public final class PromptCache {
 
@@ -36,7 +40,6 @@ public final class PromptCache {
     private final PrefixHasher hasher;
     private final LocalKvStore local;
     private final Optional<RedisTier> redis;
-    private final KvBlocks kvBlocks;
     private final FetchOrCompute fetchOrCompute;
     private final PromptCacheMetrics metrics;
     private final Executor copier;
@@ -47,14 +50,13 @@ public final class PromptCache {
     private final ConcurrentHashMap<BlockHash, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
     /** @param events told of the blocks this cache puts into the local tier */
-    public PromptCache(PrefixHasher hasher, LocalKvStore local, Optional<RedisTier> redis, KvBlocks kvBlocks,
+    public PromptCache(PrefixHasher hasher, LocalKvStore local, Optional<RedisTier> redis,
                        FetchOrCompute fetchOrCompute, PromptCacheMetrics metrics, Executor copier,
                        Executor background, Spans spans, java.time.Duration singleFlightWait,
                        LocalTierEvents events) {
         this.hasher = hasher;
         this.local = local;
         this.redis = redis;
-        this.kvBlocks = kvBlocks;
         this.fetchOrCompute = fetchOrCompute;
         this.metrics = metrics;
         this.copier = copier;
@@ -149,23 +151,26 @@ public final class PromptCache {
         boolean redisAsked = found.size() < chain.size() && redis.isPresent();
         int redisHits = redisAsked
                 ? spans.blocks("kvshare.prompt_cache.redis", () -> findRemote(prompt, blocks, found)) : 0;
-        Optional<Partial> partial = partialAfter(prompt, blocks, found.size());
-        int partialTokens = partial.map(Partial::tokens).orElse(0);
+        Optional<FoundBlock> partial = partialAfter(prompt, blocks, found.size());
+        int partialTokens = partial.map(FoundBlock::tokens).orElse(0);
         metrics.lookup("local", localHits > 0 || partialTokens > 0 ? "hit" : "miss");
         metrics.looked(prompt.length, localHits * blockSize() + partialTokens, redisAsked, redisHits * blockSize());
         lookup.found(found, localHits, redisHits, partial);
         return lookup;
     }
 
-    /** The leading {@code tokens} of a partial block's KV. */
-    private record Partial(KvBlock block, int tokens) {
+    /**
+     * A block a lookup found, and how many of its leading tokens the prompt uses: all of a full block, a leading
+     * part of a partial one. Its payload is laid out for {@code block.tokenIds().length} tokens.
+     */
+    public record FoundBlock(KvBlock block, int tokens) {
     }
 
     /**
      * The local tier's partial block after the first {@code blocks} full blocks, as far as its tokens equal the
      * prompt's (never the last prompt token: its logits are computed).
      */
-    private Optional<Partial> partialAfter(int[] prompt, BlockChain chain, int blocks) {
+    private Optional<FoundBlock> partialAfter(int[] prompt, BlockChain chain, int blocks) {
         return local.get(hasher.partial(chain.parentOf(blocks))).map(block -> {
             int[] held = block.tokenIds();
             int from = blocks * blockSize();
@@ -174,7 +179,7 @@ public final class PromptCache {
             while (same < end && held[same] == prompt[from + same]) {
                 same++;
             }
-            return new Partial(block, same);
+            return new FoundBlock(block, same);
         }).filter(partial -> partial.tokens() > 0);
     }
 
@@ -241,7 +246,7 @@ public final class PromptCache {
         private List<KvBlock> found = List.of();
         private int localBlocks;
         private int redisBlocks;
-        private Optional<Partial> partial = Optional.empty();
+        private Optional<FoundBlock> partial = Optional.empty();
         private BlockHash claimed;
         private CompletableFuture<Void> claim;
         private volatile CompletableFuture<Void> pendingStore;
@@ -252,7 +257,7 @@ public final class PromptCache {
             this.salt = salt;
         }
 
-        private void found(List<KvBlock> blocks, int local, int remote, Optional<Partial> partial) {
+        private void found(List<KvBlock> blocks, int local, int remote, Optional<FoundBlock> partial) {
             this.found = List.copyOf(blocks);
             this.localBlocks = local;
             this.redisBlocks = remote;
@@ -283,41 +288,38 @@ public final class PromptCache {
         }
 
         private int partialTokens() {
-            return partial.map(Partial::tokens).orElse(0);
+            return partial.map(FoundBlock::tokens).orElse(0);
         }
 
         public int redisTokens() {
             return redisBlocks * blockSize();
         }
 
-        /** The found prefix as a new cache, or empty when nothing was found. */
-        public Optional<KvCache> restore() {
-            if (cachedTokens() == 0) {
-                return Optional.empty();
-            }
-            List<KvBlocks.Piece> pieces = new ArrayList<>(found.size() + 1);
-            found.forEach(block -> pieces.add(new KvBlocks.Piece(block.payload(), blockSize(), blockSize())));
-            partial.ifPresent(p -> pieces.add(new KvBlocks.Piece(p.block().payload(), p.block().tokenIds().length,
-                    p.tokens())));
-            return Optional.of(kvBlocks.assemble(pieces));
+        /** The found prefix's blocks in order, covering {@link #cachedTokens}; empty when nothing was found. */
+        public List<FoundBlock> blocks() {
+            List<FoundBlock> blocks = new ArrayList<>(found.size() + 1);
+            found.forEach(block -> blocks.add(new FoundBlock(block, blockSize())));
+            partial.ifPresent(blocks::add);
+            return blocks;
         }
 
         /**
-         * Stores the missing full blocks from {@code cache}, which holds the prefilled prompt. Called on the thread
-         * that ran the prefill (the batch scheduler's, for a batched sequence), so it only takes a lease on the
-         * cache and returns: the copier thread copies the blocks out and puts them into the local tier, then
-         * Redis gets them in the background. Until the local tier has them, lookups of the same prefix wait for
-         * this one (single flight) and {@link #close} waits too, so a finished request's blocks are found. When
-         * the copier is behind, this prompt's blocks are not stored.
+         * Stores the missing full blocks of the prefilled prompt. Called on the thread that ran the prefill (the
+         * batch scheduler's, for a batched sequence), so it only holds the prompt's KV ({@code prefilled} is
+         * asked on this thread, and only when blocks are missing) and returns: the copier thread copies the
+         * missing blocks out of it, closes it and puts them into the local tier, then Redis gets them in the
+         * background. Until the local tier has them, lookups of the same prefix wait for this one (single
+         * flight) and {@link #close} waits too, so a finished request's blocks are found. When the copier is
+         * behind, this prompt's blocks are not stored; a copy that fails is logged, never thrown.
          */
-        public void store(KvCache cache) {
+        public void store(Supplier<PayloadSource.Held> prefilled) {
             int from = found.size();
             int count = chain.size() - from;
             if (count <= 0) {
                 release();
                 return;
             }
-            KvCache.Lease held = cache.lease();
+            PayloadSource.Held held = prefilled.get();
             CompletableFuture<Void> stored = new CompletableFuture<>();
             try {
                 copier.execute(spans.withCurrentSpan(() -> {
@@ -342,33 +344,28 @@ public final class PromptCache {
          * Stores what a finished sequence computed beyond its prompt's stored blocks, so that its next turn (whose
          * prompt holds this one and its reply) or a repeat computes only its new tokens: the full blocks of the
          * reply, locally and in Redis; and in the local tier alone, the partial block after the last full one and,
-         * when the reply filled the prompt's last block, the partial block at the prompt's end. Copies now.
+         * when the reply filled the prompt's last block, the partial block at the prompt's end. Copies now, on the
+         * calling thread.
          *
-         * @param kv  the KV of {@code fed}, read during the call only
+         * @param kv  the KV of {@code fed} (its token 0 is fed's first), asked during the call only
          * @param fed the prompt and every generated token fed back (not the last one sampled)
          */
-        public void storeSequence(KvRow kv, int[] fed) {
-            if (kv.length() != fed.length) {
-                throw new IllegalArgumentException("The KV covers " + kv.length() + " tokens, not " + fed.length);
-            }
+        public void storeSequence(PayloadSource kv, int[] fed) {
             BlockChain fedChain = hasher.blocks(fed, salt);
             int promptBlocks = chain.size();
-            List<KvBlocks.TokenRange> ranges = new ArrayList<>();
-            for (int index = promptBlocks; index < fedChain.size(); index++) {
-                ranges.add(new KvBlocks.TokenRange(index * blockSize(), blockSize()));
-            }
+            List<TokenRange> ranges = new ArrayList<>(blockRanges(promptBlocks, fedChain.size() - promptBlocks));
             // The tail after the last full block; and, when the reply filled the prompt's last block, the
             // prompt's own tail, where a repeat of the prompt stops.
             List<Integer> partialAfter = new ArrayList<>(2);
             if (fed.length % blockSize() > 0) {
                 partialAfter.add(fedChain.size());
-                ranges.add(new KvBlocks.TokenRange(fedChain.size() * blockSize(), fed.length % blockSize()));
+                ranges.add(new TokenRange(fedChain.size() * blockSize(), fed.length % blockSize()));
             }
             if (promptBlocks < fedChain.size() && blockSize() > 1) {
                 partialAfter.add(promptBlocks);
-                ranges.add(new KvBlocks.TokenRange(promptBlocks * blockSize(), blockSize() - 1));
+                ranges.add(new TokenRange(promptBlocks * blockSize(), blockSize() - 1));
             }
-            List<ByteBuffer> payloads = kvBlocks.copyOut(kv, ranges);
+            List<ByteBuffer> payloads = kv.copy(ranges);
             int fullCount = fedChain.size() - promptBlocks;
             List<KvBlock> full = new ArrayList<>(fullCount);
             for (int i = 0; i < fullCount; i++) {
@@ -378,7 +375,7 @@ public final class PromptCache {
             }
             List<KvBlock> partials = new ArrayList<>(partialAfter.size());
             for (int p = 0; p < partialAfter.size(); p++) {
-                KvBlocks.TokenRange range = ranges.get(fullCount + p);
+                TokenRange range = ranges.get(fullCount + p);
                 BlockHash parent = fedChain.parentOf(partialAfter.get(p));
                 partials.add(new KvBlock(hasher.partial(parent), parent,
                         Arrays.copyOfRange(fed, range.from(), range.from() + range.length()), payloads.get(fullCount + p)));
@@ -386,15 +383,15 @@ public final class PromptCache {
             // Partials first: the chains they continue should be the last to go.
             partials.forEach(local::put);
             putLocal(promptBlocks, fedChain, full);
-            metrics.stored("local", payloads.stream().mapToLong(ByteBuffer::capacity).sum());
+            metrics.stored("local", bytes(payloads));
             if (!full.isEmpty()) {
                 redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
                         () -> tier.store(full))));
             }
         }
 
-        private void copyOut(KvCache.Lease held, int from, int count) {
-            List<ByteBuffer> payloads = kvBlocks.copyOut(held, from * blockSize(), blockSize(), count);
+        private void copyOut(PayloadSource held, int from, int count) {
+            List<ByteBuffer> payloads = held.copy(blockRanges(from, count));
             List<KvBlock> blocks = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
                 int index = from + i;
@@ -402,9 +399,19 @@ public final class PromptCache {
                         payloads.get(i)));
             }
             putLocal(from, chain, blocks);
-            metrics.stored("local", (long) count * kvBlocks.payloadBytes(blockSize()));
+            metrics.stored("local", bytes(payloads));
             redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
                     () -> tier.store(blocks))));
+        }
+
+        /** The token ranges of {@code count} full blocks from block {@code from}. */
+        private List<TokenRange> blockRanges(int from, int count) {
+            return IntStream.range(from, from + count)
+                    .mapToObj(index -> new TokenRange(index * blockSize(), blockSize())).toList();
+        }
+
+        private static long bytes(List<ByteBuffer> payloads) {
+            return payloads.stream().mapToLong(ByteBuffer::capacity).sum();
         }
 
         private synchronized void release() {

@@ -50,11 +50,11 @@ class RestoreFailureTest {
             };
             PromptCache cache = new PromptCache(
                     new PrefixHasher(ModelFingerprint.of(model.files().directory()).digest(), BLOCK),
-                    new LocalKvStore(64 << 20), Optional.empty(), model.decoder().kvBlocks(), new FetchOrCompute(),
+                    new LocalKvStore(64 << 20), Optional.empty(), new FetchOrCompute(),
                     new PromptCacheMetrics(registry, model.name()), Runnable::run, Runnable::run, Spans.NONE,
                     Duration.ofSeconds(5), LocalTierEvents.NONE);
             try (SequenceDecoders decoders = new SequenceDecoders(model, new GenerationProperties(1, 1, 1, 16, 1, 256),
-                    new BatchMetrics(registry, model.name()), new PromptCachePrefixes(cache))) {
+                    new BatchMetrics(registry, model.name()), new PromptCachePrefixes(cache, model.decoder().kvBlocks()))) {
                 WarmupPrefill warmup = new WarmupPrefill(decoders,
                         new SequenceObservations(failingAfterRestore, Spans.NONE, model.name(), null));
                 int[] prompt = new int[3 * BLOCK + 1];

@@ -68,9 +68,9 @@ class KvBlocksTest {
             try (KvCache a = model.extend(longer, model.emptyCache());
                  KvCache b = model.extend(shorter, model.emptyCache());
                  BatchedKv batch = model.pack(List.of(KvRow.of(a), KvRow.of(b)))) {
-                var range = List.of(new KvBlocks.TokenRange(3, 8), new KvBlocks.TokenRange(11, 8));
+                var range = List.of(new TokenRange(3, 8), new TokenRange(11, 8));
                 assertThat(blocks.copyOut(batch.row(1), range)).containsExactlyElementsOf(blocks.copyOut(KvRow.of(b), range));
-                var tail = List.of(new KvBlocks.TokenRange(16, 13));
+                var tail = List.of(new TokenRange(16, 13));
                 assertThat(blocks.copyOut(batch.row(0), tail)).containsExactlyElementsOf(blocks.copyOut(KvRow.of(a), tail));
             }
         }
