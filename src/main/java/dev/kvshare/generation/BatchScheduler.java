@@ -315,6 +315,9 @@ final class BatchScheduler {
      * its next token puts it there ({@link #next}).
      */
     private synchronized void park(BatchedSequence sequence, BatchedKv row) {
+        metrics.parked(sequence.preempted);
+        log.debug("Parked a sequence of {}: {}", sequence.client,
+                sequence.preempted ? "preempted for another client" : "paused, its client is not reading");
         sequence.parked = row;
         sequence.preempted = false;
         policy.retire(sequence);

@@ -2,6 +2,7 @@ package dev.kvshare.observability;
 
 import java.time.Duration;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -14,6 +15,8 @@ public class BatchMetrics {
     private final Timer passTime;
     private final Timer repackTime;
     private final DistributionSummary prefillTokens;
+    private final Counter preempted;
+    private final Counter paused;
 
     public BatchMetrics(MeterRegistry registry, String model) {
         this.batchSize = DistributionSummary.builder("kvshare.batch.size")
@@ -31,6 +34,15 @@ public class BatchMetrics {
         this.prefillTokens = DistributionSummary.builder("kvshare.batch.prefill.tokens")
                 .description("Prompt tokens prefilled in one scheduler iteration (at most prefill-tokens-per-step)")
                 .tag("model", model).serviceLevelObjectives(1, 16, 64, 256, 1024).register(registry);
+        this.preempted = parked(registry, model, "preempted");
+        this.paused = parked(registry, model, "paused");
+    }
+
+    private static Counter parked(MeterRegistry registry, String model, String reason) {
+        return Counter.builder("kvshare.batch.parked")
+                .description("Sequences whose KV row left the batch to wait: preempted for another client, or paused "
+                        + "because their client is not reading")
+                .tags("model", model, "reason", reason).register(registry);
     }
 
     public void pass(int rows, double padding, long nanos) {
@@ -45,5 +57,10 @@ public class BatchMetrics {
 
     public void prefilled(int tokens) {
         prefillTokens.record(tokens);
+    }
+
+    /** A sequence's row was parked: {@code preempted} for another client's sequence, otherwise paused. */
+    public void parked(boolean preempted) {
+        (preempted ? this.preempted : paused).increment();
     }
 }

@@ -140,7 +140,8 @@ class BatchedDecodingTest {
         }
         long liveBefore = model.liveTensors().count();
         // Each prompt prefilled in one iteration: one comes in while a hog sequence holds the batch.
-        BatchScheduler scheduler = new BatchScheduler(model, 2, 64, new BatchMetrics(new SimpleMeterRegistry(), name));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        BatchScheduler scheduler = new BatchScheduler(model, 2, 64, new BatchMetrics(registry, name));
         CountDownLatch hogsAdmitted = new CountDownLatch(1);
         CountDownLatch newcomerStarted = new CountDownLatch(1);
         CountDownLatch newcomerDone = new CountDownLatch(1);
@@ -197,6 +198,10 @@ class BatchedDecodingTest {
             assertThat(hogs.get(1).get().ids()).containsExactly(alone.get(1).ids());
             assertThat(newcomer.get().ids()).containsExactly(alone.get(2).ids());
             assertThat(paused).as("a hog sequence paused").isTrue();
+            assertThat(registry.get("kvshare.batch.parked").tag("reason", "preempted").counter().count())
+                    .as("rows parked for the newcomer").isEqualTo(1);
+            assertThat(registry.get("kvshare.batch.parked").tag("reason", "paused").counter().count())
+                    .as("rows parked while their client did not read").isEqualTo(1);
         } finally {
             threads.shutdown();
             scheduler.close(10_000);
