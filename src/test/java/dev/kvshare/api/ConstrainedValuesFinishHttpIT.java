@@ -2,6 +2,8 @@ package dev.kvshare.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -56,29 +58,16 @@ class ConstrainedValuesFinishHttpIT {
     @Test
     void everyTicketParsesAndValidatesOrIsRefusedWithTheTokensItNeeds() {
         JsonNode schema = SchemaGuarantee.schema("ticket");
-        int answered = 0;
+        List<Answer> answers = answersOverTheSweep(ticketFormat());
         int closedEarly = 0;
-        for (int limit : LIMITS) {
-            for (double temperature : TEMPERATURES) {
-                for (long seed = 0; seed < SEEDS; seed++) {
-                    Http.Response response = ask(ticketFormat(), limit, temperature, seed, false);
-                    String what = "limit %d, temperature %s, seed %d: %s".formatted(limit, temperature, seed,
-                            response.body());
-                    if (refusedForItsLength(response, limit)) {
-                        continue;
-                    }
-                    assertThat(response.status()).as(what).isEqualTo(200);
-                    JsonNode choice = response.json().path("choices").path(0);
-                    assertThat(SchemaGuarantee.problems(schema, choice.path("message").path("content").asString()))
-                            .as(what).isEmpty();
-                    assertThat(response.json().path("usage").path("completion_tokens").asInt()).as(what)
-                            .isLessThanOrEqualTo(limit);
-                    answered++;
-                    closedEarly += choice.path("finish_reason").asString().equals("length") ? 1 : 0;
-                }
-            }
+        for (Answer answer : answers) {
+            assertThat(SchemaGuarantee.problems(schema, answer.choice().path("message").path("content").asString()))
+                    .as(answer.what()).isEmpty();
+            assertThat(answer.response().json().path("usage").path("completion_tokens").asInt()).as(answer.what())
+                    .isLessThanOrEqualTo(answer.limit());
+            closedEarly += answer.choice().path("finish_reason").asString().equals("length") ? 1 : 0;
         }
-        assertThat(answered).isGreaterThanOrEqualTo(LIMITS.length * TEMPERATURES.length * SEEDS * 2 / 3);
+        assertThat(answers.size()).isGreaterThanOrEqualTo(LIMITS.length * TEMPERATURES.length * SEEDS * 2 / 3);
         assertThat(closedEarly).as("tickets max_tokens made close early").isPositive();
     }
 
@@ -97,28 +86,16 @@ class ConstrainedValuesFinishHttpIT {
     @Test
     void everyForcedCallParsesAndValidatesOrIsRefusedWithTheTokensItNeeds() {
         JsonNode parameters = Http.JSON.readTree(CHECK_OUTAGE).path("function").path("parameters");
-        int answered = 0;
-        for (int limit : LIMITS) {
-            for (double temperature : TEMPERATURES) {
-                for (long seed = 0; seed < SEEDS; seed++) {
-                    Http.Response response = ask(forcedCall(), limit, temperature, seed, false);
-                    String what = "limit %d, temperature %s, seed %d: %s".formatted(limit, temperature, seed,
-                            response.body());
-                    if (refusedForItsLength(response, limit)) {
-                        continue;
-                    }
-                    assertThat(response.status()).as(what).isEqualTo(200);
-                    JsonNode choice = response.json().path("choices").path(0);
-                    assertThat(choice.path("finish_reason").asString()).as(what).isIn("tool_calls", "length");
-                    JsonNode call = choice.path("message").path("tool_calls").path(0).path("function");
-                    assertThat(call.path("name").asString()).as(what).isEqualTo("check_outage");
-                    assertThat(SchemaGuarantee.problems(parameters, call.path("arguments").asString())).as(what)
-                            .isEmpty();
-                    answered++;
-                }
-            }
+        List<Answer> answers = answersOverTheSweep(forcedCall());
+        for (Answer answer : answers) {
+            assertThat(answer.choice().path("finish_reason").asString()).as(answer.what())
+                    .isIn("tool_calls", "length");
+            JsonNode call = answer.choice().path("message").path("tool_calls").path(0).path("function");
+            assertThat(call.path("name").asString()).as(answer.what()).isEqualTo("check_outage");
+            assertThat(SchemaGuarantee.problems(parameters, call.path("arguments").asString())).as(answer.what())
+                    .isEmpty();
         }
-        assertThat(answered).isGreaterThanOrEqualTo(LIMITS.length * TEMPERATURES.length * SEEDS * 2 / 3);
+        assertThat(answers.size()).isGreaterThanOrEqualTo(LIMITS.length * TEMPERATURES.length * SEEDS * 2 / 3);
     }
 
     @Test
@@ -163,6 +140,33 @@ class ConstrainedValuesFinishHttpIT {
             assertThat(SchemaGuarantee.problems(schema, value)).as(tight.body()).isEmpty();
             assertThat(tight.json().path("usage").path("completion_tokens").asInt()).isLessThanOrEqualTo(needed);
         }
+    }
+
+    /** An answered request of the sweep: its response, its first choice, its max_tokens and a label for failures. */
+    private record Answer(Http.Response response, JsonNode choice, int limit, String what) {
+    }
+
+    /**
+     * {@code constraint} asked at every limit, temperature and seed: the requests answered (each a 200); those
+     * refused are checked to be refused for their max_tokens.
+     */
+    private List<Answer> answersOverTheSweep(String constraint) {
+        List<Answer> answers = new ArrayList<>();
+        for (int limit : LIMITS) {
+            for (double temperature : TEMPERATURES) {
+                for (long seed = 0; seed < SEEDS; seed++) {
+                    Http.Response response = ask(constraint, limit, temperature, seed, false);
+                    String what = "limit %d, temperature %s, seed %d: %s".formatted(limit, temperature, seed,
+                            response.body());
+                    if (refusedForItsLength(response, limit)) {
+                        continue;
+                    }
+                    assertThat(response.status()).as(what).isEqualTo(200);
+                    answers.add(new Answer(response, response.json().path("choices").path(0), limit, what));
+                }
+            }
+        }
+        return answers;
     }
 
     /** A 400 on max_tokens saying the schema takes more tokens than {@code limit}. */
