@@ -11,6 +11,7 @@ import java.util.Set;
 import dev.kvshare.promptcache.PromptCache;
 import dev.kvshare.testsupport.Http;
 import dev.kvshare.testsupport.Instance;
+import dev.kvshare.testsupport.Pause;
 import dev.kvshare.testsupport.TestModels;
 import dev.kvshare.testsupport.TestRedis;
 import org.junit.jupiter.api.AfterAll;
@@ -181,7 +182,7 @@ class KvEventsHttpIT {
             if (!events(replayed, type).isEmpty()) {
                 return replayed;
             }
-            sleep(100);
+            Pause.sleep(100);
         }
         throw new AssertionError("no " + type + " replayed from sequence " + start);
     }
@@ -222,12 +223,4 @@ class KvEventsHttpIT {
         return ints.stream().map(Integer::longValue).toList();
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
 }

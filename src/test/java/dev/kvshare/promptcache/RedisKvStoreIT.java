@@ -14,6 +14,7 @@ import java.util.Random;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import dev.kvshare.testsupport.Pause;
 import dev.kvshare.testsupport.TestRedis;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -178,7 +179,7 @@ class RedisKvStoreIT {
 
                 long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
                 while (!faultyStore.ping() && System.nanoTime() < deadline) {
-                    sleep(100);
+                    Pause.sleep(100);
                 }
                 // Redis restarted without persistence: the entries are gone, the tier works again.
                 assertThat(bytes(faultyStore.getAll(hashes))).containsOnlyNulls();
@@ -235,12 +236,4 @@ class RedisKvStoreIT {
         return factory;
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
 }

@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 
 import dev.kvshare.KvshareApplication;
 import dev.kvshare.testsupport.Http;
+import dev.kvshare.testsupport.Pause;
 import dev.kvshare.testsupport.TestRedis;
 
 /**
@@ -108,7 +109,7 @@ public final class ReplicaProcess implements AutoCloseable {
             } catch (IllegalStateException notYetListening) {
                 // starting
             }
-            sleep(250);
+            Pause.sleep(250);
         }
         throw new IllegalStateException("Replica on port " + port + " not ready after " + timeout);
     }
@@ -167,12 +168,4 @@ public final class ReplicaProcess implements AutoCloseable {
         }
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 }
