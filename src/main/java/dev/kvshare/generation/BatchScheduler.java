@@ -143,9 +143,8 @@ final class BatchScheduler {
      */
     synchronized KvRow kvOf(BatchedSequence sequence) {
         return switch (sequence.state) {
-            case JOINING -> sequence.prefilled != null ? KvRow.of(sequence.prefilled) : sequence.parked.row(0);
+            case JOINING, PARKED -> sequence.ownRow();
             case RUNNING -> batch.row(running.indexOf(sequence));
-            case PARKED -> sequence.parked.row(0);
             default -> throw new IllegalStateException("This sequence holds no KV: " + sequence.state);
         };
     }
@@ -290,7 +289,7 @@ final class BatchScheduler {
                 } else if (sequence.token != BatchedSequence.NO_TOKEN) {
                     joining.remove(sequence);
                     kept.add(sequence);
-                    rows.add(sequence.prefilled != null ? KvRow.of(sequence.prefilled) : sequence.parked.row(0));
+                    rows.add(sequence.ownRow());
                     sequence.state = BatchedSequence.State.RUNNING;
                 }
             }

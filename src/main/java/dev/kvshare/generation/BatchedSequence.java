@@ -49,6 +49,11 @@ final class BatchedSequence implements KvKeepingDecoder {
 
     static final int NO_TOKEN = -1;
 
+    /** The KV it holds outside the batch: its prefilled prompt while it joins, or its parked row. */
+    KvRow ownRow() {
+        return prefilled != null ? KvRow.of(prefilled) : parked.row(0);
+    }
+
     /**
      * Closes the KV it joins the batch with, once the batch holds a copy of it or it left: its scope (past,
      * prefill caches, prefilled prompt) and its parked row. The scheduler's call.
