@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import dev.kvshare.constrain.TokenConstraint;
+import dev.kvshare.model.Logits;
 
 /**
  * Chooses each next token: penalties, then greedy argmax or temperature / top-k / top-p sampling.
@@ -44,7 +45,7 @@ public final class Sampler {
                 logits[token] = Float.NEGATIVE_INFINITY; // one the constraint checks only once drawn: choose again
                 token = choose(logits);
             } else { // a masked one, which rounding in the last draw step can land on
-                token = argmax(logits);
+                token = Logits.argmax(logits);
                 if (logits[token] == Float.NEGATIVE_INFINITY) {
                     throw new IllegalStateException("The constraint allows no token here");
                 }
@@ -66,18 +67,7 @@ public final class Sampler {
     }
 
     private int choose(float[] logits) {
-        return params.greedy() ? argmax(logits) : sample(logits);
-    }
-
-    /** The most likely token; the lowest id wins a tie. */
-    public static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
+        return params.greedy() ? Logits.argmax(logits) : sample(logits);
     }
 
     private void applyPenalties(float[] logits) {
@@ -101,7 +91,7 @@ public final class Sampler {
 
     /** Unnormalized probabilities {@code exp((logit - max) / temperature)}: the largest is 1. */
     private double[] softmaxWeights(float[] logits) {
-        float max = logits[argmax(logits)];
+        float max = logits[Logits.argmax(logits)];
         double[] weights = new double[logits.length];
         for (int i = 0; i < logits.length; i++) {
             weights[i] = Math.exp((logits[i] - max) / params.temperature());

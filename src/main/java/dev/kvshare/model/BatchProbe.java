@@ -35,14 +35,4 @@ public record BatchProbe(double batchedVsAlone, double shapeNoise, boolean argma
         }
         return worst;
     }
-
-    static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 }

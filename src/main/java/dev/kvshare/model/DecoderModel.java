@@ -228,7 +228,7 @@ public final class DecoderModel implements AutoCloseable {
                 float[] expected = alone.values();
                 batched.copyRow(r, row);
                 worst = Math.max(worst, BatchProbe.maxAbsDifference(expected, row));
-                argmaxAgrees &= BatchProbe.argmax(expected) == BatchProbe.argmax(row);
+                argmaxAgrees &= Logits.argmax(expected) == Logits.argmax(row);
             }
             float[] longerAlone = alone.values().clone();
             step(5, longerTokenByToken, alone).close();

@@ -34,6 +34,17 @@ public final class Logits implements AutoCloseable {
         live.opened(1);
     }
 
+    /** The most likely token; the lowest id wins a tie. */
+    public static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
     OnnxTensor tensor() {
         return tensor;
     }

@@ -12,8 +12,8 @@ import java.util.stream.IntStream;
 
 import dev.kvshare.generation.CachedDecoder;
 import dev.kvshare.generation.RecomputingDecoder;
-import dev.kvshare.generation.Sampler;
 import dev.kvshare.generation.SequenceDecoder;
+import dev.kvshare.model.Logits;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.testsupport.TestModels;
 
@@ -98,7 +98,7 @@ final class KvCacheSuite implements Suite {
             float[] logits = decoder.start(prompt);
             millis[0] = (System.nanoTime() - start) / 1e6;
             for (int i = 1; i < tokens; i++) {
-                int token = Sampler.argmax(logits);
+                int token = Logits.argmax(logits);
                 start = System.nanoTime();
                 logits = decoder.next(token);
                 millis[i] = (System.nanoTime() - start) / 1e6;

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import dev.kvshare.model.DecoderModel;
+import dev.kvshare.model.Logits;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.observability.BatchMetrics;
 import dev.kvshare.testsupport.TestModels;
@@ -246,7 +247,7 @@ class BatchedDecodingTest {
         float[] next = decoder.start(prompt);
         for (int i = 0; i < tokens; i++) {
             logits.add(next.clone());
-            ids[i] = Sampler.argmax(next);
+            ids[i] = Logits.argmax(next);
             if (progress != null) {
                 progress.countDown();
             }

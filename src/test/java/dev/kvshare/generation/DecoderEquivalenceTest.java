@@ -9,6 +9,7 @@ import java.util.stream.Stream;
 
 import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvCache;
+import dev.kvshare.model.Logits;
 import dev.kvshare.model.ServedModel;
 import dev.kvshare.testsupport.TestModels;
 import org.junit.jupiter.api.AfterAll;
@@ -117,7 +118,7 @@ class DecoderEquivalenceTest {
         int[] out = new int[tokens];
         float[] logits = decoder.start(prompt);
         for (int i = 0; i < tokens; i++) {
-            out[i] = Sampler.argmax(logits);
+            out[i] = Logits.argmax(logits);
             if (i + 1 < tokens) {
                 logits = decoder.next(out[i]);
             }

@@ -113,7 +113,7 @@ class QuantizedExportsTest {
                 prefills.add(prefix);
                 prefills.add(model.step(prompt[prompt.length - 1], prefix, first));
                 sources.add(KvRow.of(prefills.get(prefills.size() - 1)));
-                tokens[r] = Sampler.argmax(first.values());
+                tokens[r] = Logits.argmax(first.values());
             }
             BatchedKv batch = model.pack(sources);
             try (Logits logits = model.newLogits(rows)) {
@@ -129,7 +129,7 @@ class QuantizedExportsTest {
                     batch.close();
                     batch = next;
                     for (int r = 0; r < rows; r++) {
-                        tokens[r] = Sampler.argmax(logits.copyRow(r, row));
+                        tokens[r] = Logits.argmax(logits.copyRow(r, row));
                     }
                 }
             } finally {
@@ -155,7 +155,7 @@ class QuantizedExportsTest {
             for (int step = 0; step < expected.size(); step++) {
                 float[] e = expected.get(step);
                 float[] a = actual.get(step);
-                agreeing += Sampler.argmax(e) == Sampler.argmax(a) ? 1 : 0;
+                agreeing += Logits.argmax(e) == Logits.argmax(a) ? 1 : 0;
                 for (int v = 0; v < e.length; v++) {
                     worst = Math.max(worst, Math.abs(e[v] - a[v]));
                     largest = Math.max(largest, Math.abs(e[v]));

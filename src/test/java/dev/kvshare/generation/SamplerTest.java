@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.stream.IntStream;
 
 import dev.kvshare.constrain.TokenConstraint;
+import dev.kvshare.model.Logits;
 import org.junit.jupiter.api.Test;
 
 class SamplerTest {
@@ -20,7 +21,7 @@ class SamplerTest {
     @Test
     void greedyTakesTheLargestLogitAndTheLowestIdOnATie() {
         assertThat(new Sampler(SamplingParams.GREEDY).next(new float[] {0.1f, 3f, -2f, 3f})).isEqualTo(1);
-        assertThat(Sampler.argmax(new float[] {-5f, -1f, -1f})).isEqualTo(1);
+        assertThat(Logits.argmax(new float[] {-5f, -1f, -1f})).isEqualTo(1);
     }
 
     /** Turns tokens down only once they are drawn, as a token budget does with a token that opens too much. */

@@ -37,7 +37,7 @@ class BatchProbeTest {
 
     @Test
     void argmaxIsTheFirstLargest() {
-        assertThat(BatchProbe.argmax(new float[] {0.1f, 0.7f, 0.7f, -1f})).isEqualTo(1);
+        assertThat(Logits.argmax(new float[] {0.1f, 0.7f, 0.7f, -1f})).isEqualTo(1);
         assertThat(BatchProbe.maxAbsDifference(new float[] {1f, -2f}, new float[] {1.5f, -1f})).isEqualTo(1.0);
     }
 }

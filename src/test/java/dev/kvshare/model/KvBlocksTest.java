@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.List;
 
 import dev.kvshare.generation.CachedDecoder;
-import dev.kvshare.generation.Sampler;
 import dev.kvshare.testsupport.TestModels;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -105,7 +104,7 @@ class KvBlocksTest {
         int[] out = new int[10];
         float[] logits = decoder.start(prompt);
         for (int i = 0; i < out.length; i++) {
-            out[i] = Sampler.argmax(logits);
+            out[i] = Logits.argmax(logits);
             logits = decoder.next(out[i]);
         }
         return out;
