@@ -181,7 +181,9 @@ def main():
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--max-minutes", type=float, default=None,
-                    help="train for this long instead (the schedule follows elapsed time; --steps caps it)")
+                    help="train for this long instead: CPU time over --threads, so a machine shared with other work "
+                         "stretches the box in wall time instead of shortening the training (the schedule "
+                         "follows it; --steps caps it)")
     ap.add_argument("--group-prompts", action="store_true",
                     help="one step per group of dialogues sharing a system prompt, computed once "
                          "(implies --assistant-only)")
@@ -256,7 +258,7 @@ def main():
             return peak
         p = (step - a.warmup) / max(1, a.steps - a.warmup)
         if a.max_minutes:
-            p = max(p, min(1.0, (time.time() - t_start) / (60 * a.max_minutes)))
+            p = max(p, min(1.0, elapsed() / (60 * a.max_minutes)))
         return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
 
     def epoch_batches(epoch):
@@ -280,7 +282,7 @@ def main():
     def save_state(done_steps, spent_s=None):
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done_steps, "bi": bi,
                     "epoch": epoch, "seen": seen, "log": log, "copy_formed_at": copy_formed_at,
-                    "spent": time.time() - t_start if spent_s is None else spent_s,
+                    "spent": elapsed() if spent_s is None else spent_s,
                     "torch_rng": torch.get_rng_state()}, resume_path + ".tmp")
         os.replace(resume_path + ".tmp", resume_path)
 
@@ -289,10 +291,14 @@ def main():
     recent_copy = []  # (correct, total) of the last COPY_WINDOW steps, while copy practice runs alone
     batches = epoch_batches(epoch)
     model.train()
-    t_start = time.time() - spent
+    cpu_start = time.process_time()
+
+    def elapsed():
+        """Training time spent, resumed runs included: this process's CPU seconds per thread, not wall time."""
+        return spent + (time.process_time() - cpu_start) / a.threads
     run_loss, run_n = 0.0, 0
     for step in range(start, a.steps):
-        if a.max_minutes and time.time() - t_start >= 60 * a.max_minutes:
+        if a.max_minutes and elapsed() >= 60 * a.max_minutes:
             a.steps = step  # the time is up: this is the last step
             break
         if bi >= len(batches):
@@ -332,7 +338,7 @@ def main():
         run_loss += float(loss_sum)
         run_n += n
         if (step + 1) % a.log_every == 0 or step == 0:
-            el = time.time() - t_start
+            el = elapsed()
             entry = {"step": step + 1, "loss": run_loss / max(1, run_n), "elapsed_s": el}
             copied = ""
             if copier is not None:
@@ -346,7 +352,7 @@ def main():
             run_loss, run_n, copy_counts = 0.0, 0, [0, 0, 0, 0]
         if (step + 1) % a.checkpoint_every == 0:
             save_state(step + 1)
-    train_time = time.time() - t_start
+    train_time = elapsed()
     held_loss = (evaluate_groups(model, held_groups, pad_id) if a.group_prompts
                  else evaluate(model, held, pad_id, w_held))
     print(f"training time {train_time:.0f}s, held-out loss {held_loss:.4f} (ppl {math.exp(held_loss):.3f})",
