@@ -260,9 +260,14 @@ final class ShortestCompletion {
             BitSet candidates = object.candidates(next);
             if (phase == Frame.Obj.AFTER_VALUE && !candidates.isEmpty()) {
                 best = pick(best, concat(bytes(","), from(next, Frame.Obj.AFTER_COMMA)));
-            } else if (phase != Frame.Obj.AFTER_VALUE) {
-                for (int i = candidates.nextSetBit(0); i >= 0; i = candidates.nextSetBit(i + 1)) {
-                    best = pick(best, property(i, 0));
+            } else if (phase == Frame.Obj.OPEN) {
+                best = pick(best, from(next, Frame.Obj.AFTER_COMMA));
+            } else if (!candidates.isEmpty()) {
+                // the best of the candidates: property next, or one of the others, which are the candidates from
+                // next + 1 on; so each point is one comparison, not one per candidate (900 optional properties)
+                best = property(next, 0);
+                if (candidates.nextSetBit(next + 1) >= 0) {
+                    best = pick(best, from(next + 1, Frame.Obj.AFTER_COMMA));
                 }
             }
             memo.put(key, new Known(best));
