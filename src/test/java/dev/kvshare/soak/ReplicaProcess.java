@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import dev.kvshare.KvshareApplication;
 import dev.kvshare.testsupport.Http;
@@ -22,18 +23,25 @@ import dev.kvshare.testsupport.TestRedis;
  */
 public final class ReplicaProcess implements AutoCloseable {
 
-    private static final Path NICE = Path.of("/usr/bin/nice");
+    private static final Path RENICE = Path.of("/usr/bin/renice");
+    /**
+     * C1 only and the serial collector: a test's replica lives minutes at most, and C2's compiler threads would
+     * double the CPU its start-up costs (about 20 CPU-seconds against 10); nothing a test checks depends on them.
+     */
+    private static final List<String> SHORT_LIVED_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
     private final Process process;
     private final int port;
     private final Http http;
     private final Path log;
+    private final boolean nicedOnceReady;
 
-    private ReplicaProcess(Process process, int port, Path log) {
+    private ReplicaProcess(Process process, int port, Path log, boolean nicedOnceReady) {
         this.process = process;
         this.port = port;
         this.http = new Http(port);
         this.log = log;
+        this.nicedOnceReady = nicedOnceReady;
     }
 
     /**
@@ -55,21 +63,20 @@ public final class ReplicaProcess implements AutoCloseable {
      * The class path goes in an argument file: ONNX Runtime 1.29 crashes at start-up when the command line is
      * longer than a few KB (docs/architecture.md).
      *
-     * @param niced under {@code nice 10}: the soak runs for a fixed time beside the other integration tests, so
-     *              its replicas take the CPU those leave rather than slow them down
+     * @param nicedOnceReady under nice 10 once ready ({@link #awaitReady()}): the soak runs for a fixed time beside
+     *                       the other integration tests, so its replicas take the CPU those leave rather than slow
+     *                       them down; they start at normal priority, since a start starved by the other tests
+     *                       would only push the soak's fixed time past their end
      */
     static ReplicaProcess launch(Path workDir, Map<String, Object> properties, List<String> jvmOptions,
-                                 boolean niced) throws IOException {
+                                 boolean nicedOnceReady) throws IOException {
         int port = TestRedis.freePort();
         Path argFile = workDir.resolve("classpath-" + port + ".args");
         Files.writeString(argFile, "-cp \"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"");
-        List<String> command = new ArrayList<>();
-        if (niced && Files.isExecutable(NICE)) {
-            command.addAll(List.of(NICE.toString(), "-n", "10")); // nice execs java, so the process is still the JVM
-        }
-        command.addAll(List.of(
+        List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch", "-XX:ErrorFile=" + workDir.resolve("hs_err_pid%p.log")));
+        command.addAll(SHORT_LIVED_JVM);
         command.addAll(jvmOptions);
         command.add("@" + argFile);
         command.add(KvshareApplication.class.getName());
@@ -82,10 +89,13 @@ public final class ReplicaProcess implements AutoCloseable {
         Process process = new ProcessBuilder(command).directory(workDir.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile())
                 .start();
-        return new ReplicaProcess(process, port, log);
+        return new ReplicaProcess(process, port, log, nicedOnceReady);
     }
 
-    /** Waits until the replica is ready; one that never gets there is stopped, so it cannot outlive the test. */
+    /**
+     * Waits until the replica is ready, then lowers its priority if it was launched so; one that never gets
+     * ready is stopped, so it cannot outlive the test.
+     */
     void awaitReady() {
         try {
             // generous: the soak starts its JVMs while the other integration tests run beside it
@@ -93,6 +103,30 @@ public final class ReplicaProcess implements AutoCloseable {
         } catch (RuntimeException notReady) {
             close();
             throw notReady;
+        }
+        if (nicedOnceReady) {
+            lowerPriority();
+        }
+    }
+
+    /**
+     * Nice 10 for every thread of the JVM: Linux keeps a niceness per thread, and the threads started later
+     * inherit it from the (now lowered) threads that start them.
+     */
+    private void lowerPriority() {
+        if (!Files.isExecutable(RENICE)) {
+            return;
+        }
+        List<String> command = new ArrayList<>(List.of(RENICE.toString(), "--priority", "10", "-p"));
+        try (Stream<Path> threads = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+            threads.forEach(thread -> command.add(thread.getFileName().toString()));
+            // a thread that ended meanwhile makes renice fail for it alone
+            new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start().waitFor();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot renice replica on port " + port, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
