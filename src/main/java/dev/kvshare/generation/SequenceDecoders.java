@@ -24,12 +24,13 @@ public final class SequenceDecoders implements AutoCloseable {
     /** Null when sequences run their own passes. */
     private final BatchScheduler scheduler;
 
-    public SequenceDecoders(ServedModel model, GenerationProperties properties, BatchMetrics batchMetrics,
-                            CachedPrefixes cachedPrefixes) {
+    /** @param clientLimits how much one client's batch places may slow the others' passes */
+    public SequenceDecoders(ServedModel model, GenerationProperties properties, ClientLimits clientLimits,
+                            BatchMetrics batchMetrics, CachedPrefixes cachedPrefixes) {
         this.model = model.decoder();
         this.cachedPrefixes = cachedPrefixes;
-        this.scheduler = batching(model, properties) ? new BatchScheduler(model.decoder(),
-                properties.maxBatchSize(), properties.prefillTokensPerStep(), batchMetrics) : null;
+        this.scheduler = batching(model, properties) ? new BatchScheduler(model.decoder(), properties.maxBatchSize(),
+                properties.prefillTokensPerStep(), clientLimits.maxNeighbourSlowdown(), batchMetrics) : null;
     }
 
     private static boolean batching(ServedModel model, GenerationProperties properties) {
