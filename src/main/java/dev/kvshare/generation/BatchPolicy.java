@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 
 /**
  * The batch scheduler's admission and budget policy, as plain bookkeeping: at most {@code maxBatchSize}
@@ -26,8 +27,9 @@ import java.util.function.Predicate;
  * than one of its sequences' whole generation, and clients sharing a full batch converge on equal shares.
  *
  * <p>Places are not all equally cheap: on a small model a pass costs about as much per row, so a client holding
- * several places slows every other client's next token. A client with more sequences here (admitted and
- * waiting) than a neighbour holding a place therefore holds places beyond its first only while the passes are
+ * several places slows every other client's next token. A client with more sequences (admitted here, waiting
+ * here, or queued for an admission slot) than a neighbour holding a place therefore holds places beyond its
+ * first only while the passes are
  * expected ({@link PassTimes}, from the passes that ran) to take at most {@code maxNeighbourSlowdown} times what
  * they would with its first place alone: it is not admitted more, and gives up its youngest sequences
  * ({@link #preemption}) when the batch grows past that. Where extra rows are nearly free (a large memory-bound
@@ -41,6 +43,7 @@ final class BatchPolicy<S> {
     private final int maxBatchSize;
     private final int prefillTokensPerStep;
     private final Function<S, String> clientOf;
+    private final ToIntFunction<String> queuedForAdmission;
     private final PassTimes passTimes;
     private final double maxNeighbourSlowdown;
     /** Arrival order; a sequence that was admitted before and waits again is put first. */
@@ -54,12 +57,13 @@ final class BatchPolicy<S> {
 
     /**
      * @param clientOf             whose a sequence is: the unit of fair share
+     * @param queuedForAdmission   a client's requests still queued for an admission slot, before they come here
      * @param passTimes            what the passes that ran cost by their rows
      * @param maxNeighbourSlowdown how much slower a client's places beyond its first may make the passes it
      *                             shares with clients that have fewer sequences (at least 1)
      */
-    BatchPolicy(int maxBatchSize, int prefillTokensPerStep, Function<S, String> clientOf, PassTimes passTimes,
-                double maxNeighbourSlowdown) {
+    BatchPolicy(int maxBatchSize, int prefillTokensPerStep, Function<S, String> clientOf,
+                ToIntFunction<String> queuedForAdmission, PassTimes passTimes, double maxNeighbourSlowdown) {
         if (maxBatchSize < 1 || prefillTokensPerStep < 1 || !(maxNeighbourSlowdown >= 1)) {
             throw new IllegalArgumentException("The batch size and the prefill budget must be at least 1, "
                     + "and so must the neighbour slowdown");
@@ -67,6 +71,7 @@ final class BatchPolicy<S> {
         this.maxBatchSize = maxBatchSize;
         this.prefillTokensPerStep = prefillTokensPerStep;
         this.clientOf = clientOf;
+        this.queuedForAdmission = queuedForAdmission;
         this.passTimes = passTimes;
         this.maxNeighbourSlowdown = maxNeighbourSlowdown;
     }
@@ -139,7 +144,7 @@ final class BatchPolicy<S> {
         return passTimes.withinFactor(rows, rows - (places - 1), maxNeighbourSlowdown);
     }
 
-    /** Another client holds a place and has fewer sequences here (admitted and waiting) than {@code client}. */
+    /** Another client holds a place and has fewer sequences than {@code client} (admitted, waiting or queued). */
     private boolean hasSmallerNeighbour(String client) {
         int demand = demandOf(client);
         for (String other : admittedByClient.keySet()) {
@@ -151,7 +156,7 @@ final class BatchPolicy<S> {
     }
 
     private int demandOf(String client) {
-        int sequences = admittedOf(client);
+        int sequences = admittedOf(client) + queuedForAdmission.applyAsInt(client);
         for (S sequence : waiting) {
             if (clientOf.apply(sequence).equals(client)) {
                 sequences++;

@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.ToIntFunction;
 
 import dev.kvshare.model.BatchedKv;
 import dev.kvshare.model.DecoderModel;
@@ -60,11 +61,12 @@ final class BatchScheduler {
     /** Sequences out of the batch with their row ({@link BatchedSequence.State#PARKED}); guarded by this. */
     private final Set<BatchedSequence> parked = new HashSet<>();
 
+    /** @param queuedForAdmission a client's requests queued for an admission slot (not yet sequences here) */
     BatchScheduler(DecoderModel model, int maxBatchSize, int prefillTokensPerStep, double maxNeighbourSlowdown,
-                   BatchMetrics metrics) {
+                   ToIntFunction<String> queuedForAdmission, BatchMetrics metrics) {
         this.model = model;
-        this.policy = new BatchPolicy<>(maxBatchSize, prefillTokensPerStep, sequence -> sequence.client, passTimes,
-                maxNeighbourSlowdown);
+        this.policy = new BatchPolicy<>(maxBatchSize, prefillTokensPerStep, sequence -> sequence.client,
+                queuedForAdmission, passTimes, maxNeighbourSlowdown);
         this.metrics = metrics;
         this.batch = new NativeBatch(model);
         this.thread = new Thread(this::loop, "batch-scheduler");

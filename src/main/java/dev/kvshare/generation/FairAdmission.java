@@ -259,6 +259,12 @@ final class FairAdmission<T> {
         return queued;
     }
 
+    /** The items of {@code client} waiting for a slot. */
+    synchronized int queuedOf(String client) {
+        Deque<T> clientQueue = queuedByClient.get(client);
+        return clientQueue == null ? 0 : clientQueue.size();
+    }
+
     Limits limits() {
         return limits;
     }

@@ -56,6 +56,7 @@ public class GenerationService {
         this.observations = observations;
         this.decoders = decoders;
         this.admission = new FairAdmission<>(clientLimits.admissionLimits(properties));
+        decoders.queuedBy(admission::queuedOf);
         this.slowClientTimeoutNanos = clientLimits.slowClientTimeout().toNanos();
         this.workers = threadPerTask("generation-", false);
         this.writers = threadPerTask("response-writer-", true);

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.ToIntFunction;
 
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +34,7 @@ class BatchPolicyTest {
 
     @Test
     void admitsInArrivalOrderUpToTheBatchSize() {
-        BatchPolicy<String> policy = new BatchPolicy<>(2, 256, sequence -> sequence, new PassTimes(), SLOWDOWN);
+        BatchPolicy<String> policy = new BatchPolicy<>(2, 256, sequence -> sequence, client -> 0, new PassTimes(), SLOWDOWN);
         policy.enqueue("a");
         policy.enqueue("b");
         policy.enqueue("c");
@@ -48,7 +49,7 @@ class BatchPolicyTest {
 
     @Test
     void aLongPromptTakesTheBudgetPerIterationAndTheNextWaitsItsTurn() {
-        BatchPolicy<String> policy = new BatchPolicy<>(4, 100, sequence -> sequence, new PassTimes(), SLOWDOWN);
+        BatchPolicy<String> policy = new BatchPolicy<>(4, 100, sequence -> sequence, client -> 0, new PassTimes(), SLOWDOWN);
         policy.enqueue("long");
         policy.enqueue("short");
         policy.admit();
@@ -63,7 +64,7 @@ class BatchPolicyTest {
 
     @Test
     void aSequenceThatLeavesFreesItsPlaceWhereverItIs() {
-        BatchPolicy<String> policy = new BatchPolicy<>(1, 16, sequence -> sequence, new PassTimes(), SLOWDOWN);
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 16, sequence -> sequence, client -> 0, new PassTimes(), SLOWDOWN);
         policy.enqueue("a");
         policy.enqueue("b");
         policy.admit();
@@ -78,7 +79,7 @@ class BatchPolicyTest {
 
     @Test
     void aPrefillCannotSpendMoreThanItWasGranted() {
-        BatchPolicy<String> policy = new BatchPolicy<>(1, 8, sequence -> sequence, new PassTimes(), SLOWDOWN);
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 8, sequence -> sequence, client -> 0, new PassTimes(), SLOWDOWN);
         policy.enqueue("a");
         policy.admit();
         BatchPolicy<String>.Prefill budget = policy.prefill();
@@ -88,7 +89,7 @@ class BatchPolicyTest {
 
     @Test
     void failingTakesEveryWaitingSequenceOut() {
-        BatchPolicy<String> policy = new BatchPolicy<>(1, 8, sequence -> sequence, new PassTimes(), SLOWDOWN);
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 8, sequence -> sequence, client -> 0, new PassTimes(), SLOWDOWN);
         policy.enqueue("a");
         policy.enqueue("b");
         policy.enqueue("c");
@@ -105,8 +106,13 @@ class BatchPolicyTest {
 
     /** Sequences named client-n, over passes that cost what {@code passTimes} learnt. */
     private static BatchPolicy<String> byClient(int maxBatchSize, PassTimes passTimes) {
+        return byClient(maxBatchSize, passTimes, client -> 0);
+    }
+
+    /** As above, with {@code queued} requests of each client waiting for admission before they come here. */
+    private static BatchPolicy<String> byClient(int maxBatchSize, PassTimes passTimes, ToIntFunction<String> queued) {
         return new BatchPolicy<>(maxBatchSize, 256, sequence -> sequence.substring(0, sequence.indexOf('-')),
-                passTimes, SLOWDOWN);
+                queued, passTimes, SLOWDOWN);
     }
 
     /** Passes that ran with 1 to 4 rows, each taking {@code nanos[rows - 1]}. */
@@ -277,5 +283,15 @@ class BatchPolicyTest {
         policy.retire("b-0");
         assertThat(policy.admit()).containsExactly("a-0");
         assertThat(policy.prefillOrder()).containsExactly("c-0"); // a-0 rejoins with its row
+    }
+
+    @Test
+    void requestsQueuedForAdmissionCountAsTheClientsSequences() {
+        // Admission gave each client two slots; the hog has more requests queued behind them.
+        BatchPolicy<String> policy = byClient(4, ran(10, 20, 30, 40), client -> client.equals("hog") ? 8 : 0);
+        List.of("hog-0", "hog-1", "a-0", "a-1").forEach(policy::enqueue);
+
+        assertThat(policy.admit()).containsExactly("hog-0", "a-0", "a-1");
+        assertThat(policy.canAdmit()).isFalse(); // 4 rows against 3: beyond 1.2
     }
 }

@@ -31,6 +31,8 @@ class FairAdmissionTest {
         assertThat(outcomes.subList(12, 40)).containsOnly(Outcome.CLIENT_AT_QUOTA);
         assertThat(admission.running()).isEqualTo(4);
         assertThat(admission.queued()).isEqualTo(8);
+        assertThat(admission.queuedOf("hog")).isEqualTo(8);
+        assertThat(admission.queuedOf("other")).isZero();
     }
 
     @Test
