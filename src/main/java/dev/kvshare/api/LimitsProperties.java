@@ -28,8 +28,9 @@ import org.springframework.util.unit.DataSize;
  *                            buffer, its sequence pauses and {@code slowClientTimeout} applies; autotuned, the
  *                            kernel would take megabytes, thousands of tokens generated for nobody
  * @param maxNeighbourSlowdown how much slower a client's batch places beyond its first may make the decode
- *                            passes it shares with clients that have fewer sequences, as predicted from the passes
- *                            that ran: a client with many streams costs mostly itself (at least 1)
+ *                            passes it shares with clients that have fewer requests (running or queued), as
+ *                            predicted from the passes that ran: a client with many streams costs mostly itself
+ *                            (at least 1)
  */
 @ConfigurationProperties("kvshare.limits")
 public record LimitsProperties(

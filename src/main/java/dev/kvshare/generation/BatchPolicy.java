@@ -60,7 +60,8 @@ final class BatchPolicy<S> {
      * @param queuedForAdmission   a client's requests still queued for an admission slot, before they come here
      * @param passTimes            what the passes that ran cost by their rows
      * @param maxNeighbourSlowdown how much slower a client's places beyond its first may make the passes it
-     *                             shares with clients that have fewer sequences (at least 1)
+     *                             shares with clients that have fewer sequences (queued ones included; at
+     *                             least 1)
      */
     BatchPolicy(int maxBatchSize, int prefillTokensPerStep, Function<S, String> clientOf,
                 ToIntFunction<String> queuedForAdmission, PassTimes passTimes, double maxNeighbourSlowdown) {

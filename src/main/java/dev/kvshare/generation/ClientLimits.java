@@ -10,7 +10,7 @@ import java.time.Duration;
  * @param maxQueuedPerClient  requests one client may have waiting; 0: a quarter of {@code max-queued} (at
  *                            least 1), so that one client never fills the queue alone
  * @param maxNeighbourSlowdown how much slower a client's batch places beyond its first may make the decode passes
- *                            it shares with clients that have fewer sequences (at least 1; {@link BatchPolicy})
+ *                            it shares with clients that have fewer requests (at least 1; {@link BatchPolicy})
  */
 public record ClientLimits(Duration slowClientTimeout, int maxRunningPerClient, int maxQueuedPerClient,
                            double maxNeighbourSlowdown) {
