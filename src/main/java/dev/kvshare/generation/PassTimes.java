@@ -6,21 +6,27 @@ import java.util.TreeMap;
 
 /**
  * What a batched decode pass costs by its number of rows, learnt from the passes the scheduler ran: a moving
- * average per row count. It tells the {@link BatchPolicy} whether a client's extra rows slow its neighbours'
+ * average per row count that follows faster passes quickly and slower ones slowly. A pass is never faster than
+ * its work, but often slower when the machine's cores are shared (other processes, the JVM's own threads, a
+ * GC): the lower part of the passes' times is what the rows cost, the rest is contention that more or fewer
+ * rows would not change. It tells the {@link BatchPolicy} whether a client's extra rows slow its neighbours'
  * passes, which depends on the model and the machine (on a small CPU model a pass is nearly linear in its rows;
  * on a large memory-bound one, or a GPU, extra rows are nearly free), so it is measured, not configured.
  * Fed by the scheduler thread, read under the scheduler's lock.
  */
 final class PassTimes {
 
-    /** Weight of a new pass in its row count's average: about the last 20 passes count. */
-    private static final double WEIGHT = 0.05;
+    /** Weight of a pass faster than its row count's average. */
+    private static final double FASTER = 0.25;
+    /** Weight of a slower pass: a row count that became dearer (longer rows) shows within about 50 passes. */
+    private static final double SLOWER = 0.02;
 
     private final TreeMap<Integer, Double> averageNanos = new TreeMap<>();
 
     /** A decode pass of {@code rows} rows took {@code nanos}. */
     synchronized void ran(int rows, long nanos) {
-        averageNanos.merge(rows, (double) nanos, (average, pass) -> average + WEIGHT * (pass - average));
+        averageNanos.merge(rows, (double) nanos,
+                (average, pass) -> average + (pass < average ? FASTER : SLOWER) * (pass - average));
     }
 
     /**

@@ -52,8 +52,9 @@ final class NoisyNeighboursSuite implements Suite {
     private record Passes(double count, double rows, double seconds) {
 
         static Passes of(Instance instance) {
-            return new Passes(instance.metric("kvshare_batch_size_count"), instance.metric("kvshare_batch_size_sum"),
-                    instance.metric("kvshare_batch_pass_duration_seconds_sum"));
+            Instance.Scrape scrape = instance.metrics(); // one scrape: passes run between two
+            return new Passes(scrape.value("kvshare_batch_size_count"), scrape.value("kvshare_batch_size_sum"),
+                    scrape.value("kvshare_batch_pass_duration_seconds_sum"));
         }
 
         Passes since(Passes before) {

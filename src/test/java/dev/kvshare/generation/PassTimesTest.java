@@ -16,12 +16,14 @@ class PassTimesTest {
     }
 
     @Test
-    void averagesThePassesOfARowCountMovingSlowly() {
+    void followsFasterPassesQuicklyAndSlowerOnesSlowly() {
         PassTimes passTimes = new PassTimes();
         passTimes.ran(2, 100);
-        passTimes.ran(2, 300);
+        passTimes.ran(2, 300); // contention: one pass moves the average by a fiftieth
 
-        assertThat(passTimes.predict(2)).hasValue(110.0); // one pass moves the average by a twentieth
+        assertThat(passTimes.predict(2)).hasValue(104.0);
+        passTimes.ran(2, 4);
+        assertThat(passTimes.predict(2)).hasValue(79.0); // a quarter of the way down
     }
 
     @Test
