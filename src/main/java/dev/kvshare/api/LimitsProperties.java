@@ -27,6 +27,10 @@ import org.springframework.util.unit.DataSize;
  *                            client that does not read fills it soon, so its output waits in the request's own
  *                            buffer, its sequence pauses and {@code slowClientTimeout} applies; autotuned, the
  *                            kernel would take megabytes, thousands of tokens generated for nobody
+ * @param maxNeighbourSlowdown how much slower a client's batch places beyond its first may make the decode
+ *                            passes it shares with clients that have fewer requests (running or queued), as
+ *                            predicted from the passes that ran: a client with many streams costs mostly itself
+ *                            (at least 1)
  */
 @ConfigurationProperties("kvshare.limits")
 public record LimitsProperties(
@@ -40,7 +44,8 @@ public record LimitsProperties(
         @DefaultValue("10s") Duration slowClientTimeout,
         @DefaultValue("0") int maxRunningPerClient,
         @DefaultValue("0") int maxQueuedPerClient,
-        @DefaultValue("64KB") DataSize socketSendBuffer) {
+        @DefaultValue("64KB") DataSize socketSendBuffer,
+        @DefaultValue("1.2") double maxNeighbourSlowdown) {
 
     public LimitsProperties {
         if (maxRequestBytes.toBytes() < 1 || maxMessages < 1 || maxMessageChars < 1 || maxRequestChars < 1
@@ -49,11 +54,12 @@ public record LimitsProperties(
             throw new IllegalArgumentException("kvshare.limits: every limit must be positive (max-stop-strings "
                     + "may be 0)");
         }
-        new ClientLimits(slowClientTimeout, maxRunningPerClient, maxQueuedPerClient); // checks them
+        // Checks them.
+        new ClientLimits(slowClientTimeout, maxRunningPerClient, maxQueuedPerClient, maxNeighbourSlowdown);
     }
 
     /** The limits on what one client may hold of the service. */
     public ClientLimits clients() {
-        return new ClientLimits(slowClientTimeout, maxRunningPerClient, maxQueuedPerClient);
+        return new ClientLimits(slowClientTimeout, maxRunningPerClient, maxQueuedPerClient, maxNeighbourSlowdown);
     }
 }

@@ -35,9 +35,9 @@ public class GenerationConfiguration {
 
     /** Closed after the generation service, which depends on it, has let its sequences finish. */
     @Bean
-    SequenceDecoders sequenceDecoders(ServedModel model, GenerationProperties properties, BatchMetrics batchMetrics,
-                                      CachedPrefixes cachedPrefixes) {
-        return new SequenceDecoders(model, properties, batchMetrics, cachedPrefixes);
+    SequenceDecoders sequenceDecoders(ServedModel model, GenerationProperties properties, ClientLimits clientLimits,
+                                      BatchMetrics batchMetrics, CachedPrefixes cachedPrefixes) {
+        return new SequenceDecoders(model, properties, clientLimits, batchMetrics, cachedPrefixes);
     }
 
     @Bean

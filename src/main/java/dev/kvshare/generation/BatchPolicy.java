@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 
 /**
  * The batch scheduler's admission and budget policy, as plain bookkeeping: at most {@code maxBatchSize}
@@ -23,8 +24,17 @@ import java.util.function.Predicate;
  * fewer than the client holding the most, that client gives up its youngest running sequence
  * ({@link #preemption}): that one waits again at the head of its client's turn and resumes first when its
  * client is next served, so a newcomer waits one decode pass behind a client holding the whole batch rather
- * than one of its sequences' whole generation, and clients sharing a full batch converge on equal shares. No threads and no
- * tensors: the scheduler calls it under its own lock.
+ * than one of its sequences' whole generation, and clients sharing a full batch converge on equal shares.
+ *
+ * <p>Places are not all equally cheap: on a small model a pass costs about as much per row, so a client holding
+ * several places slows every other client's next token. A client with more sequences (admitted here, waiting
+ * here, or queued for an admission slot) than a neighbour holding a place therefore holds places beyond its
+ * first only while the passes are
+ * expected ({@link PassTimes}, from the passes that ran) to take at most {@code maxNeighbourSlowdown} times what
+ * they would with its first place alone: it is not admitted more, and gives up its youngest sequences
+ * ({@link #preemption}) when the batch grows past that. Where extra rows are nearly free (a large memory-bound
+ * model) it keeps them; with no neighbour it takes every place. No threads and no tensors: the scheduler calls
+ * it under its own lock.
  *
  * @param <S> a sequence
  */
@@ -33,6 +43,9 @@ final class BatchPolicy<S> {
     private final int maxBatchSize;
     private final int prefillTokensPerStep;
     private final Function<S, String> clientOf;
+    private final ToIntFunction<String> queuedForAdmission;
+    private final PassTimes passTimes;
+    private final double maxNeighbourSlowdown;
     /** Arrival order; a sequence that was admitted before and waits again is put first. */
     private final Deque<S> waiting = new ArrayDeque<>();
     private final List<S> prefilling = new ArrayList<>();
@@ -42,14 +55,26 @@ final class BatchPolicy<S> {
     private final Map<String, List<S>> admittedByClient = new HashMap<>();
     private int admitted;
 
-    /** @param clientOf whose a sequence is: the unit of fair share */
-    BatchPolicy(int maxBatchSize, int prefillTokensPerStep, Function<S, String> clientOf) {
-        if (maxBatchSize < 1 || prefillTokensPerStep < 1) {
-            throw new IllegalArgumentException("The batch size and the prefill budget must be at least 1");
+    /**
+     * @param clientOf             whose a sequence is: the unit of fair share
+     * @param queuedForAdmission   a client's requests still queued for an admission slot, before they come here
+     * @param passTimes            what the passes that ran cost by their rows
+     * @param maxNeighbourSlowdown how much slower a client's places beyond its first may make the passes it
+     *                             shares with clients that have fewer sequences (queued ones included; at
+     *                             least 1)
+     */
+    BatchPolicy(int maxBatchSize, int prefillTokensPerStep, Function<S, String> clientOf,
+                ToIntFunction<String> queuedForAdmission, PassTimes passTimes, double maxNeighbourSlowdown) {
+        if (maxBatchSize < 1 || prefillTokensPerStep < 1 || !(maxNeighbourSlowdown >= 1)) {
+            throw new IllegalArgumentException("The batch size and the prefill budget must be at least 1, "
+                    + "and so must the neighbour slowdown");
         }
         this.maxBatchSize = maxBatchSize;
         this.prefillTokensPerStep = prefillTokensPerStep;
         this.clientOf = clientOf;
+        this.queuedForAdmission = queuedForAdmission;
+        this.passTimes = passTimes;
+        this.maxNeighbourSlowdown = maxNeighbourSlowdown;
     }
 
     void enqueue(S sequence) {
@@ -68,13 +93,15 @@ final class BatchPolicy<S> {
         return waiting.remove(sequence);
     }
 
+    /** A place is free and a waiting sequence may take it (its client's neighbours allow it one more). */
     boolean canAdmit() {
-        return !waiting.isEmpty() && admitted < maxBatchSize;
+        return admitted < maxBatchSize && nextToAdmit() != null;
     }
 
     /**
      * Admits waiting sequences while the batch has room, each time one of the client with the fewest
-     * admitted; they are to be prefilled, but for those that {@link #requeue ran before}: they rejoin as they are.
+     * admitted that its neighbours allow one more place; they are to be prefilled, but for those that
+     * {@link #requeue ran before}: they rejoin as they are.
      */
     List<S> admit() {
         List<S> admittedNow = new ArrayList<>();
@@ -91,17 +118,52 @@ final class BatchPolicy<S> {
         return admittedNow;
     }
 
+    /** The first waiting sequence of the client with the fewest admitted that may take a place; null if none. */
     private S nextToAdmit() {
         S chosen = null;
         int fewest = Integer.MAX_VALUE;
         for (S sequence : waiting) {
-            int clientAdmitted = admittedOf(clientOf.apply(sequence));
-            if (clientAdmitted < fewest) {
+            String client = clientOf.apply(sequence);
+            int clientAdmitted = admittedOf(client);
+            if (clientAdmitted < fewest && slowsNeighboursWithin(client, clientAdmitted + 1, admitted + 1)) {
                 chosen = sequence;
                 fewest = clientAdmitted;
             }
         }
         return chosen;
+    }
+
+    /**
+     * Whether {@code client} may hold {@code places} in a batch of {@code rows}: always its first place, and
+     * more while no client holding a place has fewer sequences, or while the passes are expected to take at
+     * most {@link #maxNeighbourSlowdown} times what they would with its first place alone.
+     */
+    private boolean slowsNeighboursWithin(String client, int places, int rows) {
+        if (places < 2 || !hasSmallerNeighbour(client)) {
+            return true;
+        }
+        return passTimes.withinFactor(rows, rows - (places - 1), maxNeighbourSlowdown);
+    }
+
+    /** Another client holds a place and has fewer sequences than {@code client} (admitted, waiting or queued). */
+    private boolean hasSmallerNeighbour(String client) {
+        int demand = demandOf(client);
+        for (String other : admittedByClient.keySet()) {
+            if (!other.equals(client) && demandOf(other) < demand) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private int demandOf(String client) {
+        int sequences = admittedOf(client) + queuedForAdmission.applyAsInt(client);
+        for (S sequence : waiting) {
+            if (clientOf.apply(sequence).equals(client)) {
+                sequences++;
+            }
+        }
+        return sequences;
     }
 
     private int admittedOf(String client) {
@@ -110,23 +172,20 @@ final class BatchPolicy<S> {
     }
 
     /**
-     * When every place is held and the sequence next in turn belongs to a client holding at least two places
-     * fewer than the client holding the most: the youngest sequence that {@code preemptible} allows of that
-     * client, which gives up its place here and waits again first in its client's turn. The caller takes it
-     * out of the batch.
+     * A sequence to give up its place, if one must: the youngest that {@code preemptible} allows of a client
+     * whose places slow its neighbours beyond {@code maxNeighbourSlowdown}; else, when every place is held and
+     * the sequence next in turn belongs to a client holding at least two places fewer than the client holding
+     * the most, the youngest of that client. It waits again first in its client's turn; the caller takes it out
+     * of the batch. Call it until it finds none: each call takes one.
      */
     Optional<S> preemption(Predicate<S> preemptible) {
-        if (admitted < maxBatchSize || waiting.isEmpty()) {
+        Optional<List<S>> giving = overSlowdown().or(this::crowdingOut);
+        if (giving.isEmpty()) {
             return Optional.empty();
         }
-        int fewest = admittedOf(clientOf.apply(nextToAdmit()));
-        List<S> largest = admittedByClient.values().stream()
-                .max((a, b) -> Integer.compare(a.size(), b.size())).orElseThrow();
-        if (largest.size() < fewest + 2) {
-            return Optional.empty();
-        }
-        for (int i = largest.size() - 1; i >= 0; i--) {
-            S victim = largest.get(i);
+        List<S> sequences = giving.get();
+        for (int i = sequences.size() - 1; i >= 0; i--) {
+            S victim = sequences.get(i);
             if (preemptible.test(victim)) {
                 retire(victim);
                 requeue(victim);
@@ -134,6 +193,29 @@ final class BatchPolicy<S> {
             }
         }
         return Optional.empty();
+    }
+
+    /** The sequences of a client holding more places than its neighbours allow it. */
+    private Optional<List<S>> overSlowdown() {
+        return admittedByClient.entrySet().stream()
+                .filter(client -> !slowsNeighboursWithin(client.getKey(), client.getValue().size(), admitted))
+                .map(Map.Entry::getValue)
+                .findFirst();
+    }
+
+    /** The sequences of the client holding the most places, if the one next in turn holds two fewer. */
+    private Optional<List<S>> crowdingOut() {
+        if (admitted < maxBatchSize) {
+            return Optional.empty();
+        }
+        S next = nextToAdmit();
+        if (next == null) {
+            return Optional.empty();
+        }
+        int fewest = admittedOf(clientOf.apply(next));
+        List<S> largest = admittedByClient.values().stream()
+                .max((a, b) -> Integer.compare(a.size(), b.size())).orElseThrow();
+        return largest.size() < fewest + 2 ? Optional.empty() : Optional.of(largest);
     }
 
     /** The budget of one iteration's prefill: hands out tokens to admitted prompts in arrival order. */

@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.ToIntFunction;
 
 import dev.kvshare.model.BatchedKv;
 import dev.kvshare.model.DecoderModel;
@@ -24,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * {@link OutputBuffer}), so what the scheduler waits for is sampling, never a socket.
  *
  * <p>A sequence leaves the batch without leaving the scheduler when it is preempted (its client holds the
- * most places while another client has none: {@link BatchPolicy#preemption}) or paused (its client is not
+ * most places while another client has none, or its extra rows slow its neighbours' passes too much:
+ * {@link BatchPolicy#preemption}) or paused (its client is not
  * reading, {@link #pause}): its row is copied out of the batch ({@link BatchedSequence#parked}) with the token it
  * handed in, and it rejoins with that row, computing nothing again, once it is admitted again (a preempted one
  * first in its client's turn; a paused one once its thread hands in its token).
@@ -44,6 +46,8 @@ final class BatchScheduler {
 
     // Guarded by this (its prefill order is the scheduler thread's own).
     private final BatchPolicy<BatchedSequence> policy;
+    /** Fed by the scheduler thread after each pass; the policy's measure of what a client's extra rows cost. */
+    private final PassTimes passTimes = new PassTimes();
     private boolean closing;
     /** Why the scheduler thread stopped on an unexpected error; null while it runs (or after a clean close). */
     private volatile Throwable failure;
@@ -57,9 +61,12 @@ final class BatchScheduler {
     /** Sequences out of the batch with their row ({@link BatchedSequence.State#PARKED}); guarded by this. */
     private final Set<BatchedSequence> parked = new HashSet<>();
 
-    BatchScheduler(DecoderModel model, int maxBatchSize, int prefillTokensPerStep, BatchMetrics metrics) {
+    /** @param queuedForAdmission a client's requests queued for an admission slot (not yet sequences here) */
+    BatchScheduler(DecoderModel model, int maxBatchSize, int prefillTokensPerStep, double maxNeighbourSlowdown,
+                   ToIntFunction<String> queuedForAdmission, BatchMetrics metrics) {
         this.model = model;
-        this.policy = new BatchPolicy<>(maxBatchSize, prefillTokensPerStep, sequence -> sequence.client);
+        this.policy = new BatchPolicy<>(maxBatchSize, prefillTokensPerStep, sequence -> sequence.client,
+                queuedForAdmission, passTimes, maxNeighbourSlowdown);
         this.metrics = metrics;
         this.batch = new NativeBatch(model);
         this.thread = new Thread(this::loop, "batch-scheduler");
@@ -203,8 +210,10 @@ final class BatchScheduler {
     }
 
     private synchronized void admit() {
-        policy.preemption(s -> s.state == BatchedSequence.State.RUNNING && !s.left)
-                .ifPresent(victim -> victim.preempted = true);
+        Optional<BatchedSequence> victim;
+        while ((victim = policy.preemption(s -> s.state == BatchedSequence.State.RUNNING && !s.left)).isPresent()) {
+            victim.get().preempted = true;
+        }
         for (BatchedSequence sequence : policy.admit()) {
             if (sequence.state == BatchedSequence.State.PARKED) {
                 parked.remove(sequence);
@@ -365,6 +374,7 @@ final class BatchScheduler {
             }
             return;
         }
+        passTimes.ran(tokens.length, System.nanoTime() - start);
         synchronized (this) {
             running.forEach(s -> s.logitsReady = true);
             notifyAll();

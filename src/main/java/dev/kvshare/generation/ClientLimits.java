@@ -9,20 +9,24 @@ import java.time.Duration;
  * @param maxRunningPerClient sequences one client may run at once; 0: every slot ({@code max-concurrent})
  * @param maxQueuedPerClient  requests one client may have waiting; 0: a quarter of {@code max-queued} (at
  *                            least 1), so that one client never fills the queue alone
+ * @param maxNeighbourSlowdown how much slower a client's batch places beyond its first may make the decode passes
+ *                            it shares with clients that have fewer requests (at least 1; {@link BatchPolicy})
  */
-public record ClientLimits(Duration slowClientTimeout, int maxRunningPerClient, int maxQueuedPerClient) {
+public record ClientLimits(Duration slowClientTimeout, int maxRunningPerClient, int maxQueuedPerClient,
+                           double maxNeighbourSlowdown) {
 
     public ClientLimits {
         if (slowClientTimeout.isNegative() || slowClientTimeout.isZero() || maxRunningPerClient < 0
-                || maxQueuedPerClient < 0) {
+                || maxQueuedPerClient < 0 || !(maxNeighbourSlowdown >= 1)) {
             throw new IllegalArgumentException("kvshare.limits: slow-client-timeout must be positive, "
-                    + "max-running-per-client and max-queued-per-client not negative");
+                    + "max-running-per-client and max-queued-per-client not negative, max-neighbour-slowdown at "
+                    + "least 1");
         }
     }
 
-    /** The defaults: a client alone may use every slot, and a quarter of the queue. */
+    /** The defaults: a client alone may use every slot and a quarter of the queue; beside others, see above. */
     public static ClientLimits defaults() {
-        return new ClientLimits(Duration.ofSeconds(10), 0, 0);
+        return new ClientLimits(Duration.ofSeconds(10), 0, 0, 1.2);
     }
 
     FairAdmission.Limits admissionLimits(GenerationProperties generation) {

@@ -3,8 +3,10 @@ package dev.kvshare.generation;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Who runs next, and who is refused: at most {@code maxRunning} items run and {@code maxQueued} wait, and
@@ -19,8 +21,12 @@ import java.util.Optional;
  * So clients sharing a full service converge on equal shares without anyone waiting for a stream to end. A parked item takes a place in its client's
  * queue share (the client may queue one fewer request while it has one); and since preemption only ever moves
  * a client's item from running to parked, never gives it another, parked items stay below
- * {@code maxRunning} in all. When a slot frees, a parked item resumes before anything queued starts. Plain
- * bookkeeping, no threads: the caller starts what {@link #offer} and {@link #release} hand it.
+ * {@code maxRunning} in all. When a slot frees, a parked item resumes before anything queued starts.
+ *
+ * <p>A running item whose client stops reading ({@link #pause}) lends its slot to another client's parked or
+ * queued item until it goes on ({@link #resume}): then it takes a free slot back at once, or else is counted as
+ * parked, first to resume. Plain bookkeeping, no threads: the caller starts what {@link #offer},
+ * {@link #pause} and {@link #release} hand it.
  *
  * @param <T> what is admitted (a request)
  */
@@ -55,6 +61,8 @@ final class FairAdmission<T> {
     private final Map<String, Deque<T>> queuedByClient = new HashMap<>();
     /** Items of a client counted out of their slot to make room for another client's; they resume first. */
     private final Map<String, Integer> parkedByClient = new HashMap<>();
+    /** Items that lent their slot while their client does not read; counted neither running nor parked. */
+    private final Set<T> paused = new HashSet<>();
     /** Clients with waiting items, in the order they get their next turn. */
     private final Deque<String> turns = new ArrayDeque<>();
     private int running;
@@ -117,9 +125,14 @@ final class FairAdmission<T> {
      * slot goes to a parked item of another client, or else to the next waiting client whose turn it is and
      * that is under its own bound, if any.
      *
+     * An item that {@link #pause lent its slot} ends holding none.
+     *
      * @return the item to start now (already counted as running); none when a parked one resumed instead
      */
-    synchronized Optional<T> release(String client) {
+    synchronized Optional<T> release(String client, T item) {
+        if (paused.remove(item)) {
+            return Optional.empty();
+        }
         if (parkedByClient.containsKey(client)) {
             decrement(parkedByClient, client);
             return Optional.empty();
@@ -129,16 +142,50 @@ final class FairAdmission<T> {
         }
         decrement(runningByClient, client);
         running--;
-        return resumeParked() ? Optional.empty() : next();
+        return resumeParked(null) ? Optional.empty() : next(null);
     }
 
-    /** A parked item of the client running the fewest (under its bound) takes the free slot; false if none. */
-    private boolean resumeParked() {
+    /**
+     * A running item of {@code client} stepped aside (its client is not reading): its slot goes to another
+     * client's parked item, or else to another client's queued one, until {@link #resume}. Nothing is lent when
+     * the client has no item counted running (its items wait as parked already).
+     *
+     * @return the item to start now (already counted as running), if the slot went to a queued one
+     */
+    synchronized Optional<T> pause(String client, T item) {
+        if (!runningByClient.containsKey(client) || !paused.add(item)) {
+            return Optional.empty();
+        }
+        decrement(runningByClient, client);
+        running--;
+        return resumeParked(client) ? Optional.empty() : next(client);
+    }
+
+    /**
+     * A paused item goes on: it takes a free slot back, or else is counted as parked, to resume first when a
+     * slot frees (meanwhile the batch decides whether it runs, as for a preempted item).
+     */
+    synchronized void resume(String client, T item) {
+        if (!paused.remove(item)) {
+            return;
+        }
+        if (running < limits.maxRunning()) {
+            start(client);
+        } else {
+            parkedByClient.merge(client, 1, Integer::sum);
+        }
+    }
+
+    /**
+     * A parked item of the client running the fewest (under its bound, other than {@code lender}) takes the
+     * free slot; false if none.
+     */
+    private boolean resumeParked(String lender) {
         String chosen = null;
         int fewest = Integer.MAX_VALUE;
         for (String client : parkedByClient.keySet()) {
             int clientRunning = runningByClient.getOrDefault(client, 0);
-            if (clientRunning < limits.maxRunningPerClient() && clientRunning < fewest) {
+            if (!client.equals(lender) && clientRunning < limits.maxRunningPerClient() && clientRunning < fewest) {
                 chosen = client;
                 fewest = clientRunning;
             }
@@ -155,13 +202,16 @@ final class FairAdmission<T> {
         counts.computeIfPresent(client, (key, count) -> count == 1 ? null : count - 1);
     }
 
-    /** The waiting client running the fewest items gets the slot; among equals, the one whose turn came first. */
-    private Optional<T> next() {
+    /**
+     * The waiting client running the fewest items (other than {@code lender}) gets the slot; among equals, the
+     * one whose turn came first.
+     */
+    private Optional<T> next(String lender) {
         String chosen = null;
         int fewest = Integer.MAX_VALUE;
         for (String client : turns) {
             int clientRunning = runningByClient.getOrDefault(client, 0);
-            if (clientRunning < limits.maxRunningPerClient() && clientRunning < fewest) {
+            if (!client.equals(lender) && clientRunning < limits.maxRunningPerClient() && clientRunning < fewest) {
                 chosen = client;
                 fewest = clientRunning;
             }
@@ -207,6 +257,12 @@ final class FairAdmission<T> {
 
     synchronized int queued() {
         return queued;
+    }
+
+    /** The items of {@code client} waiting for a slot. */
+    synchronized int queuedOf(String client) {
+        Deque<T> clientQueue = queuedByClient.get(client);
+        return clientQueue == null ? 0 : clientQueue.size();
     }
 
     Limits limits() {

@@ -56,6 +56,7 @@ public class GenerationService {
         this.observations = observations;
         this.decoders = decoders;
         this.admission = new FairAdmission<>(clientLimits.admissionLimits(properties));
+        decoders.queuedBy(admission::queuedOf);
         this.slowClientTimeoutNanos = clientLimits.slowClientTimeout().toNanos();
         this.workers = threadPerTask("generation-", false);
         this.writers = threadPerTask("response-writer-", true);
@@ -109,7 +110,7 @@ public class GenerationService {
         SamplingParams sampling = request.sampling();
         SequenceObservation observation = observations.start(request.operation().semanticName(),
                 request.promptIds().length, request.maxTokens(), sampling.temperature(), sampling.topP(), sampling.topK());
-        Submission submission = new Submission(request, client, sink, writers, observation, this::slotFreed);
+        Submission submission = new Submission(request, client, sink, writers, observation, slots);
         FairAdmission.Outcome outcome = closing ? FairAdmission.Outcome.FULL : admission.offer(client, submission);
         switch (outcome) {
             case RUNNING, PREEMPTING -> start(submission);
@@ -171,10 +172,24 @@ public class GenerationService {
         submission.cancel(Submission.Cancel.CLIENT_GONE);
     }
 
-    private void slotFreed(Submission submission) {
-        live.remove(submission);
-        admission.release(submission.client).ifPresent(this::start);
-    }
+    /** Requests' slots: freed, and lent to other clients while a sequence waits for its client to read. */
+    private final Submission.Slot slots = new Submission.Slot() {
+        @Override
+        public void free(Submission submission) {
+            live.remove(submission);
+            admission.release(submission.client, submission).ifPresent(GenerationService.this::start);
+        }
+
+        @Override
+        public void lend(Submission submission) {
+            admission.pause(submission.client, submission).ifPresent(GenerationService.this::start);
+        }
+
+        @Override
+        public void reclaim(Submission submission) {
+            admission.resume(submission.client, submission);
+        }
+    };
 
     /** Cancels the requests whose clients let text wait longer than the slow-client timeout. */
     private void cancelSlowClients() {

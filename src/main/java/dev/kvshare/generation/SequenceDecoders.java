@@ -1,6 +1,7 @@
 package dev.kvshare.generation;
 
 import java.util.Optional;
+import java.util.function.ToIntFunction;
 
 import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvCache;
@@ -23,13 +24,25 @@ public final class SequenceDecoders implements AutoCloseable {
     private final CachedPrefixes cachedPrefixes;
     /** Null when sequences run their own passes. */
     private final BatchScheduler scheduler;
+    /** What each client has queued for admission, once the generation service tells ({@link #queuedBy}). */
+    private volatile ToIntFunction<String> queuedForAdmission = client -> 0;
 
-    public SequenceDecoders(ServedModel model, GenerationProperties properties, BatchMetrics batchMetrics,
-                            CachedPrefixes cachedPrefixes) {
+    /** @param clientLimits how much one client's batch places may slow the others' passes */
+    public SequenceDecoders(ServedModel model, GenerationProperties properties, ClientLimits clientLimits,
+                            BatchMetrics batchMetrics, CachedPrefixes cachedPrefixes) {
         this.model = model.decoder();
         this.cachedPrefixes = cachedPrefixes;
-        this.scheduler = batching(model, properties) ? new BatchScheduler(model.decoder(),
-                properties.maxBatchSize(), properties.prefillTokensPerStep(), batchMetrics) : null;
+        this.scheduler = batching(model, properties) ? new BatchScheduler(model.decoder(), properties.maxBatchSize(),
+                properties.prefillTokensPerStep(), clientLimits.maxNeighbourSlowdown(),
+                client -> queuedForAdmission.applyAsInt(client), batchMetrics) : null;
+    }
+
+    /**
+     * How many requests each client has queued for admission: the batch weighs a client's extra places by
+     * everything it asked for, not only what admission let through.
+     */
+    void queuedBy(ToIntFunction<String> queued) {
+        this.queuedForAdmission = queued;
     }
 
     private static boolean batching(ServedModel model, GenerationProperties properties) {

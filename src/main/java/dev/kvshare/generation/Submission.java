@@ -2,8 +2,6 @@ package dev.kvshare.generation;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 
 import dev.kvshare.observability.SequenceObservation;
 
@@ -11,12 +9,27 @@ import dev.kvshare.observability.SequenceObservation;
  * One request from {@link GenerationService#submit} until its slot is free again. The slot is held while the
  * sequence generates and while its output waits for the client, and freed once both are done, or at once when
  * the request is cancelled (its client left, or read too slowly): the sequence then stops at its next token,
- * and a write still hanging on the client's socket holds nobody's slot.
+ * and a write still hanging on the client's socket holds nobody's slot. While the sequence is paused for a
+ * client that does not read, its slot is lent to other clients' requests and taken back when it goes on.
  */
 final class Submission {
 
     /** Why a request was cancelled. */
     enum Cancel { CLIENT_GONE, SLOW_CLIENT }
+
+    /** The request's admission slot, as the service keeps it. */
+    interface Slot {
+        /** The request is done or cancelled: the slot is free for good. Called once. */
+        void free(Submission submission);
+
+        /** The sequence paused for its client: others may use the slot meanwhile. */
+        void lend(Submission submission);
+
+        /** The paused sequence goes on. */
+        void reclaim(Submission submission);
+    }
+
+    private enum SlotState { HELD, LENT, FREE }
 
     /**
      * Undelivered chunks a sequence may have before it pauses until its client reads. The socket's own buffers
@@ -33,17 +46,17 @@ final class Submission {
     /** Complete once the sequence stops generating; the observation's outcome. */
     final CompletableFuture<GenerationResult> generated = new CompletableFuture<>();
     final OutputBuffer output;
-    private final Consumer<Submission> releaseSlot;
-    private final AtomicBoolean slotHeld = new AtomicBoolean(true);
+    private final Slot slot;
+    /** Guarded by this: slot calls for one request never overlap, so none is made after it is freed. */
+    private SlotState slotState = SlotState.HELD;
     private volatile Cancel cancel;
 
-    /** @param releaseSlot frees the request's admission slot; called once */
     Submission(GenerationRequest request, String client, TokenSink sink, Executor writers,
-               SequenceObservation observation, Consumer<Submission> releaseSlot) {
+               SequenceObservation observation, Slot slot) {
         this.request = request;
         this.client = client;
         this.observation = observation;
-        this.releaseSlot = releaseSlot;
+        this.slot = slot;
         this.output = new OutputBuffer(sink, writers, MAX_PENDING_CHUNKS, clientGone -> cancel(Cancel.CLIENT_GONE));
     }
 
@@ -58,14 +71,19 @@ final class Submission {
 
     /**
      * The sink the generating loop writes to: queues the chunk. When {@link #MAX_PENDING_CHUNKS} wait already,
-     * it runs {@code pause} (the sequence steps out of the batch) and waits until the client reads, or until
-     * the request is cancelled (the slow-client timeout).
+     * it runs {@code pause} (the sequence steps out of the batch), lends its slot, and waits until the client
+     * reads, or until the request is cancelled (the slow-client timeout).
      */
     TokenSink sink(Runnable pause) {
         return chunk -> {
             if (!output.offer(chunk)) {
                 pause.run();
-                output.awaitRoom();
+                lendSlot();
+                try {
+                    output.awaitRoom();
+                } finally {
+                    reclaimSlot();
+                }
                 if (!output.offer(chunk)) {
                     throw new IllegalStateException("The output buffer is full after it had room");
                 }
@@ -99,7 +117,7 @@ final class Submission {
      */
     boolean cancel(Cancel reason) {
         synchronized (this) {
-            if (cancel != null || !slotHeld.get()) {
+            if (cancel != null || slotState == SlotState.FREE) {
                 return false;
             }
             cancel = reason;
@@ -110,9 +128,24 @@ final class Submission {
         return true;
     }
 
-    private void freeSlot() {
-        if (slotHeld.compareAndSet(true, false)) {
-            releaseSlot.accept(this);
+    private synchronized void freeSlot() {
+        if (slotState != SlotState.FREE) {
+            slotState = SlotState.FREE;
+            slot.free(this);
+        }
+    }
+
+    private synchronized void lendSlot() {
+        if (slotState == SlotState.HELD) {
+            slotState = SlotState.LENT;
+            slot.lend(this);
+        }
+    }
+
+    private synchronized void reclaimSlot() {
+        if (slotState == SlotState.LENT) {
+            slotState = SlotState.HELD;
+            slot.reclaim(this);
         }
     }
 }

@@ -23,7 +23,8 @@ final class LoneSequenceService {
         GenerationMetrics metrics = new GenerationMetrics(new SimpleMeterRegistry(), label);
         return new GenerationService(model, properties, ClientLimits.defaults(), metrics,
                 new SequenceObservations(metrics, Spans.NONE, label, null),
-                new SequenceDecoders(model, properties, new BatchMetrics(new SimpleMeterRegistry(), label),
+                new SequenceDecoders(model, properties, ClientLimits.defaults(),
+                        new BatchMetrics(new SimpleMeterRegistry(), label),
                         CachedPrefixes.NONE));
     }
 }

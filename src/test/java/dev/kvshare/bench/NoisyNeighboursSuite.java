@@ -40,8 +40,34 @@ final class NoisyNeighboursSuite implements Suite {
             {"messages": [{"role": "user", "content": "Tell me everything."}], "stream": true,
              "max_tokens": %d, "ignore_eos": true}""";
 
-    /** What the normal clients saw in one phase. */
-    private record Phase(List<Double> ttftMs, List<Double> gapsMs, int failures) {
+    /** What the normal clients saw in one phase, and the decode passes the service ran meanwhile. */
+    private record Phase(List<Double> ttftMs, List<Double> gapsMs, int failures, Passes passes) {
+    }
+
+    /**
+     * Decode passes counted by the service's metrics: how many, their rows and their seconds, in all. The rows
+     * a pass carries do not depend on the machine's load, unlike the latencies; a phase's mean pass time is an
+     * average over hundreds of passes, steadier than a p99.
+     */
+    private record Passes(double count, double rows, double seconds) {
+
+        static Passes of(Instance instance) {
+            Instance.Scrape scrape = instance.metrics(); // one scrape: passes run between two
+            return new Passes(scrape.value("kvshare_batch_size_count"), scrape.value("kvshare_batch_size_sum"),
+                    scrape.value("kvshare_batch_pass_duration_seconds_sum"));
+        }
+
+        Passes since(Passes before) {
+            return new Passes(count - before.count, rows - before.rows, seconds - before.seconds);
+        }
+
+        double rowsPerPass() {
+            return rows / count;
+        }
+
+        double msPerPass() {
+            return 1000 * seconds / count;
+        }
     }
 
     @Override
@@ -62,7 +88,9 @@ final class NoisyNeighboursSuite implements Suite {
                 defaults otherwise (`max-concurrent` 4, `max-batch-size` 4, `max-queued` 32, so the hog runs 4 and
                 queues 8, the rest 429), then a second instance with `kvshare.limits.max-running-per-client=3`.
                 Ratios are against the alone phase on the same instance; target ≤ 1.5x. The machine is shared (2
-                cores, other builds running): ratios of one run, not absolute figures.
+                cores, other builds running): ratios of one run, not absolute figures. Rows per pass and the mean
+                pass time come from the service's metrics (`kvshare_batch_size`, `kvshare_batch_pass_duration`)
+                over each phase: the rows do not depend on the machine's load.
                 """.formatted(NORMAL_CLIENTS, requests, normalTokens, SLOW_BODIES, slowBodyDrip.toSeconds()));
         List<List<String>> rows = new ArrayList<>();
         List<String> slowBodyTimeouts = new ArrayList<>();
@@ -75,16 +103,16 @@ final class NoisyNeighboursSuite implements Suite {
             try (Instance instance = Instance.start(properties)) {
                 URI uri = URI.create(instance.http().baseUrl() + "/v1/chat/completions");
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-                normals(http, uri, 1, normalTokens); // warm-up
-                Phase alone = normals(http, uri, requests, normalTokens);
+                normals(instance, http, uri, 1, normalTokens); // warm-up
+                Phase alone = normals(instance, http, uri, requests, normalTokens);
                 Phase stalled;
                 try (Socket socket = stall(uri)) {
                     Thread.sleep(2_000); // its writes block once the socket buffers are full
-                    stalled = normals(http, uri, requests, normalTokens);
+                    stalled = normals(instance, http, uri, requests, normalTokens);
                 }
                 List<CompletableFuture<HttpResponse<Void>>> hog = hog(http, uri);
                 Thread.sleep(1_000);
-                Phase hogged = normals(http, uri, requests, normalTokens);
+                Phase hogged = normals(instance, http, uri, requests, normalTokens);
                 CompletableFuture.allOf(hog.toArray(CompletableFuture[]::new)).join();
                 ExecutorService slowBodies = Executors.newFixedThreadPool(SLOW_BODIES);
                 Phase trickled;
@@ -96,7 +124,7 @@ final class NoisyNeighboursSuite implements Suite {
                                 TricklingClient.Kind.SLOW_BODY, slowBodyDrip, Duration.ofSeconds(90))));
                     }
                     Thread.sleep(1_000); // every connection has sent its headers
-                    trickled = normals(http, uri, requests, normalTokens);
+                    trickled = normals(instance, http, uri, requests, normalTokens);
                     for (Future<TricklingClient.Ending> ending : endings) {
                         answered408 += ending.get().timedOut408() ? 1 : 0;
                     }
@@ -112,7 +140,7 @@ final class NoisyNeighboursSuite implements Suite {
             }
         }
         report.table("noisy-neighbours", List.of("limits", "beside", "TTFT p50 ms", "TTFT p99 ms", "ITL p99 ms",
-                "TTFT p99 ratio", "ITL p99 ratio", "failed"), rows);
+                "TTFT p99 ratio", "ITL p99 ratio", "failed", "rows per pass", "pass ms", "pass ms ratio"), rows);
         report.paragraph("Slow bodies answered 408 and closed by the server: " + String.join("; ", slowBodyTimeouts)
                 + ".");
     }
@@ -122,10 +150,14 @@ final class NoisyNeighboursSuite implements Suite {
         double itl99 = percentile(measured.gapsMs(), 0.99);
         return List.of(variant, phase, Report.f(percentile(measured.ttftMs(), 0.5), 1), Report.f(ttft99, 1),
                 Report.f(itl99, 1), Report.f(ttft99 / percentile(alone.ttftMs(), 0.99), 2) + "x",
-                Report.f(itl99 / percentile(alone.gapsMs(), 0.99), 2) + "x", String.valueOf(measured.failures()));
+                Report.f(itl99 / percentile(alone.gapsMs(), 0.99), 2) + "x", String.valueOf(measured.failures()),
+                Report.f(measured.passes().rowsPerPass(), 2), Report.f(measured.passes().msPerPass(), 2),
+                Report.f(measured.passes().msPerPass() / alone.passes().msPerPass(), 2) + "x");
     }
 
-    private static Phase normals(HttpClient http, URI uri, int requests, int tokens) throws Exception {
+    private static Phase normals(Instance instance, HttpClient http, URI uri, int requests, int tokens)
+            throws Exception {
+        Passes before = Passes.of(instance);
         ExecutorService clients = Executors.newFixedThreadPool(NORMAL_CLIENTS);
         try {
             List<Future<List<ConcurrencySuite.Outcome>>> runs = new ArrayList<>();
@@ -151,7 +183,7 @@ final class NoisyNeighboursSuite implements Suite {
                     }
                 }
             }
-            return new Phase(ttft, gaps, failures);
+            return new Phase(ttft, gaps, failures, Passes.of(instance).since(before));
         } finally {
             clients.shutdown();
         }

@@ -7,11 +7,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.ToIntFunction;
 
 import org.junit.jupiter.api.Test;
 
 /** The batch scheduler's admission and prefill budget alone, without a model. */
 class BatchPolicyTest {
+
+    private static final double SLOWDOWN = 1.2;
 
     /** Runs one iteration's prefill over prompts with {@code remaining} tokens each, as PromptPrefill does. */
     private static List<String> iteration(BatchPolicy<String> policy, Map<String, Integer> remaining) {
@@ -30,7 +34,7 @@ class BatchPolicyTest {
 
     @Test
     void admitsInArrivalOrderUpToTheBatchSize() {
-        BatchPolicy<String> policy = new BatchPolicy<>(2, 256, sequence -> sequence);
+        BatchPolicy<String> policy = new BatchPolicy<>(2, 256, sequence -> sequence, client -> 0, new PassTimes(), SLOWDOWN);
         policy.enqueue("a");
         policy.enqueue("b");
         policy.enqueue("c");
@@ -45,7 +49,7 @@ class BatchPolicyTest {
 
     @Test
     void aLongPromptTakesTheBudgetPerIterationAndTheNextWaitsItsTurn() {
-        BatchPolicy<String> policy = new BatchPolicy<>(4, 100, sequence -> sequence);
+        BatchPolicy<String> policy = new BatchPolicy<>(4, 100, sequence -> sequence, client -> 0, new PassTimes(), SLOWDOWN);
         policy.enqueue("long");
         policy.enqueue("short");
         policy.admit();
@@ -60,7 +64,7 @@ class BatchPolicyTest {
 
     @Test
     void aSequenceThatLeavesFreesItsPlaceWhereverItIs() {
-        BatchPolicy<String> policy = new BatchPolicy<>(1, 16, sequence -> sequence);
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 16, sequence -> sequence, client -> 0, new PassTimes(), SLOWDOWN);
         policy.enqueue("a");
         policy.enqueue("b");
         policy.admit();
@@ -75,7 +79,7 @@ class BatchPolicyTest {
 
     @Test
     void aPrefillCannotSpendMoreThanItWasGranted() {
-        BatchPolicy<String> policy = new BatchPolicy<>(1, 8, sequence -> sequence);
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 8, sequence -> sequence, client -> 0, new PassTimes(), SLOWDOWN);
         policy.enqueue("a");
         policy.admit();
         BatchPolicy<String>.Prefill budget = policy.prefill();
@@ -85,7 +89,7 @@ class BatchPolicyTest {
 
     @Test
     void failingTakesEveryWaitingSequenceOut() {
-        BatchPolicy<String> policy = new BatchPolicy<>(1, 8, sequence -> sequence);
+        BatchPolicy<String> policy = new BatchPolicy<>(1, 8, sequence -> sequence, client -> 0, new PassTimes(), SLOWDOWN);
         policy.enqueue("a");
         policy.enqueue("b");
         policy.enqueue("c");
@@ -97,7 +101,37 @@ class BatchPolicyTest {
 
     /** A policy whose sequences are named {@code client-n}. */
     private static BatchPolicy<String> byClient(int maxBatchSize) {
-        return new BatchPolicy<>(maxBatchSize, 256, sequence -> sequence.substring(0, sequence.indexOf('-')));
+        return byClient(maxBatchSize, new PassTimes());
+    }
+
+    /** Sequences named client-n, over passes that cost what {@code passTimes} learnt. */
+    private static BatchPolicy<String> byClient(int maxBatchSize, PassTimes passTimes) {
+        return byClient(maxBatchSize, passTimes, client -> 0);
+    }
+
+    /** As above, with {@code queued} requests of each client waiting for admission before they come here. */
+    private static BatchPolicy<String> byClient(int maxBatchSize, PassTimes passTimes, ToIntFunction<String> queued) {
+        return new BatchPolicy<>(maxBatchSize, 256, sequence -> sequence.substring(0, sequence.indexOf('-')),
+                queued, passTimes, SLOWDOWN);
+    }
+
+    /** Passes that ran with 1 to 4 rows, each taking {@code nanos[rows - 1]}. */
+    private static PassTimes ran(long... nanos) {
+        PassTimes passTimes = new PassTimes();
+        for (int rows = 1; rows <= nanos.length; rows++) {
+            passTimes.ran(rows, nanos[rows - 1]);
+        }
+        return passTimes;
+    }
+
+    /** The preemptions due now, one call each, as the scheduler makes them. */
+    private static List<String> preemptions(BatchPolicy<String> policy) {
+        List<String> victims = new ArrayList<>();
+        for (Optional<String> victim = policy.preemption(sequence -> true); victim.isPresent();
+             victim = policy.preemption(sequence -> true)) {
+            victims.add(victim.get());
+        }
+        return victims;
     }
 
     @Test
@@ -178,5 +212,86 @@ class BatchPolicyTest {
         policy.retire("new-0");
         assertThat(policy.admit()).containsExactly("hog-1");
         assertThat(policy.prefillOrder()).isEmpty(); // it rejoins with the KV it has
+    }
+
+    @Test
+    void aClientWithMoreSequencesGivesUpThePlacesThatSlowItsNeighboursPassesWhenRowsAreExpensive() {
+        BatchPolicy<String> policy = byClient(4, ran(10, 20, 30, 40)); // a pass costs as much per row
+        List.of("hog-0", "hog-1", "hog-2", "hog-3").forEach(policy::enqueue);
+        assertThat(policy.admit()).hasSize(4); // alone, it takes every place
+        policy.enqueue("a-0");
+
+        // The newcomer takes the youngest's place; then 3 rows of the hog's against 1 would make a's passes
+        // 40/20 as slow as with its first alone, 2 rows 30/20: beyond 1.2 either way.
+        assertThat(preemptions(policy)).containsExactly("hog-3");
+        assertThat(policy.admit()).containsExactly("a-0");
+        assertThat(preemptions(policy)).containsExactly("hog-2", "hog-1");
+        assertThat(policy.canAdmit()).isFalse(); // two places free, and the hog may take none of them
+        assertThat(policy.admit()).isEmpty();
+
+        policy.enqueue("a-1"); // a's own second sequence is let in: the hog has more
+        assertThat(policy.admit()).containsExactly("a-1");
+        assertThat(preemptions(policy)).isEmpty();
+    }
+
+    @Test
+    void aClientWithMoreSequencesTakesEveryPlaceOnceItsNeighboursAreGone() {
+        BatchPolicy<String> policy = byClient(4, ran(10, 20, 30, 40));
+        List.of("hog-0", "hog-1", "hog-2").forEach(policy::enqueue);
+        policy.admit();
+        policy.enqueue("a-0");
+        assertThat(policy.admit()).containsExactly("a-0"); // a free place
+        assertThat(preemptions(policy)).containsExactly("hog-2", "hog-1");
+
+        policy.retire("a-0");
+        assertThat(policy.admit()).containsExactly("hog-1", "hog-2"); // resumed, the youngest last
+    }
+
+    @Test
+    void aClientWithMoreSequencesKeepsItsExtraPlacesWhenRowsAreNearlyFree() {
+        BatchPolicy<String> policy = byClient(4, ran(100, 105, 110, 115)); // a memory-bound model's passes
+        List.of("hog-0", "hog-1", "hog-2", "hog-3").forEach(policy::enqueue);
+        policy.admit();
+        policy.enqueue("a-0");
+
+        assertThat(preemptions(policy)).containsExactly("hog-3"); // only for the newcomer's place
+        assertThat(policy.admit()).containsExactly("a-0");
+        assertThat(preemptions(policy)).isEmpty(); // 115 against 105: within 1.2
+    }
+
+    @Test
+    void clientsWithAsManySequencesShareEqually() {
+        BatchPolicy<String> policy = byClient(4, ran(10, 20, 30, 40));
+        List.of("a-0", "a-1", "b-0", "b-1").forEach(policy::enqueue);
+
+        assertThat(policy.admit()).hasSize(4);
+        assertThat(preemptions(policy)).isEmpty(); // neither has a smaller neighbour to slow
+    }
+
+    @Test
+    void aPausedSequenceFreesItsPlaceAndTakesTheNextFirst() {
+        BatchPolicy<String> policy = byClient(2);
+        List.of("a-0", "b-0", "c-0").forEach(policy::enqueue);
+        policy.admit();
+        policy.prefill().spent("a-0", 0, true);
+
+        policy.retire("a-0"); // paused: its row parked
+        assertThat(policy.admit()).containsExactly("c-0");
+        policy.enqueue("d-0");
+        policy.requeue("a-0"); // its client read: it goes on
+
+        policy.retire("b-0");
+        assertThat(policy.admit()).containsExactly("a-0");
+        assertThat(policy.prefillOrder()).containsExactly("c-0"); // a-0 rejoins with its row
+    }
+
+    @Test
+    void requestsQueuedForAdmissionCountAsTheClientsSequences() {
+        // Admission gave each client two slots; the hog has more requests queued behind them.
+        BatchPolicy<String> policy = byClient(4, ran(10, 20, 30, 40), client -> client.equals("hog") ? 8 : 0);
+        List.of("hog-0", "hog-1", "a-0", "a-1").forEach(policy::enqueue);
+
+        assertThat(policy.admit()).containsExactly("hog-0", "a-0", "a-1");
+        assertThat(policy.canAdmit()).isFalse(); // 4 rows against 3: beyond 1.2
     }
 }

@@ -80,7 +80,7 @@ class BatchedDecodingTest {
         long liveBefore = model.liveTensors().count();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         BatchScheduler scheduler = new BatchScheduler(model, maxBatchSize, PREFILL_BUDGET,
-                new BatchMetrics(registry, name));
+                ClientLimits.defaults().maxNeighbourSlowdown(), client -> 0, new BatchMetrics(registry, name));
         List<Run> batched = new ArrayList<>();
         ExecutorService threads = Executors.newFixedThreadPool(SEQUENCES);
         try {
@@ -142,7 +142,8 @@ class BatchedDecodingTest {
         long liveBefore = model.liveTensors().count();
         // Each prompt prefilled in one iteration: one comes in while a hog sequence holds the batch.
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        BatchScheduler scheduler = new BatchScheduler(model, 2, 64, new BatchMetrics(registry, name));
+        BatchScheduler scheduler = new BatchScheduler(model, 2, 64, ClientLimits.defaults().maxNeighbourSlowdown(),
+                client -> 0, new BatchMetrics(registry, name));
         CountDownLatch hogsAdmitted = new CountDownLatch(1);
         CountDownLatch newcomerStarted = new CountDownLatch(1);
         CountDownLatch newcomerDone = new CountDownLatch(1);

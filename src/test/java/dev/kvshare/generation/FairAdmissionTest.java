@@ -31,6 +31,8 @@ class FairAdmissionTest {
         assertThat(outcomes.subList(12, 40)).containsOnly(Outcome.CLIENT_AT_QUOTA);
         assertThat(admission.running()).isEqualTo(4);
         assertThat(admission.queued()).isEqualTo(8);
+        assertThat(admission.queuedOf("hog")).isEqualTo(8);
+        assertThat(admission.queuedOf("other")).isZero();
     }
 
     @Test
@@ -69,9 +71,9 @@ class FairAdmissionTest {
         admission.offer("a", "a-0"); // parks one of the hog's
         admission.offer("b", "b-0"); // parks another
 
-        assertThat(admission.release("a")).isEmpty(); // a parked hog item takes a's slot
-        assertThat(admission.release("hog")).isEmpty(); // the hog's last parked one takes its own slot
-        assertThat(admission.release("hog")).contains("hog-4"); // nothing parked: the queue's turn
+        assertThat(admission.release("a", "a-0")).isEmpty(); // a parked hog item takes a's slot
+        assertThat(admission.release("hog", "hog-0")).isEmpty(); // the hog's last parked one takes its own slot
+        assertThat(admission.release("hog", "hog-1")).contains("hog-4"); // nothing parked: the queue's turn
         assertThat(admission.running()).isEqualTo(4);
     }
 
@@ -98,11 +100,11 @@ class FairAdmissionTest {
         }
 
         List<String> started = new ArrayList<>();
-        String finishing = "a";
+        String finishing = "a-0";
         for (int i = 0; i < 6; i++) {
-            Optional<String> next = admission.release(finishing);
+            Optional<String> next = admission.release(finishing.substring(0, 1), finishing);
             started.add(next.orElseThrow());
-            finishing = next.get().substring(0, 1);
+            finishing = next.get();
         }
 
         // Whoever runs fewest goes first; clients with equal shares alternate.
@@ -117,8 +119,8 @@ class FairAdmissionTest {
         assertThat(admission.offer("a", "a-1")).isEqualTo(Outcome.QUEUED);
         assertThat(admission.offer("b", "b-0")).isEqualTo(Outcome.RUNNING);
 
-        assertThat(admission.release("b")).isEmpty(); // a's next may not run beside a-0
-        assertThat(admission.release("a")).contains("a-1");
+        assertThat(admission.release("b", "b-0")).isEmpty(); // a's next may not run beside a-0
+        assertThat(admission.release("a", "a-0")).contains("a-1");
     }
 
     @Test
@@ -146,16 +148,47 @@ class FairAdmissionTest {
         assertThat(admission.withdraw("a", "a-0")).isFalse(); // running, not waiting
 
         assertThat(admission.queued()).isEqualTo(1);
-        assertThat(admission.release("a")).contains("c-0");
-        assertThat(admission.release("c")).isEmpty();
+        assertThat(admission.release("a", "a-0")).contains("c-0");
+        assertThat(admission.release("c", "c-0")).isEmpty();
         assertThat(admission.running()).isZero();
+    }
+
+    @Test
+    void aPausedItemLendsItsSlotToAnotherClientAndTakesTheNextFreeOneFirst() {
+        FairAdmission<String> admission = admission(2, 32, 2, 8);
+        admission.offer("a", "a-0");
+        admission.offer("b", "b-0");
+        admission.offer("c", "c-0");
+
+        assertThat(admission.pause("a", "a-0")).contains("c-0"); // its client stopped reading
+        assertThat(admission.running()).isEqualTo(2);
+        admission.offer("d", "d-0");
+        admission.resume("a", "a-0"); // no slot free: it is counted as parked
+
+        assertThat(admission.release("b", "b-0")).isEmpty(); // a-0 takes the freed slot before d-0
+        assertThat(admission.release("c", "c-0")).contains("d-0");
+    }
+
+    @Test
+    void aPausedItemLendsItsSlotToOtherClientsOnlyAndEndsHoldingNone() {
+        FairAdmission<String> admission = admission(2, 32, 2, 8);
+        admission.offer("a", "a-0");
+        admission.offer("a", "a-1");
+        admission.offer("a", "a-2");
+
+        assertThat(admission.pause("a", "a-0")).isEmpty(); // a's own queued item waits
+        assertThat(admission.offer("b", "b-0")).isEqualTo(Outcome.RUNNING);
+        assertThat(admission.release("a", "a-0")).isEmpty(); // cancelled while paused: it held no slot
+        assertThat(admission.running()).isEqualTo(2);
+        admission.resume("a", "a-0"); // too late: nothing changes
+        assertThat(admission.running()).isEqualTo(2);
     }
 
     @Test
     void releasingForAClientWithNothingRunningIsABug() {
         FairAdmission<String> admission = admission(1, 1, 1, 1);
 
-        assertThatThrownBy(() -> admission.release("nobody")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> admission.release("nobody", "nobody-0")).isInstanceOf(IllegalStateException.class);
     }
 
     @Test

@@ -54,7 +54,7 @@ class RestoreFailureTest {
                     new PromptCacheMetrics(registry, model.name()), Runnable::run, Runnable::run, Spans.NONE,
                     Duration.ofSeconds(5), LocalTierEvents.NONE);
             try (SequenceDecoders decoders = new SequenceDecoders(model, new GenerationProperties(1, 1, 1, 16, 1, 256),
-                    new BatchMetrics(registry, model.name()), new PromptCachePrefixes(cache, model.decoder().kvBlocks()))) {
+                    ClientLimits.defaults(), new BatchMetrics(registry, model.name()), new PromptCachePrefixes(cache, model.decoder().kvBlocks()))) {
                 WarmupPrefill warmup = new WarmupPrefill(decoders,
                         new SequenceObservations(failingAfterRestore, Spans.NONE, model.name(), null));
                 int[] prompt = new int[3 * BLOCK + 1];

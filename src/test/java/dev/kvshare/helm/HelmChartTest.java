@@ -85,7 +85,7 @@ class HelmChartTest {
     @ValueSource(strings = {"replicaCount=-1", "replicaCount=two", "ports.management=0", "gpu.device=tpu",
             "redis.inChart.maxmemoryPolicy=sometimes", "shutdown.timeoutSeconds=0", "promptCache.redisTtl=forever",
             "promptCache.encryptionKey=too-short", "limits.slowClientTimeout=0s", "limits.maxRunningPerClient=-1",
-            "unknownKey=1"})
+            "limits.maxNeighbourSlowdown=0.5", "unknownKey=1"})
     void schemaRejectsBadValuesInTemplate(String assignment) {
         String[] kv = assignment.split("=", 2);
         assertThatThrownBy(() -> template().set(kv[0], kv[1]).call())
@@ -194,16 +194,17 @@ class HelmChartTest {
     void perClientLimitsReachTheConfiguration() {
         assertThat(path(render(false).applicationConfig(), "kvshare.limits"))
                 .isEqualTo(Map.of("slow-client-timeout", "10s", "max-running-per-client", 0,
-                        "max-queued-per-client", 0, "request-read-timeout", "30s"));
+                        "max-queued-per-client", 0, "max-neighbour-slowdown", 1.2, "request-read-timeout", "30s"));
         Map<String, Object> config = new Manifests(template()
                 .set("limits.slowClientTimeout", "3s")
                 .set("limits.maxRunningPerClient", "2")
                 .set("limits.maxQueuedPerClient", "5")
+                .set("limits.maxNeighbourSlowdown", "2")
                 .set("limits.requestReadTimeout", "15s")
                 .call()).applicationConfig();
         assertThat(path(config, "kvshare.limits"))
                 .isEqualTo(Map.of("slow-client-timeout", "3s", "max-running-per-client", 2,
-                        "max-queued-per-client", 5, "request-read-timeout", "15s"));
+                        "max-queued-per-client", 5, "max-neighbour-slowdown", 2, "request-read-timeout", "15s"));
     }
 
     @Test

@@ -38,20 +38,34 @@ public final class Instance implements AutoCloseable {
 
     /** The value of a Prometheus counter or gauge line, 0 when it is absent. */
     public double metric(String name, String... labels) {
-        StringBuilder pattern = new StringBuilder("(?m)^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)$");
-        Matcher matcher = Pattern.compile(pattern.toString()).matcher(http.get("/actuator/prometheus").body());
-        double total = 0;
-        while (matcher.find()) {
-            String found = matcher.group(1);
-            boolean all = true;
-            for (String label : labels) {
-                all &= found.contains(label);
+        return metrics().value(name, labels);
+    }
+
+    /** One scrape of the metrics, for values that must be read at the same moment. */
+    public Scrape metrics() {
+        return new Scrape(http.get("/actuator/prometheus").body());
+    }
+
+    /** The Prometheus text of one scrape. */
+    public record Scrape(String text) {
+
+        /** The value of a counter or gauge line (summed over the lines with all {@code labels}), 0 if absent. */
+        public double value(String name, String... labels) {
+            StringBuilder pattern = new StringBuilder("(?m)^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)$");
+            Matcher matcher = Pattern.compile(pattern.toString()).matcher(text);
+            double total = 0;
+            while (matcher.find()) {
+                String found = matcher.group(1);
+                boolean all = true;
+                for (String label : labels) {
+                    all &= found.contains(label);
+                }
+                if (all) {
+                    total += Double.parseDouble(matcher.group(2));
+                }
             }
-            if (all) {
-                total += Double.parseDouble(matcher.group(2));
-            }
+            return total;
         }
-        return total;
     }
 
     @Override
