@@ -18,10 +18,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Advances every running sequence of one model in one batched decode pass per step. Each iteration of its
  * thread admits waiting sequences and prefills admitted prompts as its {@link BatchPolicy} says (up to
- * {@code max-batch-size} admitted, at most {@code prefill-tokens-per-step} prompt tokens per iteration, so that
- * long prompts do not stall running streams), waits until every running sequence has handed in its next token
- * or left, repacks the batch's KV if sequences joined or left, and runs the pass. Sequences sample and
- * detokenize on their own threads meanwhile; none of them writes to a client (their text goes to an
+ * {@code max-batch-size} admitted, at most {@code prefill-tokens-per-step} prompt tokens per iteration, fewer
+ * while streams run as {@link PrefillPacing} allows, so that long prompts do not stall running streams; several
+ * prompts share a pass where they fit, {@link PrefillPass}), waits until every running sequence has handed
+ * in its next token or left, repacks the batch's KV if sequences joined or left, and runs the pass. Sequences
+ * sample and detokenize on their own threads meanwhile; none of them writes to a client (their text goes to an
  * {@link OutputBuffer}), so what the scheduler waits for is sampling, never a socket.
  *
  * <p>A sequence leaves the batch without leaving the scheduler when it is preempted (its client holds the

@@ -19,34 +19,25 @@ import dev.kvshare.model.Logits;
 record PrefillPass(List<BatchedSequence> rows, int tokensPerRow) {
 
     /**
-     * The pass that runs the most of {@code tokens} prompt tokens: the first sequence of {@code order}, joined
-     * by the next ones of its kind (prompt tokens, or last token) while that raises the total, each row running
-     * as many as the row with the fewest left may (so the first prompt is never slowed down for a share no
-     * larger than its own).
+     * The next pass within {@code tokens} prompt tokens: the first sequence of {@code order} runs as many as it
+     * may (the unbatched chunk), and the next ones of its kind (prompt tokens, or last token) that have at least
+     * as many left join it while the pass stays within {@code tokens}. So arrival order keeps its priority, and
+     * prompts that fit beside the first (short ones, or last tokens) share its pass instead of running their own.
      */
     static PrefillPass plan(List<BatchedSequence> order, int tokens) {
         BatchedSequence first = order.get(0);
         boolean lastTokens = first.prefill.atLastToken();
-        List<BatchedSequence> rows = List.of(first);
         int perRow = first.prefill.nextLength(tokens);
-        List<BatchedSequence> candidates = new ArrayList<>(rows);
-        int fewest = perRow;
+        List<BatchedSequence> rows = new ArrayList<>(List.of(first));
         for (BatchedSequence next : order.subList(1, order.size())) {
-            if (tokens / (candidates.size() + 1) == 0) {
+            if ((rows.size() + 1) * perRow > tokens) {
                 break;
             }
-            if (next.prefill.atLastToken() != lastTokens) {
-                continue;
-            }
-            candidates.add(next);
-            fewest = Math.min(fewest, next.prefill.nextLength(tokens));
-            int each = Math.min(fewest, tokens / candidates.size());
-            if (each * candidates.size() > perRow * rows.size()) {
-                rows = List.copyOf(candidates);
-                perRow = each;
+            if (next.prefill.atLastToken() == lastTokens && next.prefill.nextLength(perRow) == perRow) {
+                rows.add(next);
             }
         }
-        return new PrefillPass(rows, perRow);
+        return new PrefillPass(List.copyOf(rows), perRow);
     }
 
     /** Whether the rows run their last prompt token: the pass writes one logits row each. */

@@ -204,7 +204,7 @@ public final class DecoderModel implements AutoCloseable {
         }
     }
 
-    /** One pass of {@code ids.length / past.rows()} tokens a row after a batch; its logits, if any, to {@code logits}. */
+    /** One pass of {@code ids.length / past.rows()} tokens a row after a batch; logits, if any, to {@code logits}. */
     private BatchedKv advance(int[] ids, BatchedKv past, Logits logits) {
         int[] lengths = past.lengths();
         KvCache next = forward(ids, lengths, past.cache(), logits);
