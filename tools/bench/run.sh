@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark suite and regenerates docs/benchmarks.md (tables, plots in docs/benchmarks/,
 # raw CSV and PNG in target/benchmarks/).
-# Usage: tools/bench/run.sh [--quick] [--suites kv,overhead,prompt-cache,conversation,codec,concurrency,batch-pass,constrain,noisy-neighbours]
+# Usage: tools/bench/run.sh [--quick] [--suites kv,overhead,prompt-cache,conversation,codec,concurrency,batch-pass,constrain,noisy-neighbours,prefill-interference]
 #   full: 20-40 minutes on 2 cores (the Qwen-shape concurrency levels at max-batch-size 1 take the longest);
 #   --quick: under 5. With --suites, only those run and their report goes to
 #   target/benchmarks/benchmarks-<suites>.md instead of replacing docs/benchmarks.md.
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 quick=false
-suites=kv,overhead,prompt-cache,conversation,codec,concurrency,batch-pass,constrain,noisy-neighbours
+suites=kv,overhead,prompt-cache,conversation,codec,concurrency,batch-pass,constrain,noisy-neighbours,prefill-interference
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=true ;;

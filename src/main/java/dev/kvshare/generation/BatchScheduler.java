@@ -11,6 +11,7 @@ import dev.kvshare.model.BatchedKv;
 import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvCache;
 import dev.kvshare.model.KvRow;
+import dev.kvshare.model.Logits;
 import dev.kvshare.observability.BatchMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,10 +19,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Advances every running sequence of one model in one batched decode pass per step. Each iteration of its
  * thread admits waiting sequences and prefills admitted prompts as its {@link BatchPolicy} says (up to
- * {@code max-batch-size} admitted, at most {@code prefill-tokens-per-step} prompt tokens per iteration, so that
- * long prompts do not stall running streams), waits until every running sequence has handed in its next token
- * or left, repacks the batch's KV if sequences joined or left, and runs the pass. Sequences sample and
- * detokenize on their own threads meanwhile; none of them writes to a client (their text goes to an
+ * {@code max-batch-size} admitted, at most {@code prefill-tokens-per-step} prompt tokens per iteration, fewer
+ * while streams run as {@link PrefillPacing} allows, so that long prompts do not stall running streams; several
+ * prompts share a pass where they fit, {@link PrefillPass}), waits until every running sequence has handed
+ * in its next token or left, repacks the batch's KV if sequences joined or left, and runs the pass. Sequences
+ * sample and detokenize on their own threads meanwhile; none of them writes to a client (their text goes to an
  * {@link OutputBuffer}), so what the scheduler waits for is sampling, never a socket.
  *
  * <p>A sequence leaves the batch without leaving the scheduler when it is preempted (its client holds the
@@ -56,6 +58,7 @@ final class BatchScheduler {
     private final List<BatchedSequence> joining = new ArrayList<>();
     private final List<BatchedSequence> running = new ArrayList<>();
     private final NativeBatch batch;
+    private final PrefillPacing pacing;
     /** Sequences that were still waiting when the scheduler failed or closed: their scope is closed on the way out. */
     private final List<BatchedSequence> failedWaiting = new ArrayList<>();
     /** Sequences out of the batch with their row ({@link BatchedSequence.State#PARKED}); guarded by this. */
@@ -69,6 +72,7 @@ final class BatchScheduler {
                 queuedForAdmission, passTimes, maxNeighbourSlowdown);
         this.metrics = metrics;
         this.batch = new NativeBatch(model);
+        this.pacing = new PrefillPacing(prefillTokensPerStep);
         this.thread = new Thread(this::loop, "batch-scheduler");
         thread.setDaemon(true);
         thread.start();
@@ -225,33 +229,48 @@ final class BatchScheduler {
         }
     }
 
-    /** Prefills admitted prompts as the policy hands out this iteration's budget. */
+    /**
+     * Prefills admitted prompts as the policy hands out this iteration's budget, within what the pacing allows
+     * while streams run, in passes that each run several prompts together where they can ({@link PrefillPass}).
+     */
     private void prefill() {
         BatchPolicy<BatchedSequence>.Prefill budget = policy.prefill();
-        for (BatchedSequence sequence = budget.next(); sequence != null; sequence = budget.next()) {
-            if (leftWhile(sequence, BatchedSequence.State.PREFILLING)) {
-                continue;
+        int allowed = pacing.tokens(!running.isEmpty());
+        long start = System.nanoTime();
+        while (budget.next() != null && budget.used() < allowed) {
+            List<BatchedSequence> order = new ArrayList<>(policy.prefillOrder());
+            order.removeIf(sequence -> leftWhile(sequence, BatchedSequence.State.PREFILLING));
+            if (order.isEmpty()) {
+                break;
             }
-            int ran;
+            PrefillPass pass = PrefillPass.plan(order, Math.min(budget.grant(), allowed - budget.used()));
+            Logits logits = pass.lastTokens() ? batch.prefillLogits(pass.rows().size()) : null;
             try {
-                ran = sequence.prefill.advance(budget.grant(), batch.prefillLogits());
+                pass.run(model, logits);
             } catch (RuntimeException e) {
-                sequence.scope.close();
-                retire(sequence);
-                fail(sequence, e);
+                for (BatchedSequence sequence : pass.rows()) {
+                    sequence.scope.close();
+                    retire(sequence);
+                    fail(sequence, e);
+                }
                 continue;
             }
-            boolean done = sequence.prefill.remaining() == 0;
-            budget.spent(sequence, ran, done);
-            if (done) {
-                sequence.prefilled = sequence.prefill.cache();
-                sequence.prefill = null;
-                batch.prefillLogits().copyRow(0, sequence.logits);
-                joining.add(sequence);
-                publish(sequence, BatchedSequence.State.JOINING);
+            metrics.prefillPass(pass.rows().size());
+            for (int r = 0; r < pass.rows().size(); r++) {
+                BatchedSequence sequence = pass.rows().get(r);
+                boolean done = sequence.prefill.remaining() == 0;
+                budget.spent(sequence, pass.tokensPerRow(), done);
+                if (done) {
+                    sequence.prefilled = sequence.prefill.cache();
+                    sequence.prefill = null;
+                    logits.copyRow(r, sequence.logits);
+                    joining.add(sequence);
+                    publish(sequence, BatchedSequence.State.JOINING);
+                }
             }
         }
         if (budget.used() > 0) {
+            pacing.prefilled(budget.used(), System.nanoTime() - start);
             metrics.prefilled(budget.used());
         }
     }
@@ -364,6 +383,7 @@ final class BatchScheduler {
             }
         }
         long start = System.nanoTime();
+        pacing.passStarts(start);
         double padding = batch.paddingShare();
         try {
             batch.step(tokens, running.stream().map(sequence -> sequence.logits).toList());

@@ -14,8 +14,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                         sequence's passes on its own (and so does an export that cannot batch rows of
  *                         different lengths). At most {@code maxConcurrent} sequences run, so a batch never
  *                         holds more.
- * @param prefillTokensPerStep prompt tokens the batch scheduler prefills between two decode passes: the
- *                         most a long prompt delays the running streams' next tokens by
+ * @param prefillTokensPerStep the most prompt tokens the batch scheduler prefills between two decode passes:
+ *                         all of it while no stream runs; while streams run, as many as take at most 0.75 of
+ *                         their own cycle ({@code PrefillPacing}), up to this many
  */
 @ConfigurationProperties("kvshare.generation")
 public record GenerationProperties(

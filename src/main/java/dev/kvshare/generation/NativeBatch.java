@@ -10,24 +10,30 @@ import dev.kvshare.model.NativeScope;
 
 /**
  * The native state of a batch: the running rows' KV in one set of tensors and the logits buffers of the
- * batched pass and of prefill steps, all in the batch's scope. Owned by the batch scheduler's thread alone,
+ * batched pass and of prefill passes, all in the batch's scope. Owned by the batch scheduler's thread alone,
  * which closes each tensor once nothing can use it; sequences only ever see float copies of their logits rows.
  */
 final class NativeBatch implements AutoCloseable {
 
     private final DecoderModel model;
     private final NativeScope scope = new NativeScope();
-    private final Logits prefillLogits;
+    private Logits prefillLogits;
     private BatchedKv kv;
     private Logits logits;
 
     NativeBatch(DecoderModel model) {
         this.model = model;
-        this.prefillLogits = scope.track(model.newLogits());
     }
 
-    /** Where prefill steps write the logits of a prompt's last token. */
-    Logits prefillLogits() {
+    /** Where a prefill pass of {@code rows} prompts' last tokens writes their logits. */
+    Logits prefillLogits(int rows) {
+        if (prefillLogits == null || prefillLogits.rows() != rows) {
+            Logits sized = scope.track(model.newLogits(rows));
+            if (prefillLogits != null) {
+                scope.close(prefillLogits);
+            }
+            prefillLogits = sized;
+        }
         return prefillLogits;
     }
 

@@ -55,18 +55,41 @@ final class PromptPrefill {
      */
     int advance(int maxTokens, Logits logits) {
         long start = System.nanoTime();
-        int from = position;
-        if (position < prompt.length - 1) {
-            position += Math.min(maxTokens, prompt.length - 1 - position);
-            replace(model.extend(Arrays.copyOfRange(prompt, from, position), cache));
-        } else {
-            replace(model.step(prompt[position++], cache, logits));
-        }
-        nanos += System.nanoTime() - start;
+        int[] tokens = nextTokens(maxTokens);
+        KvCache next = atLastToken() ? model.step(tokens[0], cache, logits) : model.extend(tokens, cache);
+        ran(tokens.length, next, System.nanoTime() - start);
+        return tokens.length;
+    }
+
+    /** Whether its next pass is the last prompt token's, whose logits choose the first generated token. */
+    boolean atLastToken() {
+        return position == prompt.length - 1;
+    }
+
+    /**
+     * The tokens of its next pass, at most {@code maxTokens} (at least 1): prompt tokens up to the one before
+     * the last, which reads no logits, or else the last one alone.
+     */
+    int[] nextTokens(int maxTokens) {
+        return Arrays.copyOfRange(prompt, position, position + nextLength(maxTokens));
+    }
+
+    /** How many tokens {@link #nextTokens} gives. */
+    int nextLength(int maxTokens) {
+        return atLastToken() ? 1 : Math.min(maxTokens, prompt.length - 1 - position);
+    }
+
+    /**
+     * Its next {@code tokens} ran (alone, or in a pass with other prompts), taking {@code nanos}: {@code next}
+     * replaces its cache, and the listener is told once the prompt is whole.
+     */
+    void ran(int tokens, KvCache next, long nanos) {
+        replace(next);
+        position += tokens;
+        this.nanos += nanos;
         if (remaining() == 0) {
-            listener.prefilled(cache, prompt.length - known, nanos);
+            listener.prefilled(cache, prompt.length - known, this.nanos);
         }
-        return position - from;
     }
 
     private void replace(KvCache next) {

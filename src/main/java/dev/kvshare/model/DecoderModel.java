@@ -160,10 +160,57 @@ public final class DecoderModel implements AutoCloseable {
             throw new IllegalArgumentException(tokens.length + " tokens and " + logits.rows()
                     + " logits rows for a batch of " + past.rows());
         }
+        return advance(tokens, past, logits);
+    }
+
+    /**
+     * Batched prefill: runs {@code ids.length / pasts.size()} new tokens after each of {@code pasts} (row
+     * {@code r}'s are {@code ids[r * n .. (r + 1) * n)}) in passes of at most {@code kvshare.model.prefill-chunk}
+     * tokens a row, the rows left-padded to one width as a decode batch is, and returns each row's extended
+     * cache: a copy of its row of the last pass's output, the caller's to close. With {@code logits}, every row
+     * runs one token and its logits go to row {@code r}. For exports that {@link #batchesRowsOfDifferentLengths
+     * batch}; one that does not {@link #continuesWithManyTokens continue with many tokens} runs one token a row
+     * per pass after a past, as {@link #extend} does.
+     */
+    public List<KvCache> extendRows(int[] ids, List<KvCache> pasts, Logits logits) {
+        int rows = pasts.size();
+        int perRow = ids.length / rows;
+        if (perRow == 0 || ids.length % rows != 0 || (logits != null && (perRow != 1 || logits.rows() != rows))) {
+            throw new IllegalArgumentException(ids.length + " tokens for " + rows + " rows"
+                    + (logits == null ? "" : " with " + logits.rows() + " logits rows"));
+        }
+        try (NativeScope passes = new NativeScope()) {
+            BatchedKv batch = passes.track(pack(pasts.stream().map(KvRow::of).toList()));
+            for (int from = 0; from < perRow; ) {
+                int passLength = Math.min(perRow - from,
+                        continuesWithManyTokens ? prefillChunk : batch.width() == 0 ? perRow : 1);
+                int[] chunk = new int[rows * passLength];
+                for (int r = 0; r < rows; r++) {
+                    System.arraycopy(ids, r * perRow + from, chunk, r * passLength, passLength);
+                }
+                from += passLength;
+                batch = passes.replace(batch, advance(chunk, batch, logits));
+            }
+            List<KvCache> extended = new ArrayList<>(rows);
+            try {
+                for (int r = 0; r < rows; r++) {
+                    extended.add(pack(List.of(batch.row(r))).cache());
+                }
+            } catch (RuntimeException e) {
+                extended.forEach(KvCache::close);
+                throw e;
+            }
+            return extended;
+        }
+    }
+
+    /** One pass of {@code ids.length / past.rows()} tokens a row after a batch; logits, if any, to {@code logits}. */
+    private BatchedKv advance(int[] ids, BatchedKv past, Logits logits) {
         int[] lengths = past.lengths();
-        KvCache next = forward(tokens, lengths, past.cache(), logits);
+        KvCache next = forward(ids, lengths, past.cache(), logits);
+        int perRow = ids.length / lengths.length;
         for (int r = 0; r < lengths.length; r++) {
-            lengths[r]++;
+            lengths[r] += perRow;
         }
         return new BatchedKv(next, lengths);
     }

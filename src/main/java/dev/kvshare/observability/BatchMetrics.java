@@ -15,6 +15,7 @@ public class BatchMetrics {
     private final Timer passTime;
     private final Timer repackTime;
     private final DistributionSummary prefillTokens;
+    private final DistributionSummary prefillRows;
     private final Counter preempted;
     private final Counter paused;
 
@@ -34,6 +35,9 @@ public class BatchMetrics {
         this.prefillTokens = DistributionSummary.builder("kvshare.batch.prefill.tokens")
                 .description("Prompt tokens prefilled in one scheduler iteration (at most prefill-tokens-per-step)")
                 .tag("model", model).serviceLevelObjectives(1, 16, 64, 256, 1024).register(registry);
+        this.prefillRows = DistributionSummary.builder("kvshare.batch.prefill.rows")
+                .description("Prompts prefilled together in one prefill pass")
+                .tag("model", model).serviceLevelObjectives(1, 2, 4, 8, 16).register(registry);
         this.preempted = parked(registry, model, "preempted");
         this.paused = parked(registry, model, "paused");
     }
@@ -57,6 +61,11 @@ public class BatchMetrics {
 
     public void prefilled(int tokens) {
         prefillTokens.record(tokens);
+    }
+
+    /** A prefill pass ran {@code rows} prompts together. */
+    public void prefillPass(int rows) {
+        prefillRows.record(rows);
     }
 
     /** A sequence's row was parked: {@code preempted} for another client's sequence, otherwise paused. */

@@ -12,14 +12,14 @@ import org.junit.jupiter.api.Test;
  * Runs every benchmark suite and writes docs/benchmarks.md. Started by {@code tools/bench/run.sh [--quick]},
  * which first makes the benchmark-shape models; directly: {@code ./mvnw -Pbench test
  * -Dtest=BenchmarkSuiteRunner [-Dbench.quick=true]
- * [-Dbench.suites=kv,overhead,prompt-cache,conversation,codec,concurrency,constrain,noisy-neighbours]}.
+ * [-Dbench.suites=kv,overhead,prompt-cache,conversation,codec,concurrency,constrain,noisy-neighbours,prefill-interference]}.
  */
 @Tag("benchmark")
 class BenchmarkSuiteRunner {
 
     static final String COMMAND = "tools/bench/run.sh";
     private static final String ALL_SUITES = "kv,overhead,prompt-cache,conversation,codec,concurrency,batch-pass,constrain,"
-            + "noisy-neighbours";
+            + "noisy-neighbours,prefill-interference";
 
     @Test
     void runAllSuites() throws Exception {
@@ -52,6 +52,7 @@ class BenchmarkSuiteRunner {
             case "batch-pass" -> new BatchPassSuite();
             case "constrain" -> new ConstrainSuite();
             case "noisy-neighbours" -> new NoisyNeighboursSuite();
+            case "prefill-interference" -> new PrefillInterferenceSuite();
             default -> throw new IllegalArgumentException("Unknown suite " + name);
         };
     }

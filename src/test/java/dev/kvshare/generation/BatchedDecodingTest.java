@@ -63,12 +63,18 @@ class BatchedDecodingTest {
 
     Stream<Arguments> cases() {
         return Stream.of(TestModels.GPT2, TestModels.LLAMA, TestModels.BUNDLED)
-                .flatMap(name -> Stream.of(Arguments.of(name, SEQUENCES), Arguments.of(name, 3)));
+                .flatMap(name -> Stream.of(Arguments.of(name, SEQUENCES, false), Arguments.of(name, 3, false),
+                        Arguments.of(name, SEQUENCES, true)));
     }
 
-    @ParameterizedTest(name = "{0}, max-batch-size {1}")
+    /**
+     * With {@code together}, every sequence starts at once instead, so that their prompts are prefilled
+     * together: several rows in one prefill pass.
+     */
+    @ParameterizedTest(name = "{0}, max-batch-size {1}, starting together: {2}")
     @MethodSource("cases")
-    void sequencesJoiningAndLeavingABatchGetTheirIdsAlone(String name, int maxBatchSize) throws Exception {
+    void sequencesJoiningAndLeavingABatchGetTheirIdsAlone(String name, int maxBatchSize, boolean together)
+            throws Exception {
         DecoderModel model = models.get(name).decoder();
         assertThat(model.batchesRowsOfDifferentLengths()).isTrue();
         List<Run> alone = new ArrayList<>();
@@ -92,7 +98,7 @@ class BatchedDecodingTest {
             for (int i = 0; i < SEQUENCES; i++) {
                 int index = i;
                 futures.add(threads.submit(() -> {
-                    if (index > 0) {
+                    if (index > 0 && !together) {
                         twoTokens.get(index - 1).await();
                     }
                     try (BatchedSequence sequence = scheduler.sequence(model.emptyCache(),
@@ -118,6 +124,10 @@ class BatchedDecodingTest {
                 .isGreaterThan(1).isLessThanOrEqualTo(maxBatchSize);
         assertThat(registry.get("kvshare.batch.prefill.tokens").summary().max())
                 .as("prompt tokens prefilled between two passes").isLessThanOrEqualTo(PREFILL_BUDGET);
+        if (together) {
+            assertThat(registry.get("kvshare.batch.prefill.rows").summary().max())
+                    .as("prompts prefilled in one pass").isGreaterThan(1);
+        }
         assertThat(model.liveTensors().count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
     }
 
