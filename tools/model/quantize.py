@@ -7,7 +7,7 @@ Layouts (docs/models.md, "Quantized exports", says which to pick):
          --block-size along K, symmetric (zero point 8, implied) or --asymmetric (a zero point per block);
          --accuracy-level 0-4 (4: ONNX Runtime quantizes the activations to int8 per block too). Other weights
          (embeddings, fused Attention's) stay as they are; --lm-head 8 quantizes the LM head to 8 bits (same
-         blocks; zero point 128 when symmetric), --lm-head keep leaves it alone (int8 too).
+         blocks; zero point 128 when symmetric; needs --accuracy-level 4), --lm-head keep leaves it alone (int8 too).
   int8   dynamic quantization: the activation goes through DynamicQuantizeLinear (uint8, scale and zero point
          per call), the weight is int8, symmetric, one scale per tensor or --per-channel (per output column);
          MatMulInteger's int32 result is cast and scaled back to float.
@@ -353,6 +353,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.block_size < 16 or args.block_size & (args.block_size - 1):
         parser.error("--block-size must be a power of two, at least 16")
+    if args.layout in ("q4", "q4f16") and args.lm_head == "8" and args.accuracy_level != 4:
+        # ONNX Runtime 1.29's CPU kernels run 8-bit MatMulNBits only with int8 activations; otherwise it
+        # dequantizes the whole weight on every pass (docs/models.md: over 50x slower decode with the LM head).
+        parser.error("--lm-head 8 needs --accuracy-level 4")
     model = onnx.load(args.model)
     external = has_external_data(onnx.load(args.model, load_external_data=False))
     model = quantize(model, args.layout, args.block_size, not args.asymmetric, args.accuracy_level,
