@@ -1,19 +1,22 @@
 """Quantized layouts of a decoder export, the ones people download from onnx-community, made here.
 
-  /usr/bin/python3 -m tools.model.quantize MODEL.onnx OUT.onnx --layout q4|int8|fp16|q4f16 [options]
+  /usr/bin/python3 -m tools.model.quantize MODEL.onnx OUT.onnx --layout q4|int8|fp16|q4f16|fp32 [options]
 
 Layouts (docs/models.md, "Quantized exports", says which to pick):
   q4     every MatMul whose weight is a 2-D initializer becomes com.microsoft MatMulNBits: 4-bit, blocks of
          --block-size along K, symmetric (zero point 8, implied) or --asymmetric (a zero point per block);
          --accuracy-level 0-4 (4: ONNX Runtime quantizes the activations to int8 per block too). Other weights
          (embeddings, fused Attention's) stay as they are; --lm-head 8 quantizes the LM head to 8 bits (same
-         blocks; zero point 128 when symmetric), --lm-head keep leaves it alone (int8 too).
+         blocks; zero point 128 when symmetric; needs --accuracy-level 4), --lm-head keep leaves it alone (int8 too).
   int8   dynamic quantization: the activation goes through DynamicQuantizeLinear (uint8, scale and zero point
          per call), the weight is int8, symmetric, one scale per tensor or --per-channel (per output column);
          MatMulInteger's int32 result is cast and scaled back to float.
   fp16   every float32 tensor, initializer, constant and graph input/output (past/present KV, logits) becomes
          float16; ops named in --keep-fp32 run in float32 between Cast nodes.
   q4f16  fp16, then q4 with float16 scales: MatMulNBits with float16 activations.
+  fp32   the weights as they are (with --last-logits, the export made cheaper to prefill).
+--last-logits (any layout): the LM head projects the last position only, logits [batch, 1, vocab]; what the
+engine reads anyway, at a fraction of a prefill pass's cost.
 A float16 export (the tiny Llama reference) takes q4 as it is: the scales follow the weights' type.
 
 Only onnx and numpy (Debian's python3-onnx, python3-numpy); the quantization is plain numpy, below. External
@@ -28,7 +31,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 MS_DOMAIN = "com.microsoft"
-LAYOUTS = ("q4", "int8", "fp16", "q4f16")
+LAYOUTS = ("q4", "int8", "fp16", "q4f16", "fp32")
 FP16_MAX = float(np.finfo(np.float16).max)
 
 
@@ -191,6 +194,29 @@ def to_q4(model, block_size, symmetric, accuracy_level, lm_head):
     return model
 
 
+def last_position_logits(model):
+    """The LM head runs on the last position only: logits [batch, 1, vocab]. The engine reads only a pass's last
+    logits (a prefill pass reads none), and ONNX Runtime runs every node whatever outputs are fetched, so an
+    export that projects every position spends a prefill pass's largest MatMul (hidden x vocab per token) on
+    logits nobody reads."""
+    graph = Graph(model)
+    heads = [n for n in graph.graph.node if n.op_type in ("MatMul", "MatMulNBits") and is_lm_head(n)]
+    if len(heads) != 1:
+        raise SystemExit("--last-logits needs exactly one LM head MatMul (found %d)" % len(heads))
+    head = heads[0]
+    hidden = head.input[0]
+    last = graph.fresh(hidden + "_last")
+    bounds = [graph.add_initializer(np.array([value], dtype=np.int64), hidden + suffix)
+              for value, suffix in ((-1, "_last_start"), (np.iinfo(np.int64).max, "_last_end"), (1, "_last_axis"))]
+    head.input[0] = last
+    replace_node(graph, head, [helper.make_node("Slice", [hidden] + bounds, [last], name=last), head])
+    for output in graph.graph.output:
+        if output.name == head.output[0] and len(output.type.tensor_type.shape.dim) == 3:
+            output.type.tensor_type.shape.dim[1].Clear()
+            output.type.tensor_type.shape.dim[1].dim_value = 1
+    return model
+
+
 def to_int8(model, per_channel, lm_head):
     graph = Graph(model)
     for node in matmuls_to_quantize(graph, lm_head == "keep"):
@@ -285,7 +311,9 @@ def to_fp16(model, keep_fp32):
 
 
 def quantize(model, layout, block_size=32, symmetric=True, accuracy_level=0, per_channel=False,
-             lm_head="4", keep_fp32=()):
+             lm_head="4", keep_fp32=(), last_logits=False):
+    if last_logits:
+        model = last_position_logits(model)
     if layout in ("fp16", "q4f16"):
         model = to_fp16(model, set(keep_fp32))
     if layout in ("q4", "q4f16"):
@@ -320,13 +348,19 @@ def main(argv=None):
     parser.add_argument("--lm-head", choices=("4", "8", "keep"), default="4",
                         help="q4: the LM head's bits (4, 8) or keep it as it is; int8: keep leaves it (default 4)")
     parser.add_argument("--keep-fp32", default="", help="fp16/q4f16: comma-separated op types kept float32")
+    parser.add_argument("--last-logits", action="store_true",
+                        help="the LM head projects the last position only (logits [batch, 1, vocab])")
     args = parser.parse_args(argv)
     if args.block_size < 16 or args.block_size & (args.block_size - 1):
         parser.error("--block-size must be a power of two, at least 16")
+    if args.layout in ("q4", "q4f16") and args.lm_head == "8" and args.accuracy_level != 4:
+        # ONNX Runtime 1.29's CPU kernels run 8-bit MatMulNBits only with int8 activations; otherwise it
+        # dequantizes the whole weight on every pass (docs/models.md: over 50x slower decode with the LM head).
+        parser.error("--lm-head 8 needs --accuracy-level 4")
     model = onnx.load(args.model)
     external = has_external_data(onnx.load(args.model, load_external_data=False))
     model = quantize(model, args.layout, args.block_size, not args.asymmetric, args.accuracy_level,
-                     args.per_channel, args.lm_head, [op for op in args.keep_fp32.split(",") if op])
+                     args.per_channel, args.lm_head, [op for op in args.keep_fp32.split(",") if op], args.last_logits)
     external = external or sum(len(t.raw_data) for t in model.graph.initializer) > 1_500_000_000
     save(model, args.out, external)
     print("%s: %s layout written to %s%s" % (args.model, args.layout, args.out,

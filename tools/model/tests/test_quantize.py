@@ -177,6 +177,21 @@ class LayoutTest(unittest.TestCase):
         self.assertEqual(inits[node.input[2]].data_type, TensorProto.FLOAT16)
         self.assertEqual(model.graph.input[0].type.tensor_type.elem_type, TensorProto.FLOAT16)
 
+    def test_last_logits_slices_the_lm_head_input_to_the_last_position(self):
+        for layout in ("fp32", "q4"):
+            model = quantize.quantize(tiny_decoder()[0], layout, last_logits=True)
+            head = model.graph.node[-1]
+            self.assertEqual(self.ops(model)[-2][1], "Slice")
+            self.assertEqual(head.input[0], model.graph.node[-2].output[0])
+            self.assertEqual(model.graph.node[-2].input[0], "r")
+            inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+            self.assertEqual([int(inits[name][0]) for name in model.graph.node[-2].input[1:]],
+                             [-1, np.iinfo(np.int64).max, 1])
+            self.assertEqual([d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim], [1, 1, 10])
+            onnx.checker.check_model(model)
+        self.assertEqual(self.ops(quantize.quantize(tiny_decoder()[0], "q4", last_logits=True))[-1],
+                         ("com.microsoft", "MatMulNBits"))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -40,6 +40,7 @@ class QuantizedExportsTest {
                 Arguments.of(TestModels.GPT2, "past.onnx", "model_q4.onnx"),
                 Arguments.of(TestModels.GPT2, "past.onnx", "model_q4_asymmetric.onnx"),
                 Arguments.of(TestModels.GPT2, "past.onnx", "model_q4_accuracy4.onnx"),
+                Arguments.of(TestModels.GPT2, "past.onnx", "model_q4_last_logits.onnx"),
                 Arguments.of(TestModels.GPT2, "past.onnx", "model_int8.onnx"),
                 Arguments.of(TestModels.GPT2, "past.onnx", "model_int8_per_channel.onnx"),
                 Arguments.of(TestModels.GPT2, "past.onnx", "model_fp16.onnx"),
