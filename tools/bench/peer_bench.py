@@ -244,13 +244,13 @@ def median(runs, key):
 
 def table(results, loads, reps, args):
     names = {"long": "{:,}".format(args.long), "clients": args.clients,
-             "turn2": "{:,}".format(int(median(results["kvshare fp32"], "turn2Tokens") or 0))}
+             "turn2": "{:,}".format(args.turn1 + 32 + 68)}
     columns = COLUMNS + [c for c in results if c not in COLUMNS]
     lines = ["| measure | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for title, key, _ in ROWS:
         cells = []
         for column in columns:
-            m = median(results[column], key)
+            m = median(results.get(column, []), key)
             cell = "–" if m is None else ("%.1f" % m if m >= 10 else "%.2f" % m)
             if m is not None and key in REUSED:
                 cell += " (%d reused)" % median(results[column], REUSED[key])
@@ -261,14 +261,14 @@ def table(results, loads, reps, args):
     for title, key, _ in ROWS:
         cells = []
         for a, b in PAIRS:
-            x, y = median(results[a], key), median(results[b], key)
+            x, y = median(results.get(a, []), key), median(results.get(b, []), key)
             cells.append("–" if x is None or y is None or y == 0 else "%.2f" % (x / y))
         lines.append("| %s | %s |" % (title % names, " | ".join(cells)))
-    kv, ll = results["kvshare fp32"], results["llama.cpp F32"]
-    same = [sum(1 for _ in _leading(k["decodeIds"], l["decodeIds"])) for k, l in zip(kv, ll)]
-    tjs = [sum(1 for _ in _leading(k["decodeIds"], t["decodeIds"])) for k, t in zip(kv, results["transformers.js"])]
+    kv = results.get("kvshare fp32", [])
+    same = {peer: [sum(1 for _ in _leading(k["decodeIds"], p["decodeIds"])) for k, p in zip(kv, results.get(peer, []))]
+            for peer in ("llama.cpp F32", "transformers.js")}
     lines += ["", "Greedy ids on the 32-token prompt, leading tokens equal to kvshare fp32's (of 64), per repetition: "
-              "llama.cpp F32 %s, transformers.js %s." % (same, tjs),
+              "llama.cpp F32 %s, transformers.js %s." % (same["llama.cpp F32"], same["transformers.js"]),
               "Load average (1 min) before each engine's run: median %.1f, range %.1f-%.1f; %d repetitions, "
               "medians; every engine on 2 threads unless its column says otherwise."
               % (statistics.median(loads), min(loads), max(loads), reps)]
@@ -326,7 +326,7 @@ def main(argv=None):
                 run["load"] = loads[-1]
                 results[name].append(run)
                 log("  " + json.dumps({k: v for k, v in run.items() if k != "decodeIds"}))
-            save(table(results, loads, rep + 1, args), results, args.out)  # a run cut short keeps its repetitions
+                save(table(results, loads, rep + 1, args), results, args.out)  # a run cut short keeps what it ran
     finally:
         for k in kvshare:
             k.stop()
