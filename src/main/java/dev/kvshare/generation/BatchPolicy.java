@@ -29,9 +29,9 @@ import java.util.function.ToIntFunction;
  * <p>Places are not all equally cheap: on a small model a pass costs about as much per row, so a client holding
  * several places slows every other client's next token. A client with more sequences (admitted here, waiting
  * here, or queued for an admission slot) than a neighbour holding a place therefore holds places beyond its
- * first only while the passes are
- * expected ({@link PassTimes}, from the passes that ran) to take at most {@code maxNeighbourSlowdown} times what
- * they would with its first place alone: it is not admitted more, and gives up its youngest sequences
+ * first only while the passes are expected ({@link PassTimes}, from the passes that ran) to take at most
+ * {@code maxNeighbourSlowdown} times what they would with its first place alone: it is not admitted more, and
+ * gives up its youngest sequences
  * ({@link #preemption}) when the batch grows past that. Where extra rows are nearly free (a large memory-bound
  * model) it keeps them; with no neighbour it takes every place. No threads and no tensors: the scheduler calls
  * it under its own lock.

@@ -28,9 +28,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A sequence leaves the batch without leaving the scheduler when it is preempted (its client holds the
  * most places while another client has none, or its extra rows slow its neighbours' passes too much:
- * {@link BatchPolicy#preemption}) or paused (its client is not
- * reading, {@link #pause}): its row is copied out of the batch ({@link BatchedSequence#parked}) with the token it
- * handed in, and it rejoins with that row, computing nothing again, once it is admitted again (a preempted one
+ * {@link BatchPolicy#preemption}) or paused (its client is not reading, {@link #pause}): its row is copied
+ * out of the batch ({@link BatchedSequence#parked}) with the token it handed in, and it rejoins with that row, computing nothing again, once it is admitted again (a preempted one
  * first in its client's turn; a paused one once its thread hands in its token).
  *
  * <p>Every native tensor here is owned by the scheduler thread alone: the batch's in the {@link NativeBatch}'s
