@@ -23,15 +23,14 @@ final class NativeBatch implements AutoCloseable {
 
     NativeBatch(DecoderModel model) {
         this.model = model;
+        this.prefillLogits = scope.track(model.newLogits());
     }
 
-    /** Where a prefill pass of {@code rows} prompts' last tokens writes their logits. */
+    /** Where a prefill pass of {@code rows} prompts' last tokens writes their logits (one buffer, resized). */
     Logits prefillLogits(int rows) {
-        if (prefillLogits == null || prefillLogits.rows() != rows) {
+        if (prefillLogits.rows() != rows) {
             Logits sized = scope.track(model.newLogits(rows));
-            if (prefillLogits != null) {
-                scope.close(prefillLogits);
-            }
+            scope.close(prefillLogits);
             prefillLogits = sized;
         }
         return prefillLogits;
