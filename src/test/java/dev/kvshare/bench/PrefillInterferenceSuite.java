@@ -105,7 +105,7 @@ final class PrefillInterferenceSuite implements Suite {
         GenerationMetrics metrics = new GenerationMetrics(new SimpleMeterRegistry(), "bundled");
         return new GenerationService(model, properties, ClientLimits.defaults(), metrics,
                 new SequenceObservations(metrics, Spans.NONE, "bundled", null),
-                new SequenceDecoders(model, properties, new BatchMetrics(new SimpleMeterRegistry(), "bundled"),
+                new SequenceDecoders(model, properties, ClientLimits.defaults(), new BatchMetrics(new SimpleMeterRegistry(), "bundled"),
                         CachedPrefixes.NONE));
     }
 
