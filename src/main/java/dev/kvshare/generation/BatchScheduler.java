@@ -218,12 +218,16 @@ final class BatchScheduler {
             victim.get().preempted = true;
         }
         for (BatchedSequence sequence : policy.admit()) {
-            if (sequence.state == BatchedSequence.State.PARKED) {
-                parked.remove(sequence);
-                sequence.state = BatchedSequence.State.JOINING; // with its row and the token it handed in
-                joining.add(sequence);
-            } else {
-                sequence.state = BatchedSequence.State.PREFILLING;
+            switch (sequence.state) {
+                case PARKED -> {
+                    parked.remove(sequence);
+                    sequence.state = BatchedSequence.State.JOINING; // with its row and the token it handed in
+                    joining.add(sequence);
+                }
+                // Preempted and admitted again before the repack parked it (a client's queued requests, which
+                // the policy weighs, can change in between): it keeps its row and its place.
+                case RUNNING -> sequence.preempted = false;
+                default -> sequence.state = BatchedSequence.State.PREFILLING;
             }
         }
     }
