@@ -45,20 +45,26 @@ final class NoisyNeighboursSuite implements Suite {
     }
 
     /**
-     * Decode passes counted by the service's metrics: how many, their rows and their seconds, in all. The rows
-     * a pass carries do not depend on the machine's load, unlike the latencies; a phase's mean pass time is an
-     * average over hundreds of passes, steadier than a p99.
+     * Decode passes counted by the service's metrics: how many, their rows and their seconds, in all; and the
+     * batch's churn: repacks (a sequence joined or left the batch) and their seconds, and sequences preempted
+     * for another client. The rows a pass carries do not depend on the machine's load, unlike the latencies; a
+     * phase's mean pass time is an average over hundreds of passes, steadier than a p99.
      */
-    private record Passes(double count, double rows, double seconds) {
+    private record Passes(double count, double rows, double seconds, double repacks, double repackSeconds,
+                          double preempted) {
 
         static Passes of(Instance instance) {
             Instance.Scrape scrape = instance.metrics(); // one scrape: passes run between two
             return new Passes(scrape.value("kvshare_batch_size_count"), scrape.value("kvshare_batch_size_sum"),
-                    scrape.value("kvshare_batch_pass_duration_seconds_sum"));
+                    scrape.value("kvshare_batch_pass_duration_seconds_sum"),
+                    scrape.value("kvshare_batch_repack_duration_seconds_count"),
+                    scrape.value("kvshare_batch_repack_duration_seconds_sum"),
+                    scrape.value("kvshare_batch_parked_total", "reason=\"preempted\""));
         }
 
         Passes since(Passes before) {
-            return new Passes(count - before.count, rows - before.rows, seconds - before.seconds);
+            return new Passes(count - before.count, rows - before.rows, seconds - before.seconds,
+                    repacks - before.repacks, repackSeconds - before.repackSeconds, preempted - before.preempted);
         }
 
         double rowsPerPass() {
@@ -67,6 +73,10 @@ final class NoisyNeighboursSuite implements Suite {
 
         double msPerPass() {
             return 1000 * seconds / count;
+        }
+
+        double msPerRepack() {
+            return repacks == 0 ? 0 : 1000 * repackSeconds / repacks;
         }
     }
 
@@ -90,7 +100,9 @@ final class NoisyNeighboursSuite implements Suite {
                 Ratios are against the alone phase on the same instance; target ≤ 1.5x. The machine is shared (2
                 cores, other builds running): ratios of one run, not absolute figures. Rows per pass and the mean
                 pass time come from the service's metrics (`kvshare_batch_size`, `kvshare_batch_pass_duration`)
-                over each phase: the rows do not depend on the machine's load.
+                over each phase: the rows do not depend on the machine's load. So do the batch's repacks (a
+                sequence joined or left it: every stream waits while its KV is copied; `kvshare_batch_repack`)
+                with their mean time, and the sequences preempted for another client (`kvshare_batch_parked`).
                 """.formatted(NORMAL_CLIENTS, requests, normalTokens, SLOW_BODIES, slowBodyDrip.toSeconds()));
         List<List<String>> rows = new ArrayList<>();
         List<String> slowBodyTimeouts = new ArrayList<>();
@@ -140,7 +152,7 @@ final class NoisyNeighboursSuite implements Suite {
             }
         }
         report.table("noisy-neighbours", List.of("limits", "beside", "TTFT p50 ms", "TTFT p99 ms", "ITL p99 ms",
-                "TTFT p99 ratio", "ITL p99 ratio", "failed", "rows per pass", "pass ms", "pass ms ratio"), rows);
+                "TTFT p99 ratio", "ITL p99 ratio", "failed", "rows per pass", "pass ms", "pass ms ratio", "repacks", "repack ms", "preempted"), rows);
         report.paragraph("Slow bodies answered 408 and closed by the server: " + String.join("; ", slowBodyTimeouts)
                 + ".");
     }
@@ -152,7 +164,9 @@ final class NoisyNeighboursSuite implements Suite {
                 Report.f(itl99, 1), Report.f(ttft99 / percentile(alone.ttftMs(), 0.99), 2) + "x",
                 Report.f(itl99 / percentile(alone.gapsMs(), 0.99), 2) + "x", String.valueOf(measured.failures()),
                 Report.f(measured.passes().rowsPerPass(), 2), Report.f(measured.passes().msPerPass(), 2),
-                Report.f(measured.passes().msPerPass() / alone.passes().msPerPass(), 2) + "x");
+                Report.f(measured.passes().msPerPass() / alone.passes().msPerPass(), 2) + "x",
+                Report.f(measured.passes().repacks(), 0), Report.f(measured.passes().msPerRepack(), 2),
+                Report.f(measured.passes().preempted(), 0));
     }
 
     private static Phase normals(Instance instance, HttpClient http, URI uri, int requests, int tokens)
