@@ -213,6 +213,11 @@ final class BatchScheduler {
     }
 
     private synchronized void admit() {
+        // One that left gives up its place now, not at the repack that drops its row: a sequence admitted in
+        // its stead (a parked one, above all) joins in that same repack, so the batch is copied once, not twice.
+        for (List<BatchedSequence> group : List.of(running, joining)) {
+            group.stream().filter(sequence -> sequence.left).forEach(policy::retire);
+        }
         Optional<BatchedSequence> victim;
         while ((victim = policy.preemption(s -> s.state == BatchedSequence.State.RUNNING && !s.left)).isPresent()) {
             victim.get().preempted = true;
