@@ -181,21 +181,30 @@ final class FairAdmission<T> {
      * free slot; false if none.
      */
     private boolean resumeParked(String lender) {
-        String chosen = null;
-        int fewest = Integer.MAX_VALUE;
-        for (String client : parkedByClient.keySet()) {
-            int clientRunning = runningByClient.getOrDefault(client, 0);
-            if (!client.equals(lender) && clientRunning < limits.maxRunningPerClient() && clientRunning < fewest) {
-                chosen = client;
-                fewest = clientRunning;
-            }
-        }
+        String chosen = runningFewest(parkedByClient.keySet(), lender);
         if (chosen == null) {
             return false;
         }
         decrement(parkedByClient, chosen);
         start(chosen);
         return true;
+    }
+
+    /**
+     * Of {@code clients}, the first running the fewest items and under its own bound, other than {@code lender}
+     * (null for none); null if none may take a slot.
+     */
+    private String runningFewest(Iterable<String> clients, String lender) {
+        String chosen = null;
+        int fewest = Integer.MAX_VALUE;
+        for (String client : clients) {
+            int clientRunning = runningByClient.getOrDefault(client, 0);
+            if (!client.equals(lender) && clientRunning < limits.maxRunningPerClient() && clientRunning < fewest) {
+                chosen = client;
+                fewest = clientRunning;
+            }
+        }
+        return chosen;
     }
 
     private static void decrement(Map<String, Integer> counts, String client) {
@@ -207,15 +216,7 @@ final class FairAdmission<T> {
      * one whose turn came first.
      */
     private Optional<T> next(String lender) {
-        String chosen = null;
-        int fewest = Integer.MAX_VALUE;
-        for (String client : turns) {
-            int clientRunning = runningByClient.getOrDefault(client, 0);
-            if (!client.equals(lender) && clientRunning < limits.maxRunningPerClient() && clientRunning < fewest) {
-                chosen = client;
-                fewest = clientRunning;
-            }
-        }
+        String chosen = runningFewest(turns, lender);
         if (chosen == null) {
             return Optional.empty();
         }
