@@ -118,14 +118,15 @@ public final class KvEventPublisher implements AutoCloseable {
         List<KvEvent> batch = new ArrayList<>();
         while (running || !queue.isEmpty()) {
             try {
-                serveReplays();
+                // Send before serving replays, so a replay asked for after construction always holds the
+                // AllBlocksCleared the constructor queued.
                 KvEvent first = queue.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
+                if (first != null) {
+                    batch.add(first);
+                    queue.drainTo(batch, MAX_BATCH_EVENTS - 1);
+                    send(batch);
                 }
-                batch.add(first);
-                queue.drainTo(batch, MAX_BATCH_EVENTS - 1);
-                send(batch);
+                serveReplays();
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
