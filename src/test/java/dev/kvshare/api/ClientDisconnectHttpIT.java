@@ -24,6 +24,8 @@ import dev.kvshare.testsupport.Http;
 import dev.kvshare.testsupport.ServiceOnBundledModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -35,6 +37,8 @@ import org.springframework.test.context.TestPropertySource;
  * abandoned requests must not hold every slot while other clients get 429s (bundled model, one slot).
  */
 @ExtendWith(OutputCaptureExtension.class)
+// No concurrent test class logs into the capture meanwhile (docs/architecture.md, Tests).
+@ResourceLock(Resources.SYSTEM_OUT)
 @ServiceOnBundledModel
 // One client (this test, from 127.0.0.1) queues several requests: its share of the queue is all of it.
 @TestPropertySource(properties = {"kvshare.generation.max-concurrent=1", "kvshare.generation.max-queued=4",

@@ -14,6 +14,11 @@ import java.util.concurrent.TimeUnit;
 
 import dev.kvshare.testsupport.Instance;
 import dev.kvshare.testsupport.TestModels;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.availability.ApplicationAvailability;
@@ -23,8 +28,13 @@ import org.springframework.boot.availability.ReadinessState;
  * On shutdown readiness goes down first, a running stream still finishes, and only then the instance stops:
  * with one sequence per pass and with the batch scheduler alike.
  */
+// Beside the serial integration tests, but never during one that captures the output (docs/architecture.md,
+// Tests); its two cases one after another, as two services at once would only compete.
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(value = Resources.SYSTEM_OUT, mode = ResourceAccessMode.READ)
 class GracefulShutdownIT {
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @ParameterizedTest(name = "max-batch-size {0}")
     @ValueSource(ints = {1, 4})
     void aRunningStreamFinishesAfterReadinessWentDown(int maxBatchSize) throws Exception {

@@ -21,6 +21,11 @@ import java.util.concurrent.TimeUnit;
 import dev.kvshare.testsupport.Http;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
@@ -29,6 +34,9 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * (slowloris) — more of them than Tomcat has worker threads: normal requests are answered while they are open,
  * and each is closed once kvshare.limits.request-read-timeout has passed (a slow body with 408 first).
  */
+// Beside the serial integration tests, but never during one that captures the output (docs/architecture.md, Tests).
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(value = Resources.SYSTEM_OUT, mode = ResourceAccessMode.READ)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"kvshare.limits.request-read-timeout=8s", "server.tomcat.threads.max=6"})
 class SlowConnectionHttpIT {

@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import dev.kvshare.testsupport.Http;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -29,6 +31,8 @@ import tools.jackson.databind.JsonNode;
  * the stalled write failed.
  */
 @ExtendWith(OutputCaptureExtension.class)
+// No concurrent test class logs into the capture meanwhile (docs/architecture.md, Tests).
+@ResourceLock(Resources.SYSTEM_OUT)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"kvshare.limits.slow-client-timeout=5s", "kvshare.limits.socket-send-buffer=8KB",
                 "logging.level.dev.kvshare.generation=debug"})

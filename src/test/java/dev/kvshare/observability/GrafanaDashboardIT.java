@@ -21,6 +21,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 
 /**
  * The Grafana dashboard the Helm chart ships: valid as a Grafana dashboard, and every panel query names
@@ -28,6 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Prometheus is installed, every query is also evaluated by it against the instance and must return data,
  * and the panels are drawn to {@code target/dashboard.png} (the picture in docs/operations.md).
  */
+// Beside the serial integration tests, but never during one that captures the output (docs/architecture.md,
+// Tests); its tests one after another, on one instance.
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(value = Resources.SYSTEM_OUT, mode = ResourceAccessMode.READ)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GrafanaDashboardIT {
 
@@ -52,6 +61,7 @@ class GrafanaDashboardIT {
         redis.close();
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void theDashboardHasWhatGrafanaNeeds() {
         dashboard.checkStructure();
@@ -61,6 +71,7 @@ class GrafanaDashboardIT {
                         "429s and hang-ups", "Batch size and padding", "Batched pass and repack time");
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void everyMetricThePanelsQueryIsInALiveScrape() {
         traffic(2);
@@ -76,6 +87,7 @@ class GrafanaDashboardIT {
         assertThat(missing).as("metrics the dashboard queries but /actuator/prometheus lacks").isEmpty();
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void prometheusAnswersEveryPanelQueryWithData(@TempDir Path work) throws Exception {
         assumeTrue(TestPrometheus.isInstalled(), "Skipped: " + TestPrometheus.BINARY + " is absent (Debian's "

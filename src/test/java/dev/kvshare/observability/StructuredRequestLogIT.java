@@ -13,6 +13,8 @@ import dev.kvshare.soak.ReplicaProcess;
 import dev.kvshare.testsupport.Http;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -20,6 +22,8 @@ import tools.jackson.databind.JsonNode;
  * structured logging — writes one JSON line per request with the outcome as fields, and starts without a
  * CUDA warning.
  */
+// Beside the serial integration tests: the service runs in a JVM of its own (docs/architecture.md, Tests).
+@Execution(ExecutionMode.CONCURRENT)
 class StructuredRequestLogIT {
 
     @Test

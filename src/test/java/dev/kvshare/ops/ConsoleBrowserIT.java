@@ -21,6 +21,11 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import dev.kvshare.constrain.SchemaGuarantee;
 import dev.kvshare.testsupport.Http;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
@@ -42,6 +47,10 @@ import tools.jackson.databind.JsonNode;
  * ({@code apt-get install chromium chromium-driver}). Leaves screenshots in {@code target/console.png} and
  * {@code target/console-narrow.png} (the ones in docs/images are such screenshots).
  */
+// Beside the serial integration tests, but never during one that captures the output (docs/architecture.md,
+// Tests); its tests one after another, in one browser.
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(value = Resources.SYSTEM_OUT, mode = ResourceAccessMode.READ)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConsoleBrowserIT {
 
@@ -101,6 +110,7 @@ class ConsoleBrowserIT {
         field.sendKeys(value);
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void aChatStreamsItsRepliesAndTheSecondShowsCachedTokens() {
         WebDriverWait wait = open(1280, 860);
@@ -121,6 +131,7 @@ class ConsoleBrowserIT {
         assertThat(browser.findElement(By.id("cacheState")).getText()).containsPattern("in local tier\\s+(\\d+) of \\1 blocks");
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void stopEndsTheStreamAndKeepsWhatArrived() throws InterruptedException {
         WebDriverWait wait = open(1280, 860);
@@ -169,6 +180,7 @@ class ConsoleBrowserIT {
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void maxTokensAndTemperatureGoIntoTheRequestTheRawViewShows() {
         WebDriverWait wait = open(1280, 860);
@@ -188,6 +200,7 @@ class ConsoleBrowserIT {
         assertThat(reply.getAttribute("data-finish-reason")).isIn("stop", "length");
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void jsonModeAnswersWithAValueOfItsSchema() throws IOException {
         WebDriverWait wait = open(1280, 860);
@@ -208,6 +221,7 @@ class ConsoleBrowserIT {
         Files.copy(screenshot.toPath(), Path.of("target", "console.png"), StandardCopyOption.REPLACE_EXISTING);
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void toolsModeShowsTheCallTheModelMade() {
         WebDriverWait wait = open(1280, 860);
@@ -222,6 +236,7 @@ class ConsoleBrowserIT {
         assertThat(arguments.path("postcode").isString()).isTrue();
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void at400PixelsTheConversationAndItsInputAreOnScreen() throws IOException {
         WebDriverWait wait = open(400, 800);

@@ -28,6 +28,8 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
@@ -51,6 +53,8 @@ import tools.jackson.databind.JsonNode;
         "management.opentelemetry.tracing.export.schedule-delay=100ms",
         "logging.level.dev.kvshare.observability.SequenceObservation=debug"})
 @ExtendWith(OutputCaptureExtension.class)
+// No concurrent test class logs into the capture meanwhile (docs/architecture.md, Tests).
+@ResourceLock(Resources.SYSTEM_OUT)
 class PromptCacheTracingIT {
 
     static final TestRedis REDIS = new TestRedis().start();

@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 
 import dev.kvshare.testsupport.Http;
 import dev.kvshare.testsupport.TestRedis;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
@@ -40,11 +41,14 @@ import tools.jackson.databind.JsonNode;
  * <p>{@code -Dsoak.duration=PT30M} (the {@code soak} profile: {@code ./mvnw -Psoak verify}, with
  * {@code -Xcheck:jni} in the replicas); {@code -Dsoak.seed} replays a run.
  *
- * <p>It runs for a fixed time beside the other integration tests (the only class that runs concurrently: failsafe
- * enables JUnit's parallel mode with same-thread as the default), so everything it starts, the cold reference
- * too, is a process of its own: nothing of it shares the test JVM's logs, metrics or native-tensor count.
+ * <p>It runs for a fixed time beside the other integration tests (failsafe enables JUnit's parallel mode with
+ * same-thread as the default; classes marked concurrent run beside the rest), so everything it starts, the cold
+ * reference too, is a process of its own: nothing of it shares the test JVM's logs, metrics or native-tensor
+ * count. It is the first class to start ({@code @Order(1)}, with the class orderer the pom sets), so that its
+ * fixed time runs from the start of the integration tests instead of after the other concurrent classes.
  */
 @Tag("soak")
+@Order(1)
 @Execution(ExecutionMode.CONCURRENT)
 class ChaosSoakIT {
 
