@@ -22,6 +22,7 @@ import dev.kvshare.generation.GenerationService;
 import dev.kvshare.generation.SamplingParams;
 import dev.kvshare.testsupport.Http;
 import dev.kvshare.testsupport.ServiceOnBundledModel;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.parallel.ResourceLock;
@@ -37,7 +38,9 @@ import org.springframework.test.context.TestPropertySource;
  * abandoned requests must not hold every slot while other clients get 429s (bundled model, one slot).
  */
 @ExtendWith(OutputCaptureExtension.class)
-// No concurrent test class logs into the capture meanwhile (docs/architecture.md, Tests).
+// No concurrent test class logs into the capture meanwhile; first of the serial classes, while the soak holds
+// the second worker, so that it never waits for that lock (docs/architecture.md, Tests).
+@Order(2)
 @ResourceLock(Resources.SYSTEM_OUT)
 @ServiceOnBundledModel
 // One client (this test, from 127.0.0.1) queues several requests: its share of the queue is all of it.

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import dev.kvshare.testsupport.Http;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.parallel.ResourceLock;
@@ -31,7 +32,9 @@ import tools.jackson.databind.JsonNode;
  * the stalled write failed.
  */
 @ExtendWith(OutputCaptureExtension.class)
-// No concurrent test class logs into the capture meanwhile (docs/architecture.md, Tests).
+// No concurrent test class logs into the capture meanwhile; first of the serial classes, while the soak holds
+// the second worker, so that it never waits for that lock (docs/architecture.md, Tests).
+@Order(2)
 @ResourceLock(Resources.SYSTEM_OUT)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"kvshare.limits.slow-client-timeout=5s", "kvshare.limits.socket-send-buffer=8KB",

@@ -26,6 +26,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.parallel.ResourceLock;
@@ -53,7 +54,9 @@ import tools.jackson.databind.JsonNode;
         "management.opentelemetry.tracing.export.schedule-delay=100ms",
         "logging.level.dev.kvshare.observability.SequenceObservation=debug"})
 @ExtendWith(OutputCaptureExtension.class)
-// No concurrent test class logs into the capture meanwhile (docs/architecture.md, Tests).
+// No concurrent test class logs into the capture meanwhile; first of the serial classes, while the soak holds
+// the second worker, so that it never waits for that lock (docs/architecture.md, Tests).
+@Order(2)
 @ResourceLock(Resources.SYSTEM_OUT)
 class PromptCacheTracingIT {
 
