@@ -323,17 +323,24 @@ final class BatchScheduler {
                     sequence.state = BatchedSequence.State.RUNNING;
                 }
             }
-            long staying = running.stream().filter(s -> !s.left && !s.paused && !s.preempted).count();
-            long room = maxBatchSize - staying - joiners.size();
+            // Places the preempted rows may keep: those no joining row takes, while one admitted is on its way.
             boolean arriving = !joining.isEmpty() || !policy.prefillOrder().isEmpty();
+            long room = !arriving ? 0 : maxBatchSize - joiners.size()
+                    - running.stream().filter(s -> !s.left && !s.paused && !s.preempted).count();
             for (int r = 0; r < running.size(); r++) {
                 BatchedSequence sequence = running.get(r);
                 if (sequence.left) {
                     policy.withdraw(sequence); // preempted, it waits again already
                     retire(sequence);
                     leaving.add(r);
-                } else if (sequence.paused || (sequence.preempted && (!arriving || room-- <= 0))) {
+                } else if (sequence.paused) {
                     parking.add(sequence);
+                } else if (sequence.preempted) {
+                    if (room > 0) {
+                        room--;
+                    } else {
+                        parking.add(sequence);
+                    }
                 }
             }
         }

@@ -10,15 +10,16 @@ import dev.kvshare.model.NativeScope;
 
 /**
  * The native state of a batch: the running rows' KV in one set of tensors ({@link KvArena}: rows join and
- * leave in place) and the logits buffers of the batched pass and of prefill passes, all in the batch's scope. Owned by the batch scheduler's thread alone,
- * which closes each tensor once nothing can use it; sequences only ever see float copies of their logits rows.
+ * leave in place) and the logits buffers of the batched pass and of prefill passes, all in the batch's
+ * scope. Owned by the batch scheduler's thread alone, which closes each tensor once nothing can use it;
+ * sequences only ever see float copies of their logits rows.
  */
 final class NativeBatch implements AutoCloseable {
 
     private final DecoderModel model;
     private final NativeScope scope = new NativeScope();
-    private Logits prefillLogits;
     private final KvArena kv;
+    private Logits prefillLogits;
     private Logits logits;
 
     NativeBatch(DecoderModel model, int maxRows) {
@@ -37,7 +38,7 @@ final class NativeBatch implements AutoCloseable {
         return prefillLogits;
     }
 
-    /** Row {@code r} of the current batch, for a repack to copy. */
+    /** Row {@code r} of the current batch, for a repack to copy; valid until the next pass or change. */
     KvRow row(int r) {
         return kv.row(r);
     }

@@ -154,7 +154,7 @@ public final class DecoderModel implements AutoCloseable {
 
     /**
      * One batched decode pass: row {@code r} of {@code past} advances by {@code tokens[r]}, and its logits go to
-     * row {@code r} of {@code logits}. The returned batch is one column wider. This is the one pass whose inputs and outputs a GPU would keep bound on the device.
+     * row {@code r} of {@code logits}. The returned batch is one column wider (the batching probe's pass; the scheduler's is {@link #stepInPlace}).
      */
     public BatchedKv stepBatch(int[] tokens, BatchedKv past, Logits logits) {
         if (tokens.length != past.rows() || logits.rows() != past.rows()) {
@@ -173,6 +173,7 @@ public final class DecoderModel implements AutoCloseable {
      * One batched decode pass over {@code batch}, whose present ONNX Runtime writes into the batch's own spare
      * buffers (pinned outputs) so that it becomes the batch's past with no copy; row {@code r} advances by
      * {@code tokens[r]} and its logits go to row {@code r} of {@code logits}. On failure the batch is unchanged.
+     * This is the one pass whose inputs and outputs a GPU would keep bound on the device.
      */
     public void stepInPlace(int[] tokens, KvArena batch, Logits logits) {
         if (tokens.length != batch.rows() || logits.rows() != batch.rows()) {
