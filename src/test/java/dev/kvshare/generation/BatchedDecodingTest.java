@@ -179,7 +179,11 @@ class BatchedDecodingTest {
                                 awaitState(scheduler, hogSequences.get(1 - index), BatchedSequence.State.JOINING,
                                         BatchedSequence.State.RUNNING);
                                 hogsAdmitted.countDown();
-                                awaitState(scheduler, newcomerSequence, BatchedSequence.State.WAITING);
+                                // Any state from WAITING on: the scheduler may already be prefilling it, and a
+                                // poll every millisecond can miss a WAITING that short.
+                                awaitState(scheduler, newcomerSequence, BatchedSequence.State.WAITING,
+                                        BatchedSequence.State.PREFILLING, BatchedSequence.State.JOINING,
+                                        BatchedSequence.State.RUNNING);
                             }
                             // The hog sequence still in the batch (the other is parked) pauses.
                             if (newcomerStarted.getCount() == 0 && paused.compareAndSet(false, true)) {
