@@ -43,6 +43,7 @@ final class BatchScheduler {
 
     private final DecoderModel model;
     private final BatchMetrics metrics;
+    private final int maxBatchSize;
     private final Thread thread;
 
     // Guarded by this (its prefill order is the scheduler thread's own).
@@ -70,7 +71,8 @@ final class BatchScheduler {
         this.policy = new BatchPolicy<>(maxBatchSize, prefillTokensPerStep, sequence -> sequence.client,
                 queuedForAdmission, passTimes, maxNeighbourSlowdown);
         this.metrics = metrics;
-        this.batch = new NativeBatch(model);
+        this.maxBatchSize = maxBatchSize;
+        this.batch = new NativeBatch(model, maxBatchSize);
         this.pacing = new PrefillPacing(prefillTokensPerStep);
         this.thread = new Thread(this::loop, "batch-scheduler");
         thread.setDaemon(true);
@@ -296,27 +298,19 @@ final class BatchScheduler {
     }
 
     /**
-     * When sequences joined or left, copies the kept rows and the joining sequences' caches (or parked rows)
-     * into a new batch as wide as its longest row (which also drops the padding a departed long row left
-     * behind); the rows of preempted and paused sequences are copied out first, to be parked.
+     * When sequences joined or left, changes the batch's rows in place ({@link dev.kvshare.model.KvArena}: a
+     * joining sequence's cache or parked row is written after the last row, a leaving row's place is taken by
+     * the last row); the rows of paused sequences, and of preempted ones whose place a joining sequence needs,
+     * are copied out first, to be parked. A preempted sequence keeps its row, and runs, while the sequence
+     * admitted in its stead is still prefilling: it is parked in the change that adds that sequence, so a
+     * preemption changes the batch once, not twice.
      */
     private void repack() {
-        List<BatchedSequence> kept = new ArrayList<>();
-        List<KvRow> rows = new ArrayList<>();
+        List<Integer> leaving = new ArrayList<>();
         List<BatchedSequence> parking = new ArrayList<>();
+        List<BatchedSequence> joiners = new ArrayList<>();
+        List<KvRow> joinerRows = new ArrayList<>();
         synchronized (this) {
-            for (int r = 0; r < running.size(); r++) {
-                BatchedSequence sequence = running.get(r);
-                if (sequence.left) {
-                    policy.withdraw(sequence); // preempted, it waits again already
-                    retire(sequence);
-                } else if (sequence.preempted || sequence.paused) {
-                    parking.add(sequence);
-                } else {
-                    kept.add(sequence);
-                    rows.add(batch.row(r));
-                }
-            }
             for (BatchedSequence sequence : List.copyOf(joining)) {
                 if (sequence.left) {
                     joining.remove(sequence);
@@ -324,24 +318,49 @@ final class BatchScheduler {
                     retire(sequence);
                 } else if (sequence.token != BatchedSequence.NO_TOKEN) {
                     joining.remove(sequence);
-                    kept.add(sequence);
-                    rows.add(sequence.ownRow());
+                    joiners.add(sequence);
+                    joinerRows.add(sequence.ownRow());
                     sequence.state = BatchedSequence.State.RUNNING;
                 }
             }
+            // Places the preempted rows may keep: those no joining row takes, while one admitted is on its way.
+            boolean arriving = !joining.isEmpty() || !policy.prefillOrder().isEmpty();
+            long room = !arriving ? 0 : maxBatchSize - joiners.size()
+                    - running.stream().filter(s -> !s.left && !s.paused && !s.preempted).count();
+            for (int r = 0; r < running.size(); r++) {
+                BatchedSequence sequence = running.get(r);
+                if (sequence.left) {
+                    policy.withdraw(sequence); // preempted, it waits again already
+                    retire(sequence);
+                    leaving.add(r);
+                } else if (sequence.paused) {
+                    parking.add(sequence);
+                } else if (sequence.preempted) {
+                    if (room > 0) {
+                        room--;
+                    } else {
+                        parking.add(sequence);
+                    }
+                }
+            }
         }
-        if (kept.equals(running)) {
+        if (leaving.isEmpty() && parking.isEmpty() && joiners.isEmpty()) {
             return; // membership unchanged: the last pass's present is this pass's past as it is
         }
         long start = System.nanoTime();
         for (BatchedSequence sequence : parking) {
-            park(sequence, model.pack(List.of(batch.row(running.indexOf(sequence)))));
+            int r = running.indexOf(sequence);
+            park(sequence, model.pack(List.of(batch.row(r))));
+            leaving.add(r);
         }
-        batch.repack(rows);
-        metrics.repacked(System.nanoTime() - start);
-        kept.forEach(BatchedSequence::closeJoiningKv);
+        int[] order = batch.change(leaving, joinerRows);
+        metrics.repacked(System.nanoTime() - start, batch.bytesCopied());
+        joiners.forEach(BatchedSequence::closeJoiningKv);
+        List<BatchedSequence> before = List.copyOf(running);
         running.clear();
-        running.addAll(kept);
+        for (int o : order) {
+            running.add(o >= 0 ? before.get(o) : joiners.get(-1 - o));
+        }
     }
 
     /**

@@ -2,28 +2,30 @@ package dev.kvshare.generation;
 
 import java.util.List;
 
-import dev.kvshare.model.BatchedKv;
 import dev.kvshare.model.DecoderModel;
+import dev.kvshare.model.KvArena;
 import dev.kvshare.model.KvRow;
 import dev.kvshare.model.Logits;
 import dev.kvshare.model.NativeScope;
 
 /**
- * The native state of a batch: the running rows' KV in one set of tensors and the logits buffers of the
- * batched pass and of prefill passes, all in the batch's scope. Owned by the batch scheduler's thread alone,
- * which closes each tensor once nothing can use it; sequences only ever see float copies of their logits rows.
+ * The native state of a batch: the running rows' KV in one set of tensors ({@link KvArena}: rows join and
+ * leave in place) and the logits buffers of the batched pass and of prefill passes, all in the batch's
+ * scope. Owned by the batch scheduler's thread alone, which closes each tensor once nothing can use it;
+ * sequences only ever see float copies of their logits rows.
  */
 final class NativeBatch implements AutoCloseable {
 
     private final DecoderModel model;
     private final NativeScope scope = new NativeScope();
+    private final KvArena kv;
     private Logits prefillLogits;
-    private BatchedKv kv;
     private Logits logits;
 
-    NativeBatch(DecoderModel model) {
+    NativeBatch(DecoderModel model, int maxRows) {
         this.model = model;
         this.prefillLogits = scope.track(model.newLogits());
+        this.kv = scope.track(model.newArena(maxRows));
     }
 
     /** Where a prefill pass of {@code rows} prompts' last tokens writes their logits (one buffer, resized). */
@@ -36,19 +38,32 @@ final class NativeBatch implements AutoCloseable {
         return prefillLogits;
     }
 
-    /** Row {@code r} of the current batch, for a repack to copy. */
+    /** Row {@code r} of the current batch, for a repack to copy; valid until the next pass or change. */
     KvRow row(int r) {
         return kv.row(r);
     }
 
-    /** Replaces the batch with a new one made of {@code rows} (none: no batch). */
-    void repack(List<KvRow> rows) {
-        BatchedKv packed = rows.isEmpty() ? null : scope.track(model.pack(rows));
-        closeBatch();
-        kv = packed;
-        if (packed != null) {
-            logits = scope.track(model.newLogits(rows.size()));
+    /**
+     * Drops rows {@code leaving} and adds {@code joining}; returns the rows' new order as
+     * {@link KvArena#change} does.
+     */
+    int[] change(List<Integer> leaving, List<KvRow> joining) {
+        int[] order = kv.change(leaving, joining);
+        if (logits == null || logits.rows() != order.length) {
+            if (logits != null) {
+                scope.close(logits);
+                logits = null;
+            }
+            if (order.length > 0) {
+                logits = scope.track(model.newLogits(order.length));
+            }
         }
+        return order;
+    }
+
+    /** Bytes of KV the last change copied. */
+    long bytesCopied() {
+        return kv.bytesCopied();
     }
 
     double paddingShare() {
@@ -60,20 +75,9 @@ final class NativeBatch implements AutoCloseable {
      * {@code rowLogits.get(r)}. On failure the batch is unchanged.
      */
     void step(int[] tokens, List<float[]> rowLogits) {
-        kv = scope.replace(kv, model.stepBatch(tokens, kv, logits));
+        model.stepInPlace(tokens, kv, logits);
         for (int r = 0; r < tokens.length; r++) {
             logits.copyRow(r, rowLogits.get(r));
-        }
-    }
-
-    private void closeBatch() {
-        if (kv != null) {
-            scope.close(kv);
-            kv = null;
-        }
-        if (logits != null) {
-            scope.close(logits);
-            logits = null;
         }
     }
 

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -153,7 +154,7 @@ public final class DecoderModel implements AutoCloseable {
 
     /**
      * One batched decode pass: row {@code r} of {@code past} advances by {@code tokens[r]}, and its logits go to
-     * row {@code r} of {@code logits}. The returned batch is one column wider. This is the one pass whose inputs and outputs a GPU would keep bound on the device.
+     * row {@code r} of {@code logits}. The returned batch is one column wider (the batching probe's pass; the scheduler's is {@link #stepInPlace}).
      */
     public BatchedKv stepBatch(int[] tokens, BatchedKv past, Logits logits) {
         if (tokens.length != past.rows() || logits.rows() != past.rows()) {
@@ -161,6 +162,44 @@ public final class DecoderModel implements AutoCloseable {
                     + " logits rows for a batch of " + past.rows());
         }
         return advance(tokens, past, logits);
+    }
+
+    /** The running batch's KV, for {@link #stepInPlace}: rows join and leave it in place. */
+    public KvArena newArena(int maxRows) {
+        return new KvArena(env, io.kv(), packer, liveTensors, maxRows);
+    }
+
+    /**
+     * One batched decode pass over {@code batch}, whose present ONNX Runtime writes into the batch's own spare
+     * buffers (pinned outputs) so that it becomes the batch's past with no copy; row {@code r} advances by
+     * {@code tokens[r]} and its logits go to row {@code r} of {@code logits}. On failure the batch is unchanged.
+     * This is the one pass whose inputs and outputs a GPU would keep bound on the device.
+     */
+    public void stepInPlace(int[] tokens, KvArena batch, Logits logits) {
+        if (tokens.length != batch.rows() || logits.rows() != batch.rows()) {
+            throw new IllegalArgumentException(tokens.length + " tokens and " + logits.rows()
+                    + " logits rows for a batch of " + batch.rows());
+        }
+        KvCache present = batch.present();
+        try (KvCache.Lease lease = batch.past().lease();
+             StepInputs inputs = new StepInputs(env, io, tokens, batch.lengths(), batch.past(), liveTensors)) {
+            Map<String, OnnxValue> pinned = new HashMap<>();
+            pinned.put(DecoderIo.LOGITS, logits.tensor());
+            List<String> names = io.presentOutputs();
+            for (int i = 0; i < names.size(); i++) {
+                pinned.put(names.get(i), present.tensors().get(i));
+            }
+            long start = System.nanoTime();
+            session.run(inputs.asMap(), Set.of(), pinned).close();
+            sessionRunNanos.add(System.nanoTime() - start);
+        } catch (OrtException | RuntimeException e) {
+            present.close();
+            if (e instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new InferenceException("ONNX Runtime failed to run the decoder: " + e.getMessage(), e);
+        }
+        batch.advanced(present);
     }
 
     /**

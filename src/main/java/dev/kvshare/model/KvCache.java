@@ -1,5 +1,8 @@
 package dev.kvshare.model;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 import java.util.List;
 
 import ai.onnxruntime.OnnxTensor;
@@ -18,6 +21,8 @@ import ai.onnxruntime.OnnxTensor;
 public final class KvCache implements AutoCloseable {
 
     private final List<OnnxTensor> tensors;
+    /** The Java buffers the tensors lie in, one each; null when ONNX Runtime allocated them. */
+    private final List<ByteBuffer> buffers;
     private final int length;
     private final AutoCloseable owner;
     private final LiveTensors live;
@@ -27,7 +32,13 @@ public final class KvCache implements AutoCloseable {
 
     /** @param owner what closing releases (null: nothing, the shared empty cache); counted in {@code live} */
     KvCache(List<OnnxTensor> tensors, int length, AutoCloseable owner, LiveTensors live) {
+        this(tensors, null, length, owner, live);
+    }
+
+    /** @param buffers the Java buffers {@code tensors} were made over, one each (null: none) */
+    KvCache(List<OnnxTensor> tensors, List<ByteBuffer> buffers, int length, AutoCloseable owner, LiveTensors live) {
         this.tensors = List.copyOf(tensors);
+        this.buffers = buffers == null ? null : List.copyOf(buffers);
         this.length = length;
         this.owner = owner;
         this.live = live;
@@ -120,6 +131,15 @@ public final class KvCache implements AutoCloseable {
                 }
                 return tensors;
             }
+        }
+
+        /**
+         * The bytes of held tensor {@code i}: where they lie if the cache was made over Java buffers, else
+         * a copy out of native memory of the whole tensor ({@code getByteBuffer}), so read each tensor once.
+         */
+        ByteBuffer bytes(int i) {
+            OnnxTensor tensor = tensors().get(i);
+            return buffers == null ? tensor.getByteBuffer() : buffers.get(i).duplicate().order(ByteOrder.nativeOrder());
         }
 
         @Override

@@ -12,9 +12,9 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 
 /**
- * Copies sequences' KV rows into one new left-padded batch: the repack done when a batch's membership
- * changes. ONNX Runtime's outputs cannot be written from Java, so a row joining or leaving costs a copy of
- * every row kept; between changes, each pass's present tensors are the next pass's past as they are.
+ * Copies sequences' KV rows into left-padded batches: {@link #pack} makes a new batch of them (a prefill
+ * pass's rows, a parked row), and {@link #writeRow} is the one row copy that a {@link KvArena}'s joins,
+ * leaves and re-layouts are made of.
  */
 final class KvPacker {
 
@@ -33,42 +33,26 @@ final class KvPacker {
         int rows = sources.size();
         int width = sources.stream().mapToInt(KvRow::length).max().orElseThrow();
         int[] lengths = sources.stream().mapToInt(KvRow::length).toArray();
-        int rowBytes = spec.headDim() * spec.dtype().size;
-        int parts = spec.partsPerTensor();
         // Leases keep every source alive while it is read, even if its owner closes it meanwhile.
-        Map<KvCache, List<OnnxTensor>> held = new IdentityHashMap<>();
-        List<KvCache.Lease> leases = new ArrayList<>();
+        Map<KvCache, KvCache.Lease> held = new IdentityHashMap<>();
         List<OnnxTensor> tensors = new ArrayList<>(spec.tensorCount());
+        List<ByteBuffer> buffers = new ArrayList<>(spec.tensorCount());
         try {
             for (KvRow source : sources) {
-                if (!held.containsKey(source.cache())) {
-                    leases.add(source.cache().lease());
-                    held.put(source.cache(), source.cache().tensors());
-                }
+                held.computeIfAbsent(source.cache(), KvCache::lease);
             }
             for (int t = 0; t < spec.tensorCount(); t++) {
-                // Each source tensor is read once (getByteBuffer copies all of it out of native memory).
                 Map<KvCache, ByteBuffer> read = new IdentityHashMap<>();
-                ByteBuffer packed = ByteBuffer.allocateDirect(parts * rows * spec.kvHeads() * width * rowBytes)
+                ByteBuffer packed = ByteBuffer.allocateDirect((int) batchBytes(rows, width))
                         .order(ByteOrder.nativeOrder());
                 for (int r = 0; r < rows; r++) {
                     KvRow source = sources.get(r);
                     int tensor = t;
-                    ByteBuffer from = read.computeIfAbsent(source.cache(),
-                            cache -> held.get(cache).get(tensor).getByteBuffer());
-                    int sourceWidth = source.cache().length();
-                    int bytes = source.length() * rowBytes;
-                    for (int part = 0; part < parts; part++) {
-                        for (int head = 0; head < spec.kvHeads(); head++) {
-                            int sourceStart = ((((part * source.rows() + source.row()) * spec.kvHeads() + head)
-                                    * sourceWidth) + sourceWidth - source.length()) * rowBytes;
-                            int targetStart = ((((part * rows + r) * spec.kvHeads() + head) * width)
-                                    + width - source.length()) * rowBytes;
-                            packed.put(targetStart, from, sourceStart, bytes);
-                        }
-                    }
+                    ByteBuffer from = read.computeIfAbsent(source.cache(), cache -> held.get(cache).bytes(tensor));
+                    writeRow(source, from, packed, rows, r, width);
                 }
                 tensors.add(OnnxTensor.createTensor(env, packed, spec.tensorShape(rows, width), spec.dtype()));
+                buffers.add(packed);
             }
         } catch (OrtException | RuntimeException e) {
             tensors.forEach(OnnxTensor::close);
@@ -77,8 +61,48 @@ final class KvPacker {
             }
             throw new InferenceException("Could not create batched past tensors", e);
         } finally {
-            leases.forEach(KvCache.Lease::close);
+            held.values().forEach(KvCache.Lease::close);
         }
-        return new BatchedKv(new KvCache(tensors, width, () -> tensors.forEach(OnnxTensor::close), live), lengths);
+        return new BatchedKv(new KvCache(tensors, buffers, width, () -> tensors.forEach(OnnxTensor::close), live),
+                lengths);
+    }
+
+    /** Bytes of one past tensor of {@code rows} rows {@code width} tokens wide. */
+    long batchBytes(int rows, int width) {
+        return (long) spec.partsPerTensor() * rows * spec.kvHeads() * width * spec.headDim() * spec.dtype().size;
+    }
+
+    /**
+     * Writes {@code source} (its tensor's bytes {@code from}) as row {@code r} of a tensor of {@code rows} rows
+     * {@code width} wide laid out in {@code to}: its tokens in the last columns, zeros in the padding before
+     * them (masked out, but a pass multiplies them, so they must be finite). Returns the bytes written.
+     */
+    long writeRow(KvRow source, ByteBuffer from, ByteBuffer to, int rows, int r, int width) {
+        int tokenBytes = spec.headDim() * spec.dtype().size;
+        int sourceWidth = source.cache().length();
+        int bytes = source.length() * tokenBytes;
+        int padding = (width - source.length()) * tokenBytes;
+        long written = 0;
+        for (int part = 0; part < spec.partsPerTensor(); part++) {
+            for (int head = 0; head < spec.kvHeads(); head++) {
+                int sourceStart = ((((part * source.rows() + source.row()) * spec.kvHeads() + head)
+                        * sourceWidth) + sourceWidth - source.length()) * tokenBytes;
+                int rowStart = (((part * rows + r) * spec.kvHeads() + head) * width) * tokenBytes;
+                zero(to, rowStart, padding);
+                to.put(rowStart + padding, from, sourceStart, bytes);
+                written += padding + bytes;
+            }
+        }
+        return written;
+    }
+
+    private static void zero(ByteBuffer to, int from, int bytes) {
+        int at = from;
+        for (int end = from + bytes; at + Long.BYTES <= end; at += Long.BYTES) {
+            to.putLong(at, 0L);
+        }
+        for (int end = from + bytes; at < end; at++) {
+            to.put(at, (byte) 0);
+        }
     }
 }

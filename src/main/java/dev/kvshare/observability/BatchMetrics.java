@@ -14,6 +14,7 @@ public class BatchMetrics {
     private final DistributionSummary paddingShare;
     private final Timer passTime;
     private final Timer repackTime;
+    private final DistributionSummary repackBytes;
     private final DistributionSummary prefillTokens;
     private final DistributionSummary prefillRows;
     private final Counter preempted;
@@ -30,8 +31,11 @@ public class BatchMetrics {
                 .description("Time of one batched decode pass, handing out the logits included")
                 .tag("model", model).publishPercentileHistogram().register(registry);
         this.repackTime = Timer.builder("kvshare.batch.repack.duration")
-                .description("Time to copy the batch's KV into a new batch when sequences join or leave")
+                .description("Time to change the batch's rows when sequences join or leave, parking rows included")
                 .tag("model", model).publishPercentileHistogram().register(registry);
+        this.repackBytes = DistributionSummary.builder("kvshare.batch.repack.bytes")
+                .description("Bytes of KV one change of the batch's rows copied into it (rows joining or moved)")
+                .baseUnit("bytes").tag("model", model).register(registry);
         this.prefillTokens = DistributionSummary.builder("kvshare.batch.prefill.tokens")
                 .description("Prompt tokens prefilled in one scheduler iteration (at most prefill-tokens-per-step)")
                 .tag("model", model).serviceLevelObjectives(1, 16, 64, 256, 1024).register(registry);
@@ -55,8 +59,9 @@ public class BatchMetrics {
         passTime.record(Duration.ofNanos(nanos));
     }
 
-    public void repacked(long nanos) {
+    public void repacked(long nanos, long bytes) {
         repackTime.record(Duration.ofNanos(nanos));
+        repackBytes.record(bytes);
     }
 
     public void prefilled(int tokens) {
