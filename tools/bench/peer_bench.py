@@ -319,7 +319,11 @@ def main(argv=None):
     nodes = [e for e in nodes if args.engines is None or e.label in args.engines]
     served = [(i, label, file) for i, (label, (file, _)) in enumerate(KVSHARE.items())
               if args.engines is None or "kvshare " + label in args.engines]
-    export = prepare(model_dir, work, ["kvshare " + label for _, label, _ in served] + [e.label for e in nodes])
+    wanted = ["kvshare " + label for _, label, _ in served] + [e.label for e in nodes]
+    if args.engines is not None and set(args.engines) - set(wanted):
+        p.error("--engines: no column %s (columns: %s)" % (sorted(set(args.engines) - set(wanted)), ", ".join(
+            ["kvshare " + k for k in KVSHARE] + ["transformers.js"] + ["llama.cpp " + k for k in GGUF_TYPES])))
+    export = prepare(model_dir, work, wanted)
     kvshare = [KvshareEngine(label, args.jar, export, file, args.port + i) for i, label, file in served]
     engines = kvshare + nodes
     results = {e.label if isinstance(e, NodeEngine) else "kvshare " + e.label: [] for e in engines}
