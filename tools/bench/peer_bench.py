@@ -2,6 +2,7 @@
 same token-id prompts, interleaved, medians, ratios. Run through tools/bench/peers.sh (docs/benchmarks.md).
 
   /usr/bin/python3 tools/bench/peer_bench.py MODEL_DIR --work DIR --jar JAR [--reps 3] [--long 2048] ...
+      [--engines "kvshare int4" "llama.cpp Q4_0"]   (a subset of the columns; the files only they need are made)
 
 MODEL_DIR is an fp32 export (models/bench/qwen2.5-0.5b). Into --work go, once: the GGUFs (tools/model/onnx_to_gguf,
 F32, Q8_0, Q4_0), the int4 and int8 exports (tools/model/quantize.py) beside links to the export's files, and
@@ -32,9 +33,11 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 PEERS = os.path.join(HERE, "peers")
 EXPORT_FILES = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
                 "model.onnx", "model.onnx.data")
-# the exports kvshare serves: label -> (file in the work export dir, quantize.py arguments)
+# the exports kvshare serves: label -> (file in the work export dir, quantize.py arguments). int4 is the CPU recipe
+# of docs/models.md ("4-bit on a CPU"); its LM head is 4-bit as llama.cpp Q4_0's is (the tied token_embd, Q4_0).
 KVSHARE = {"fp32": ("model.onnx", None),
-           "int4": ("model_q4.onnx", ["--layout", "q4", "--accuracy-level", "4", "--lm-head", "8"]),
+           "int4": ("model_q4.onnx", ["--layout", "q4", "--accuracy-level", "4", "--block-size", "128", "--lm-head", "4",
+                                      "--last-logits"]),
            "int8": ("model_int8.onnx", ["--layout", "int8", "--per-channel"])}
 GGUF_TYPES = ("F32", "Q8_0", "Q4_0")
 
@@ -55,20 +58,26 @@ def link(source, target):
         os.symlink(source, target)
 
 
-def prepare(model_dir, work):
+def prepare(model_dir, work, wanted):
+    """The files the wanted engines run: an export is remade when the quantize.py arguments it was made with
+    (kept beside it, FILE.args) are not today's."""
     export = os.path.join(work, "export")
     os.makedirs(export, exist_ok=True)
     for f in EXPORT_FILES:
         if os.path.exists(os.path.join(model_dir, f)):
             link(os.path.join(model_dir, f), os.path.join(export, f))
     for label, (file, args) in KVSHARE.items():
-        if args and not os.path.exists(os.path.join(export, file)):
+        stamp = os.path.join(export, file + ".args")
+        made_with = open(stamp).read() if os.path.exists(stamp) else None
+        if args and "kvshare " + label in wanted and made_with != " ".join(args):
             log("making the %s export (tools/model/quantize.py %s)" % (label, " ".join(args)))
             subprocess.run([sys.executable, "-m", "tools.model.quantize", os.path.join(export, "model.onnx"),
                             os.path.join(export, file)] + args, cwd=ROOT, check=True)
+            with open(stamp, "w") as f:
+                f.write(" ".join(args))
     for kind in GGUF_TYPES:
         out = os.path.join(work, "model-%s.gguf" % kind)
-        if not os.path.exists(out):
+        if not os.path.exists(out) and any(w.startswith("llama.cpp " + kind) for w in wanted):
             log("writing %s" % out)
             subprocess.run([sys.executable, "-m", "tools.model.onnx_to_gguf", model_dir, out + ".part",
                             "--type", kind.lower()], cwd=ROOT, check=True)
@@ -296,20 +305,27 @@ def main(argv=None):
                    help="also run llama.cpp on these GGUFs with 1 thread: its 2 threads wait on each other at every "
                         "op, which a loaded machine punishes")
     p.add_argument("--out", help="also write the table and the raw runs (JSON) here")
+    p.add_argument("--engines", nargs="*", help="run only these columns (e.g. \"kvshare int4\" \"llama.cpp Q4_0\"); "
+                                                 "default all")
     args = p.parse_args(argv)
     model_dir, work = os.path.abspath(args.model_dir), os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
-    export = prepare(model_dir, work)
     with open(os.path.join(model_dir, "config.json")) as f:
         vocab = json.load(f)["vocab_size"]
-    kvshare = [KvshareEngine(label, args.jar, export, file, args.port + i)
-               for i, (label, (file, _)) in enumerate(KVSHARE.items())]
-    engines = list(kvshare)
-    engines.append(NodeEngine("transformers.js", ["transformers.mjs", os.path.join(work, "transformers.js"), "model"]))
-    engines += [NodeEngine("llama.cpp " + k, ["llama.mjs", os.path.join(work, "model-%s.gguf" % k)])
-                for k in GGUF_TYPES]
-    engines += [NodeEngine("llama.cpp %s, 1 thread" % k, ["llama.mjs", os.path.join(work, "model-%s.gguf" % k)], 1)
-                for k in args.one_thread]
+    nodes = [NodeEngine("transformers.js", ["transformers.mjs", os.path.join(work, "transformers.js"), "model"])]
+    nodes += [NodeEngine("llama.cpp " + k, ["llama.mjs", os.path.join(work, "model-%s.gguf" % k)]) for k in GGUF_TYPES]
+    nodes += [NodeEngine("llama.cpp %s, 1 thread" % k, ["llama.mjs", os.path.join(work, "model-%s.gguf" % k)], 1)
+              for k in args.one_thread]
+    nodes = [e for e in nodes if args.engines is None or e.label in args.engines]
+    served = [(i, label, file) for i, (label, (file, _)) in enumerate(KVSHARE.items())
+              if args.engines is None or "kvshare " + label in args.engines]
+    wanted = ["kvshare " + label for _, label, _ in served] + [e.label for e in nodes]
+    if args.engines is not None and set(args.engines) - set(wanted):
+        p.error("--engines: no column %s (columns: %s)" % (sorted(set(args.engines) - set(wanted)), ", ".join(
+            ["kvshare " + k for k in KVSHARE] + ["transformers.js"] + ["llama.cpp " + k for k in GGUF_TYPES])))
+    export = prepare(model_dir, work, wanted)
+    kvshare = [KvshareEngine(label, args.jar, export, file, args.port + i) for i, label, file in served]
+    engines = kvshare + nodes
     results = {e.label if isinstance(e, NodeEngine) else "kvshare " + e.label: [] for e in engines}
     loads = []
     try:

@@ -4,6 +4,7 @@
 # Usage: tools/bench/peers.sh [MODEL_DIR] [--reps N] [--long TOKENS] [--work DIR] ...
 #   MODEL_DIR: an fp32 export, default models/bench/qwen2.5-0.5b (tools/bench/run.sh makes it).
 #   --work: where the GGUFs, the int4/int8 exports and the prompts go (default target/peers; several GB for 0.5B).
+#   --engines "kvshare int4" "llama.cpp Q4_0": run only these columns.
 # Needs node 20 and npm (the peers install from the registry with npm ci), Java 17, and Debian's python3-onnx and
 # python3-numpy. Long on the 0.5B shape: at load ~18 on 2 cores, one repetition's kvshare and transformers.js
 # columns took about 17 minutes (after 10 making the files) and llama.cpp F32 on 2 threads did not finish in 35 (docs/benchmarks.md, "Peers").

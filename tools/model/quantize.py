@@ -17,6 +17,7 @@ Layouts (docs/models.md, "Quantized exports", says which to pick):
   fp32   the weights as they are (with --last-logits, the export made cheaper to prefill).
 --last-logits (any layout): the LM head projects the last position only, logits [batch, 1, vocab]; what the
 engine reads anyway, at a fraction of a prefill pass's cost.
+For a CPU: --layout q4 --accuracy-level 4 --block-size 128 --last-logits (docs/models.md, "4-bit on a CPU").
 A float16 export (the tiny Llama reference) takes q4 as it is: the scales follow the weights' type.
 
 Only onnx and numpy (Debian's python3-onnx, python3-numpy); the quantization is plain numpy, below. External

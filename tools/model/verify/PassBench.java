@@ -8,7 +8,8 @@
 // dB@P (one decode step of B rows after a past of P each). The past is zeros: the cost of a pass does not
 // depend on the values. OPTIONS, comma-separated: threads=N, spin=0|1, prepack=0|1, opt=basic|extended|all,
 // logits=0|1 (whether prefill passes fetch logits as well as the presents), cfg:KEY=VALUE (a session
-// configuration entry). Every model is opened first, then the rounds run each case on each model in turn
+// configuration entry), profile=PREFIX (ONNX Runtime's profiler: every node's time, written to PREFIX_*.json when
+// the rounds end; tools/model/verify/ort_profile.py sums it by op and node). Every model is opened first, then the rounds run each case on each model in turn
 // (interleaved), after one warm-up round (-1). Prints each pass as it ends (stderr), then per model and case the
 // median wall ms and the median process CPU ms (all threads; spinning shows there) over the rounds.
 import ai.onnxruntime.*;
@@ -54,6 +55,11 @@ public class PassBench {
                 }
             }
         }
+        for (Opened m : models) {
+            if (m.label().contains("profile=")) {
+                System.err.printf("profile of %s: %s%n", m.label(), m.session().endProfiling());
+            }
+        }
         System.out.println("model\tcase\twall ms (median)\tcpu ms (median)\twall ms (all)");
         for (var e : times.entrySet()) {
             double[] wall = e.getValue().stream().mapToDouble(t -> t[0]).sorted().toArray();
@@ -88,6 +94,7 @@ public class PassBench {
                         default -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
                     });
                     case "logits" -> logits = "1".equals(kv[1]);
+                    case "profile" -> so.enableProfiling(kv[1]);
                     default -> {
                         if (!kv[0].startsWith("cfg:")) {
                             throw new IllegalArgumentException("unknown option " + option);
