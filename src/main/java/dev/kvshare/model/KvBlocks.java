@@ -22,6 +22,7 @@ public final class KvBlocks {
     private final KvSpec spec;
     private final int partsPerTensor;
     private final LiveTensors live;
+    private final RestoreBuffers restoreBuffers = new RestoreBuffers();
 
     /** See {@link DecoderModel#kvBlocks()}. */
     KvBlocks(OrtEnvironment env, KvSpec spec, LiveTensors live) {
@@ -119,15 +120,23 @@ public final class KvBlocks {
         }
     }
 
-    /** A new cache covering the given pieces in order. */
+    /**
+     * A new cache covering the given pieces in order. Its tensors' memory goes back to {@link RestoreBuffers} for
+     * the next restore when the cache is released.
+     */
     public KvCache assemble(List<Piece> pieces) {
         int tokens = pieces.stream().mapToInt(Piece::used).sum();
         int rowBytes = spec.headDim() * spec.dtype().size;
+        int tensorBytes = partsPerTensor * spec.kvHeads() * tokens * rowBytes;
+        List<ByteBuffer> memory = restoreBuffers.take(spec.tensorCount(), tensorBytes);
         List<OnnxTensor> tensors = new ArrayList<>(spec.tensorCount());
+        Runnable release = () -> {
+            tensors.forEach(OnnxTensor::close);
+            restoreBuffers.giveBack(memory); // the tensors were its only users
+        };
         try {
             for (int t = 0; t < spec.tensorCount(); t++) {
-                ByteBuffer tensor = ByteBuffer.allocateDirect(partsPerTensor * spec.kvHeads() * tokens * rowBytes)
-                        .order(ByteOrder.nativeOrder());
+                ByteBuffer tensor = memory.get(t).slice(0, tensorBytes).order(ByteOrder.nativeOrder());
                 for (int part = 0; part < partsPerTensor; part++) {
                     for (int head = 0; head < spec.kvHeads(); head++) {
                         int at = (part * spec.kvHeads() + head) * tokens * rowBytes;
@@ -141,10 +150,13 @@ public final class KvBlocks {
                 }
                 tensors.add(OnnxTensor.createTensor(env, tensor, spec.tensorShape(tokens), spec.dtype()));
             }
-        } catch (OrtException e) {
-            tensors.forEach(OnnxTensor::close);
+        } catch (OrtException | RuntimeException e) {
+            release.run();
+            if (e instanceof RuntimeException runtime) {
+                throw runtime;
+            }
             throw new InferenceException("Could not create past tensors from cached KV", e);
         }
-        return new KvCache(tensors, tokens, () -> tensors.forEach(OnnxTensor::close), live);
+        return new KvCache(tensors, tokens, release::run, live);
     }
 }

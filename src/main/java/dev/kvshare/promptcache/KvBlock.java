@@ -37,6 +37,11 @@ public record KvBlock(BlockHash hash, BlockHash parent, int[] tokenIds, ByteBuff
         return tokenIds.clone();
     }
 
+    /** Whether its token ids are exactly {@code ids} (without the copy {@link #tokenIds()} makes). */
+    public boolean hasTokens(int[] ids) {
+        return Arrays.equals(tokenIds, ids);
+    }
+
     /** A read-only little-endian view of the payload, positioned at 0; its position is the caller's own. */
     @Override
     public ByteBuffer payload() {

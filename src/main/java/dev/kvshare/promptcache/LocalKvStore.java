@@ -109,6 +109,18 @@ public final class LocalKvStore {
     }
 
     /**
+     * Whether the block is held with exactly these token ids (a partial block's key does not name its tokens),
+     * without counting a hit or a miss or refreshing its recency.
+     */
+    public synchronized boolean holds(BlockHash hash, int[] tokenIds) {
+        KvBlock block = probation.blocks.get(hash);
+        if (block == null) {
+            block = protectedBlocks.blocks.get(hash);
+        }
+        return block != null && block.hasTokens(tokenIds);
+    }
+
+    /**
      * Keeps {@code block} as the most recently used, evicting the least recently used blocks (probation first,
      * never this one) as the bound requires. A block larger than the whole tier is not kept.
      */

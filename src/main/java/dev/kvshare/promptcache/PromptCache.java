@@ -237,6 +237,10 @@ public final class PromptCache {
         return Arrays.copyOfRange(tokens, block * blockSize(), (block + 1) * blockSize());
     }
 
+    private static int[] tokensIn(int[] tokens, TokenRange range) {
+        return Arrays.copyOfRange(tokens, range.from(), range.from() + range.length());
+    }
+
     /** A lookup's result and the obligation to store what was missing (or release it on close). */
     public final class Lookup implements AutoCloseable {
 
@@ -343,50 +347,69 @@ public final class PromptCache {
         /**
          * Stores what a finished sequence computed beyond its prompt's stored blocks, so that its next turn (whose
          * prompt holds this one and its reply) or a repeat computes only its new tokens: the full blocks of the
-         * reply, locally and in Redis; and in the local tier alone, the partial block after the last full one and,
-         * when the reply filled the prompt's last block, the partial block at the prompt's end. Copies now, on the
-         * calling thread.
+         * reply, in both tiers; and in the local tier alone, the partial block after the last full one and,
+         * when the reply filled the prompt's last block, the partial block at the prompt's end. What the local
+         * tier already holds (the leading full blocks, a partial with the same tokens) is not copied again, so a
+         * repeated prompt copies nothing: reading a sequence's KV copies every tensor whole out of native memory,
+         * megabytes for a long prompt however few blocks are wanted. Copies now, on the calling thread.
          *
          * @param kv  the KV of {@code fed} (its token 0 is fed's first), asked during the call only
          * @param fed the prompt and every generated token fed back (not the last one sampled)
          */
         public void storeSequence(PayloadSource kv, int[] fed) {
             BlockChain fedChain = hasher.blocks(fed, salt);
-            int promptBlocks = chain.size();
-            List<TokenRange> ranges = new ArrayList<>(blockRanges(promptBlocks, fedChain.size() - promptBlocks));
+            int firstFull = chain.size();
+            while (firstFull < fedChain.size() && local.contains(fedChain.hash(firstFull))) {
+                firstFull++;
+            }
+            List<TokenRange> ranges = new ArrayList<>(blockRanges(firstFull, fedChain.size() - firstFull));
             // The tail after the last full block; and, when the reply filled the prompt's last block, the
             // prompt's own tail, where a repeat of the prompt stops.
-            List<Integer> partialAfter = new ArrayList<>(2);
+            List<BlockHash> partialParents = new ArrayList<>(2);
             if (fed.length % blockSize() > 0) {
-                partialAfter.add(fedChain.size());
-                ranges.add(new TokenRange(fedChain.size() * blockSize(), fed.length % blockSize()));
+                addPartial(fedChain.size(), fed.length % blockSize(), fedChain, fed, partialParents, ranges);
             }
-            if (promptBlocks < fedChain.size() && blockSize() > 1) {
-                partialAfter.add(promptBlocks);
-                ranges.add(new TokenRange(promptBlocks * blockSize(), blockSize() - 1));
+            if (chain.size() < fedChain.size() && blockSize() > 1) {
+                addPartial(chain.size(), blockSize() - 1, fedChain, fed, partialParents, ranges);
+            }
+            if (ranges.isEmpty()) {
+                return;
             }
             List<ByteBuffer> payloads = kv.copy(ranges);
-            int fullCount = fedChain.size() - promptBlocks;
+            int fullCount = fedChain.size() - firstFull;
             List<KvBlock> full = new ArrayList<>(fullCount);
             for (int i = 0; i < fullCount; i++) {
-                int index = promptBlocks + i;
+                int index = firstFull + i;
                 full.add(new KvBlock(fedChain.hash(index), fedChain.parentOf(index), tokensOf(fed, index),
                         payloads.get(i)));
             }
-            List<KvBlock> partials = new ArrayList<>(partialAfter.size());
-            for (int p = 0; p < partialAfter.size(); p++) {
-                TokenRange range = ranges.get(fullCount + p);
-                BlockHash parent = fedChain.parentOf(partialAfter.get(p));
-                partials.add(new KvBlock(hasher.partial(parent), parent,
-                        Arrays.copyOfRange(fed, range.from(), range.from() + range.length()), payloads.get(fullCount + p)));
+            List<KvBlock> partials = new ArrayList<>(partialParents.size());
+            for (int p = 0; p < partialParents.size(); p++) {
+                BlockHash parent = partialParents.get(p);
+                partials.add(new KvBlock(hasher.partial(parent), parent, tokensIn(fed, ranges.get(fullCount + p)),
+                        payloads.get(fullCount + p)));
             }
             // Partials first: the chains they continue should be the last to go.
             partials.forEach(local::put);
-            putLocal(promptBlocks, fedChain, full);
+            putLocal(firstFull, fedChain, full);
             metrics.stored("local", bytes(payloads));
             if (!full.isEmpty()) {
                 redis.ifPresent(tier -> background.execute(spans.inBackground("kvshare.prompt_cache.store",
                         () -> tier.store(full))));
+            }
+        }
+
+        /**
+         * Adds the partial block of {@code length} tokens after full block {@code after - 1} to those to copy,
+         * unless the local tier holds it with the same tokens.
+         */
+        private void addPartial(int after, int length, BlockChain fedChain, int[] fed, List<BlockHash> parents,
+                                List<TokenRange> ranges) {
+            BlockHash parent = fedChain.parentOf(after);
+            TokenRange range = new TokenRange(after * blockSize(), length);
+            if (!local.holds(hasher.partial(parent), tokensIn(fed, range))) {
+                parents.add(parent);
+                ranges.add(range);
             }
         }
 

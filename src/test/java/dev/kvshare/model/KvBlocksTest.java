@@ -100,6 +100,38 @@ class KvBlocksTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {TestModels.GPT2, TestModels.LLAMA})
+    void aRestoreInTheMemoryOfAClosedOneHoldsItsOwnKvAndAnOpenOnesStaysIntact(String name) throws Exception {
+        int blockLength = 8;
+        int[] prompt = new int[3 * blockLength];
+        Arrays.setAll(prompt, i -> (i * 23 + 9) % 900);
+        try (ServedModel served = TestModels.load(name)) {
+            DecoderModel model = served.decoder();
+            KvBlocks blocks = model.kvBlocks();
+            List<ByteBuffer> payloads;
+            try (KvCache prefilled = model.extend(prompt, model.emptyCache()); KvCache.Lease held = prefilled.lease()) {
+                payloads = blocks.copyOut(held, 0, blockLength, 3);
+            }
+            blocks.assemble(payloads, blockLength).close(); // its memory is kept for the next restore
+            try (KvCache shorter = blocks.assemble(payloads.subList(1, 2), blockLength);
+                 KvCache other = blocks.assemble(payloads.subList(0, 2), blockLength)) {
+                assertThat(readBack(blocks, shorter, blockLength)).containsExactly(payloads.get(1));
+                assertThat(readBack(blocks, other, blockLength)).containsExactlyElementsOf(payloads.subList(0, 2));
+            }
+            KvCache restored = blocks.assemble(payloads.subList(0, 2), blockLength);
+            try (var resumed = new CachedDecoder(model, restored); var cold = new CachedDecoder(model)) {
+                assertThat(greedy(resumed, prompt)).containsExactly(greedy(cold, prompt));
+            }
+        }
+    }
+
+    private static List<ByteBuffer> readBack(KvBlocks blocks, KvCache cache, int blockLength) {
+        try (KvCache.Lease held = cache.lease()) {
+            return blocks.copyOut(held, 0, blockLength, cache.length() / blockLength);
+        }
+    }
+
     private static int[] greedy(CachedDecoder decoder, int[] prompt) {
         int[] out = new int[10];
         float[] logits = decoder.start(prompt);

@@ -29,6 +29,20 @@ class LocalKvStoreTest {
     }
 
     @Test
+    void holdsABlockOnlyWithTheSameTokensAndWithoutCountingARead() {
+        LocalKvStore store = new LocalKvStore(10 * WEIGHT);
+        KvBlock block = TestBlocks.random(SPEC, BLOCK, 1);
+        store.put(block);
+        int[] others = block.tokenIds();
+        others[BLOCK - 1]++;
+
+        assertThat(store.holds(block.hash(), block.tokenIds())).isTrue();
+        assertThat(store.holds(block.hash(), others)).as("a partial block's key does not name its tokens").isFalse();
+        assertThat(store.holds(TestBlocks.random(SPEC, BLOCK, 2).hash(), block.tokenIds())).isFalse();
+        assertThat(store.stats()).isEqualTo(new LocalKvStore.Stats(1, WEIGHT, 0, 0, 0));
+    }
+
+    @Test
     void evictsByBytes() {
         LocalKvStore store = new LocalKvStore(5 * WEIGHT);
         List<KvBlock> blocks = IntStream.range(0, 20).mapToObj(i -> TestBlocks.random(SPEC, BLOCK, i)).toList();

@@ -161,6 +161,39 @@ class PromptCacheTest {
         }
     }
 
+    /** A request for {@code prompt} that fed {@code fed} (the prompt and its reply but the last token) and finished. */
+    private void finish(PromptCache cache, int[] prompt, int[] fed) {
+        try (PromptCache.Lookup lookup = cache.lookup(prompt, "salt")) {
+            lookup.store(() -> held(prompt, new AtomicBoolean()));
+            lookup.storeSequence(kvOf(fed), fed);
+        }
+    }
+
+    @Test
+    void aFinishedSequenceCopiesOnlyWhatTheLocalTierLacks() {
+        PromptCache cache = cache(Runnable::run);
+        int[] prompt = tokens(100, 2 * BLOCK);
+        int[] fed = concat(prompt, tokens(200, 2)); // two full blocks and a 2-token tail
+        finish(cache, prompt, fed);
+        assertThat(copied).containsExactly(new TokenRange(0, BLOCK), // the prompt's stored blocks
+                new TokenRange(BLOCK, BLOCK), new TokenRange(2 * BLOCK, 2), new TokenRange(BLOCK, BLOCK - 1));
+
+        copied.clear();
+        finish(cache, prompt, fed);
+        assertThat(copied).as("the same prompt and reply again: everything is held").isEmpty();
+
+        int[] otherReply = concat(prompt, tokens(300, 2));
+        finish(cache, prompt, otherReply);
+        assertThat(copied).as("another reply: its tail alone").containsExactly(new TokenRange(2 * BLOCK, 2));
+        try (PromptCache.Lookup lookup = cache.lookup(concat(otherReply, tokens(900, 1)), "salt")) {
+            assertThat(restored(lookup)).containsExactly(otherReply);
+        }
+        try (PromptCache.Lookup lookup = cache.lookup(prompt, "salt")) {
+            assertThat(restored(lookup)).as("a repeat of the prompt computes its last token alone")
+                    .containsExactly(Arrays.copyOf(prompt, prompt.length - 1));
+        }
+    }
+
     @Test
     void twoLookupsOfOneMissingPrefixComputeItOnce() throws Exception {
         List<Runnable> queued = new ArrayList<>();
