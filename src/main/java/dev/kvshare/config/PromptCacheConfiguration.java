@@ -2,6 +2,7 @@ package dev.kvshare.config;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -32,11 +33,13 @@ import dev.kvshare.promptcache.RedisKvStore;
 import dev.kvshare.promptcache.RedisTier;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer;
 import org.springframework.boot.data.redis.autoconfigure.LettuceClientConfigurationBuilderCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -61,6 +64,18 @@ public class PromptCacheConfiguration {
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
                 .build());
+    }
+
+    /**
+     * A dropped connection retries from 100 ms, doubling up to the breaker's open duration rather than Lettuce's
+     * 30 s: a pod idle through an outage would otherwise lose its stores for up to 30 s after Redis is back.
+     */
+    @Bean
+    ClientResourcesBuilderCustomizer promptCacheRedisReconnect(PromptCacheProperties properties) {
+        Duration first = Duration.ofMillis(100);
+        Duration openDuration = properties.redis().openDuration();
+        Duration cap = openDuration.compareTo(first) > 0 ? openDuration : first.multipliedBy(2);
+        return builder -> builder.reconnectDelay(Delay.exponential(first, cap, 2, TimeUnit.MILLISECONDS));
     }
 
     @Bean(destroyMethod = "shutdown")
