@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.kvshare.testsupport.Http;
 import dev.kvshare.testsupport.ServiceOnBundledModel;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.json.JsonMapper;
@@ -40,6 +41,19 @@ class FairShareHttpIT {
         String scrape = new Http(port).get("/actuator/prometheus").body();
         return scrape.lines().filter(l -> l.startsWith(name + "{"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    /**
+     * The shared service is idle: streams a test hung up on (this class's or another's on the same context) are
+     * cancelled at their next token, and until then they hold the slots these tests count on.
+     */
+    @BeforeEach
+    void noStreamStillRunning() throws InterruptedException {
+        for (int i = 0; i < 1200 && metric("kvshare_requests_running") + metric("kvshare_requests_waiting") > 0; i++) {
+            Thread.sleep(50);
+        }
+        assertThat(metric("kvshare_requests_running") + metric("kvshare_requests_waiting"))
+                .as("requests still running or waiting before the test").isZero();
     }
 
     @Test

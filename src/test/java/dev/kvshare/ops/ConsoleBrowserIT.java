@@ -158,7 +158,10 @@ class ConsoleBrowserIT {
                       }
                     })();""");
             wait.until(driver -> !"streaming".equals(driver.findElement(reply).getAttribute("data-state")));
-            if ("stopped".equals(browser.findElement(reply).getAttribute("data-state")) || attempt == 5) {
+            boolean stopped = "stopped".equals(browser.findElement(reply).getAttribute("data-state"));
+            // A slow page can stop a reply that the service had already finished (a cancel never counted): again.
+            new WebDriverWait(browser, Duration.ofSeconds(30)).until(driver -> metric("kvshare_requests_running") == 0);
+            if (stopped && cancelled() > cancelledBefore || attempt == 5) {
                 break;
             }
         }
@@ -175,8 +178,13 @@ class ConsoleBrowserIT {
     }
 
     private double cancelled() {
+        return metric("kvshare_requests_cancelled_total");
+    }
+
+    /** The sum of a metric's series. */
+    private double metric(String name) {
         return instance.http().get("/actuator/prometheus").body().lines()
-                .filter(l -> l.startsWith("kvshare_requests_cancelled_total{"))
+                .filter(l -> l.startsWith(name + "{"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
