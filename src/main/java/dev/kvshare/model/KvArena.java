@@ -18,10 +18,10 @@ import ai.onnxruntime.OrtException;
  *
  * <p>Each past tensor has two buffers: the past, {@code [rows, kv_heads, width, head_dim]} left-padded as a
  * {@link BatchedKv} is, and a spare that the next pass writes its present (one column wider) into; then they
- * swap. Both are sized for {@code maxRows} rows and some columns beyond the width, so with the split layout
- * (rows on the outermost axis, each row one contiguous block) a joining row is written after the last (only
- * its own KV copied), and a leaving row's block is overwritten by the last row's (one row copied; the rows'
- * order changes, {@link #change} says how). A change re-lays every row out, into the spare at the width of the
+ * swap. Both have room for some rows and columns beyond the current ones (up to {@code maxRows} rows), so with
+ * the split layout (rows on the outermost axis, each row one contiguous block) a joining row is written after
+ * the last (only its own KV copied), and a leaving row's block is overwritten by the last row's (one row
+ * copied; the rows' order changes, {@link #change} says how). A change re-lays every row out, into the spare at the width of the
  * longest row, only when it must or should: a joining row longer than the width (every row's padding grows),
  * the stacked layout (its value half starts after every row's key half), or padding that would take more than
  * half of the past's columns after a long row left (a pass attends to padding too).
@@ -182,8 +182,11 @@ public final class KvArena implements AutoCloseable {
         long needed = packer.batchBytes(rows, width);
         for (int t = 0; t < buffers.length; t++) {
             if (buffers[t] == null || buffers[t].capacity() < needed) {
-                // Room for a full batch and a quarter more columns, so that passes grow into it for a while.
-                long bytes = packer.batchBytes(Math.max(maxRows, rows), width + Math.max(64, width / 4));
+                // Room for half as many rows again (at least two more, at most the batch's bound) and a quarter
+                // more columns, so that joins and passes grow into it for a while; not a full batch's room at
+                // once, which for a long row of a large model is gigabytes that Java zero-fills on allocation.
+                int roomRows = Math.max(rows, Math.min(maxRows, rows + Math.max(2, rows / 2)));
+                long bytes = packer.batchBytes(roomRows, width + Math.max(64, width / 4));
                 if (bytes > Integer.MAX_VALUE) {
                     throw new InferenceException("A batch of " + maxRows + " rows " + width
                             + " tokens wide does not fit a buffer", null);
