@@ -21,10 +21,10 @@ import ai.onnxruntime.OrtException;
  * swap. Both have room for some rows and columns beyond the current ones (up to {@code maxRows} rows), so with
  * the split layout (rows on the outermost axis, each row one contiguous block) a joining row is written after
  * the last (only its own KV copied), and a leaving row's block is overwritten by the last row's (one row
- * copied; the rows' order changes, {@link #change} says how). A change re-lays every row out, into the spare at the width of the
- * longest row, only when it must or should: a joining row longer than the width (every row's padding grows),
- * the stacked layout (its value half starts after every row's key half), or padding that would take more than
- * half of the past's columns after a long row left (a pass attends to padding too).
+ * copied; the rows' order changes, {@link #change} says how). A change re-lays every row out, into the spare
+ * at the width of the longest row, only when it must or should: a joining row longer than the width (every
+ * row's padding grows), the stacked layout (its value half starts after every row's key half), or padding that
+ * would take more than half of the past's columns after a long row left (a pass attends to padding too).
  *
  * <p>Owned by one thread (the batch scheduler's). A {@link #row} is valid until the next pass or change.
  */
