@@ -127,8 +127,8 @@ final class NoisyNeighboursSuite implements Suite {
             try (Instance instance = Instance.start(properties)) {
                 URI uri = URI.create(instance.http().baseUrl() + "/v1/chat/completions");
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-                // A phase's worth first: on a cold JIT the alone phase's first ~35 first tokens were its slowest
-                // (up to 60 ms), which flattered every other phase's ratio to it.
+                // A phase's worth first: on a cold JIT the alone phase's slowest first tokens all fell among its
+                // first ~35, which flattered every other phase's ratio to it.
                 normals(instance, http, uri, requests, normalTokens);
                 Phase alone = normals(instance, http, uri, requests, normalTokens);
                 Phase stalled;
