@@ -2,6 +2,7 @@ package dev.kvshare.generation;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -16,9 +17,11 @@ import java.util.function.ToIntFunction;
 /**
  * The batch scheduler's admission and budget policy, as plain bookkeeping: at most {@code maxBatchSize}
  * sequences are admitted at once (prefilling, joining or running), a free place goes to the waiting sequence
- * whose client has the fewest admitted (arrival order among equals), and admitted prompts are prefilled in
- * arrival order for at most {@code prefillTokensPerStep} tokens per iteration, so a long prompt delays the
- * running streams' next token by that much at most.
+ * whose client has the fewest admitted (arrival order among equals), and admitted prompts are prefilled for at
+ * most {@code prefillTokensPerStep} tokens per iteration, so a long prompt delays the running streams' next token
+ * by that much at most. Prompts are prefilled in their clients' turn ({@link #prefillOrder}): a client's next
+ * prompt ranks by the rows it has in the batch already, so a newcomer beside a client holding most of the batch
+ * has its first token after its own prompt, not after that client's prompts admitted just before it.
  *
  * <p>When every place is held and the sequence next in turn belongs to a client holding at least two places
  * fewer than the client holding the most, that client gives up its youngest running sequence
@@ -218,7 +221,7 @@ final class BatchPolicy<S> {
         return largest.size() < fewest + 2 ? Optional.empty() : Optional.of(largest);
     }
 
-    /** The budget of one iteration's prefill: hands out tokens to admitted prompts in arrival order. */
+    /** The budget of one iteration's prefill: hands out tokens to admitted prompts in {@link #prefillOrder}. */
     Prefill prefill() {
         return new Prefill();
     }
@@ -254,9 +257,35 @@ final class BatchPolicy<S> {
         return drained;
     }
 
-    /** The prompts still being prefilled, in arrival order. */
+    /**
+     * The prompts still being prefilled, in the order they are served: each client's in arrival order, its
+     * k-th ranking as the rows it has in the batch (places not prefilling) plus k, and lower ranks first
+     * (arrival order among equals). So clients' prompts take turns, a client with fewer rows first: one with
+     * nothing running goes ahead of the prompts of one that holds most places, which would otherwise delay
+     * its first token by their whole prefill.
+     */
     List<S> prefillOrder() {
-        return List.copyOf(prefilling);
+        Map<String, Integer> nextRank = new HashMap<>();
+        Map<S, Integer> rank = new HashMap<>();
+        for (S sequence : prefilling) {
+            int r = nextRank.computeIfAbsent(clientOf.apply(sequence), this::rowsOf);
+            rank.put(sequence, r);
+            nextRank.put(clientOf.apply(sequence), r + 1);
+        }
+        List<S> order = new ArrayList<>(prefilling);
+        order.sort(Comparator.comparingInt(rank::get)); // stable: arrival order among equal ranks
+        return order;
+    }
+
+    /** The places {@code client} holds with a row in the batch (or joining it): admitted and not prefilling. */
+    private int rowsOf(String client) {
+        int rows = admittedOf(client);
+        for (S sequence : prefilling) {
+            if (clientOf.apply(sequence).equals(client)) {
+                rows--;
+            }
+        }
+        return rows;
     }
 
     /** One iteration's prefill budget. */
@@ -266,7 +295,7 @@ final class BatchPolicy<S> {
 
         /** The sequence to prefill next, or null when the budget is spent or nothing is left to prefill. */
         S next() {
-            return left > 0 && !prefilling.isEmpty() ? prefilling.get(0) : null;
+            return left > 0 && !prefilling.isEmpty() ? prefillOrder().get(0) : null;
         }
 
         /** Tokens the next sequence may run now. */

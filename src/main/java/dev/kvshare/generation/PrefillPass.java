@@ -13,7 +13,7 @@ import dev.kvshare.model.Logits;
  * padded (left, as in a decode pass), never the new tokens; and either every row runs prompt tokens before its
  * last, or every row its last token alone, whose logits choose its first generated token.
  *
- * @param rows         the sequences, in prefill (arrival) order
+ * @param rows         the sequences, in prefill order ({@link BatchPolicy#prefillOrder})
  * @param tokensPerRow the tokens each runs
  */
 record PrefillPass(List<BatchedSequence> rows, int tokensPerRow) {
@@ -21,7 +21,7 @@ record PrefillPass(List<BatchedSequence> rows, int tokensPerRow) {
     /**
      * The next pass within {@code tokens} prompt tokens: the first sequence of {@code order} runs as many as it
      * may (the unbatched chunk), and the next ones of its kind (prompt tokens, or last token) that have at least
-     * as many left join it while the pass stays within {@code tokens}. So arrival order keeps its priority, and
+     * as many left join it while the pass stays within {@code tokens}. So the prefill order keeps its priority, and
      * prompts that fit beside the first (short ones, or last tokens) share its pass instead of running their own.
      */
     static PrefillPass plan(List<BatchedSequence> order, int tokens) {

@@ -197,6 +197,36 @@ class BatchPolicyTest {
     }
 
     @Test
+    void aNewcomersPromptIsPrefilledBeforeThePromptsOfAClientWithMoreRows() {
+        BatchPolicy<String> policy = byClient(4);
+        policy.enqueue("hog-0");
+        policy.enqueue("hog-1");
+        policy.admit();
+        policy.prefill().spent("hog-0", 0, true);
+        policy.prefill().spent("hog-1", 0, true);
+        policy.enqueue("hog-2");
+        policy.admit(); // a prompt of the hog's, admitted first
+        policy.enqueue("new-0");
+        policy.admit();
+        Map<String, Integer> remaining = new LinkedHashMap<>(Map.of("hog-2", 20, "new-0", 20));
+
+        assertThat(policy.prefillOrder()).containsExactly("new-0", "hog-2"); // no row against two
+        // As the scheduler's prefill runs them: the newcomer's prompt first, the hog's after it.
+        assertThat(iteration(policy, remaining)).containsExactly("new-0:19", "new-0:1", "hog-2:19", "hog-2:1");
+    }
+
+    @Test
+    void clientsPromptsTakeTurnsAndArrivalOrderDecidesAmongEquals() {
+        BatchPolicy<String> policy = byClient(4);
+        List.of("a-0", "a-1", "a-2").forEach(policy::enqueue);
+        policy.admit();
+        policy.enqueue("b-0");
+        policy.admit();
+
+        assertThat(policy.prefillOrder()).containsExactly("a-0", "b-0", "a-1", "a-2");
+    }
+
+    @Test
     void aPreemptedSequenceResumesFirstInItsClientsTurnWithoutAPrefill() {
         BatchPolicy<String> policy = byClient(2);
         policy.enqueue("hog-0");
