@@ -115,6 +115,15 @@ class BatchPolicyTest {
                 queued, passTimes, SLOWDOWN);
     }
 
+    /** hog-0 and hog-1 admitted and prefilled: two rows of the hog's in the batch. */
+    private static void twoHogRowsRunning(BatchPolicy<String> policy) {
+        policy.enqueue("hog-0");
+        policy.enqueue("hog-1");
+        policy.admit();
+        policy.prefill().spent("hog-0", 0, true);
+        policy.prefill().spent("hog-1", 0, true);
+    }
+
     /** Passes that ran with 1 to 4 rows, each taking {@code nanos[rows - 1]}. */
     private static PassTimes ran(long... nanos) {
         PassTimes passTimes = new PassTimes();
@@ -199,11 +208,7 @@ class BatchPolicyTest {
     @Test
     void aNewcomersPromptIsPrefilledBeforeThePromptsOfAClientWithMoreRows() {
         BatchPolicy<String> policy = byClient(4);
-        policy.enqueue("hog-0");
-        policy.enqueue("hog-1");
-        policy.admit();
-        policy.prefill().spent("hog-0", 0, true);
-        policy.prefill().spent("hog-1", 0, true);
+        twoHogRowsRunning(policy);
         policy.enqueue("hog-2");
         policy.admit(); // a prompt of the hog's, admitted first
         policy.enqueue("new-0");
@@ -229,11 +234,7 @@ class BatchPolicyTest {
     @Test
     void aPreemptedSequenceResumesFirstInItsClientsTurnWithoutAPrefill() {
         BatchPolicy<String> policy = byClient(2);
-        policy.enqueue("hog-0");
-        policy.enqueue("hog-1");
-        policy.admit();
-        policy.prefill().spent("hog-0", 0, true);
-        policy.prefill().spent("hog-1", 0, true);
+        twoHogRowsRunning(policy);
         policy.enqueue("hog-2");
         policy.enqueue("new-0");
         policy.preemption(sequence -> true);

@@ -23,10 +23,7 @@ class KvBlocksTest {
         try (ServedModel served = TestModels.load(name)) {
             DecoderModel model = served.decoder();
             KvBlocks blocks = model.kvBlocks();
-            List<ByteBuffer> payloads;
-            try (KvCache prefilled = model.extend(prompt, model.emptyCache()); KvCache.Lease held = prefilled.lease()) {
-                payloads = blocks.copyOut(held, 0, blockLength, 3);
-            }
+            List<ByteBuffer> payloads = prefilledBlocks(model, prompt, blockLength, 3);
             assertThat(payloads).allSatisfy(p -> assertThat(p.capacity()).isEqualTo(blocks.payloadBytes(blockLength)));
             for (int restoredBlocks = 1; restoredBlocks <= 3; restoredBlocks++) {
                 KvCache restored = blocks.assemble(payloads.subList(0, restoredBlocks), blockLength);
@@ -109,10 +106,7 @@ class KvBlocksTest {
         try (ServedModel served = TestModels.load(name)) {
             DecoderModel model = served.decoder();
             KvBlocks blocks = model.kvBlocks();
-            List<ByteBuffer> payloads;
-            try (KvCache prefilled = model.extend(prompt, model.emptyCache()); KvCache.Lease held = prefilled.lease()) {
-                payloads = blocks.copyOut(held, 0, blockLength, 3);
-            }
+            List<ByteBuffer> payloads = prefilledBlocks(model, prompt, blockLength, 3);
             blocks.assemble(payloads, blockLength).close(); // its memory is kept for the next restore
             try (KvCache shorter = blocks.assemble(payloads.subList(1, 2), blockLength);
                  KvCache other = blocks.assemble(payloads.subList(0, 2), blockLength)) {
@@ -123,6 +117,13 @@ class KvBlocksTest {
             try (var resumed = new CachedDecoder(model, restored); var cold = new CachedDecoder(model)) {
                 assertThat(greedy(resumed, prompt)).containsExactly(greedy(cold, prompt));
             }
+        }
+    }
+
+    /** The first {@code count} blocks of {@code prompt}'s KV, prefilled cold. */
+    private static List<ByteBuffer> prefilledBlocks(DecoderModel model, int[] prompt, int blockLength, int count) {
+        try (KvCache prefilled = model.extend(prompt, model.emptyCache()); KvCache.Lease held = prefilled.lease()) {
+            return model.kvBlocks().copyOut(held, 0, blockLength, count);
         }
     }
 
