@@ -12,8 +12,17 @@ import dev.kvshare.testsupport.TestRedis;
 import dev.kvshare.testsupport.TestRedisCluster;
 import dev.kvshare.testsupport.TestRedisSentinel;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 
 /** The ready-made files in config/ start the application as documented. */
+// Beside the serial integration tests (its own applications and Redis), but never during one that captures the
+// output (docs/architecture.md, Tests); its tests one after another, as two services at once would only compete.
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(value = Resources.SYSTEM_OUT, mode = ResourceAccessMode.READ)
 class ConfigProfilesIT {
 
     private static String config(String file) {
@@ -23,6 +32,7 @@ class ConfigProfilesIT {
     private static final String CHAT = """
             {"messages": [{"role": "user", "content": "hello"}], "max_tokens": 2}""";
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void singleNodeRunsWithoutRedis() {
         try (Instance instance = Instance.start(Map.of("spring.config.additional-location", config("single-node.yml"),
@@ -33,6 +43,7 @@ class ConfigProfilesIT {
         }
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void replicasProfileUsesTheRedisItIsPointedAt() {
         try (TestRedis redis = new TestRedis().start();
@@ -48,6 +59,7 @@ class ConfigProfilesIT {
         }
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void replicasProfileAcceptsAnEncryptionKeyInsteadOfAnHmacKey() {
         try (TestRedis redis = new TestRedis().start();
@@ -61,6 +73,7 @@ class ConfigProfilesIT {
         }
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void aMalformedEncryptionKeyFailsStartUpNamingTheProperty() {
         assertThatThrownBy(() -> Instance.start(Map.of("kvshare.model.path", TestModels.reference(TestModels.LLAMA),
@@ -68,6 +81,7 @@ class ConfigProfilesIT {
                 .hasStackTraceContaining("kvshare.prompt-cache.encryption-key must be 32 bytes");
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void replicasProfileRefusesToStartWithoutAnHmacKey() {
         try (TestRedis redis = new TestRedis().start()) {
@@ -78,6 +92,7 @@ class ConfigProfilesIT {
         }
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void unsignedFramesAreNamedInHealth() {
         try (TestRedis redis = new TestRedis().start();
@@ -89,6 +104,7 @@ class ConfigProfilesIT {
         }
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void clusterProfileUsesTheClusterItIsPointedAt() throws Exception {
         try (TestRedisCluster cluster = new TestRedisCluster(3).start();
@@ -100,6 +116,7 @@ class ConfigProfilesIT {
         }
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void sentinelProfileFindsTheMasterThroughSentinel() throws Exception {
         try (TestRedis master = new TestRedis().start(); TestRedisSentinel sentinel = new TestRedisSentinel(master)) {
@@ -117,6 +134,7 @@ class ConfigProfilesIT {
                 .path("details").path("redis").asString();
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void gpuProfileRefusesToStartWithoutCuda() {
         assertThatThrownBy(() -> Instance.start(Map.of("spring.config.additional-location", config("gpu.yml"),

@@ -17,6 +17,11 @@ import dev.kvshare.generation.PromptBuilder;
 import dev.kvshare.testsupport.Instance;
 import dev.kvshare.testsupport.TestPrompts;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -24,8 +29,13 @@ import tools.jackson.databind.JsonNode;
  * local tier keeps what was just computed, and what is read again, over a flood of one-off prompts. Bundled model,
  * its default block size (64), over HTTP.
  */
+// Beside the serial integration tests (applications of its own), but never during one that captures the
+// output (docs/architecture.md, Tests); its tests one after another, as two services at once would only compete.
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(value = Resources.SYSTEM_OUT, mode = ResourceAccessMode.READ)
 class ConversationCacheHttpIT {
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void turnTwoReusesTurnOnesPromptAndReplyAndAnswersLikeAColdRun() {
         try (Instance instance = Instance.start(Map.of())) {
@@ -57,6 +67,7 @@ class ConversationCacheHttpIT {
         }
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void conversationsDecodedTogetherEachKeepTheirOwnRowOfTheBatch() throws Exception {
         try (Instance instance = Instance.start(Map.of())) {
@@ -90,6 +101,7 @@ class ConversationCacheHttpIT {
         return response.json();
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void aFullLocalTierKeepsTheNewestPrompt() {
         // Sequences run their own passes here (the other tests batch), so both decoders hand over their KV.
@@ -112,6 +124,7 @@ class ConversationCacheHttpIT {
         }
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void aSystemPromptInUseSurvivesAFloodOfOneOffPrompts() {
         try (Instance instance = Instance.start(Map.of("kvshare.prompt-cache.local.max-bytes", TIER_BYTES))) {

@@ -27,6 +27,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -35,6 +40,10 @@ import tools.jackson.databind.JsonNode;
  * rotated-out key is read while listed in {@code decryption-keys} and refused once it is not; an altered or moved
  * frame is refused. Every refusal is a miss that leaves the answer unchanged.
  */
+// Beside the serial integration tests (its own applications and Redis), but never during one that captures the
+// output (docs/architecture.md, Tests); its tests one after another, on the same instances.
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(value = Resources.SYSTEM_OUT, mode = ResourceAccessMode.READ)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PromptCacheEncryptionIT {
 
@@ -74,6 +83,7 @@ class PromptCacheEncryptionIT {
         redis.close();
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void noRedisValueHoldsThePromptsTokenIdsOrKv() throws Exception {
         JsonNode response = chat(oldKey, TestPrompts.SUPPORT, "Where is my refund for order 4417203?");
@@ -101,6 +111,7 @@ class PromptCacheEncryptionIT {
         assertThat(kvPieces).allMatch(plain::contains);
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void aRotatedOutKeyIsReadWhileListedAndRefusedOnceRemoved() throws Exception {
         String system = "Key rotation check. " + TestPrompts.SUPPORT;
@@ -120,6 +131,7 @@ class PromptCacheEncryptionIT {
         assertThat(tokenIds(removed)).isEqualTo(tokenIds(listed));
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void alteredOrMovedFramesAreRefusedAndTheAnswerIsUnchanged() throws Exception {
         String system = "Tampering check. " + TestPrompts.SUPPORT;

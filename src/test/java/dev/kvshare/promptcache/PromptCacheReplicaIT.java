@@ -15,12 +15,21 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import tools.jackson.databind.JsonNode;
 
 /**
  * Replicas of the bundled model share a support bot's system prompt through one real Redis: instance B, which
  * never saw the prompt, restores it from what A stored and answers exactly like C, which has no prompt cache.
  */
+// Beside the serial integration tests (its own applications and Redis), but never during one that captures the
+// output (docs/architecture.md, Tests); its tests one after another, on the same instances.
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(value = Resources.SYSTEM_OUT, mode = ResourceAccessMode.READ)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PromptCacheReplicaIT {
 
@@ -51,6 +60,7 @@ class PromptCacheReplicaIT {
         redis.close();
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void aReplicaThatNeverSawTheSystemPromptRestoresItFromRedisAndAnswersIdentically() throws Exception {
         JsonNode first = chat(a, "Where is my refund for order 4417203?");
@@ -75,6 +85,7 @@ class PromptCacheReplicaIT {
         assertThat(b.metric("kvshare_prompt_tokens_total", "source=\"local\"")).isEqualTo(cached(third));
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void differentCacheSaltsAndTenantsNeverShareEntries() throws Exception {
         String system = "Tenant isolation check. " + TestPrompts.SUPPORT;
@@ -83,6 +94,7 @@ class PromptCacheReplicaIT {
         assertThat(cached(chatAs(b, system, "third", "salt-one", "Bearer unknown-key"))).isPositive();
     }
 
+    @Execution(ExecutionMode.SAME_THREAD)
     @Test
     void aClientChosenSaltNeverReachesAnotherTenantsEntries() throws Exception {
         String system = "Per-tenant prompt. " + TestPrompts.SUPPORT;

@@ -52,7 +52,7 @@ import tools.jackson.databind.JsonNode;
 @Execution(ExecutionMode.CONCURRENT)
 class ChaosSoakIT {
 
-    private static final Duration DURATION = Duration.parse(System.getProperty("soak.duration", "PT2M"));
+    private static final Duration DURATION = Duration.parse(System.getProperty("soak.duration", "PT1M"));
     private static final long SEED = Long.getLong("soak.seed", 20261124L);
     private static final int REPLICAS = 2;
     private static final int CLIENTS = 4;
