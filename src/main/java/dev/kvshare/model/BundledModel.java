@@ -28,12 +28,24 @@ public final class BundledModel {
     static final String LOCATION = "classpath*:kvshare/bundled-model/*";
     public static final String NAME = "kvshare-support-tiny";
 
+    /**
+     * The directory found by this process's first {@link #extract()}: the classpath's files do not change while
+     * the process runs, so later calls (an application context started again, as the tests do dozens of times)
+     * skip hashing 17 MB of resources, unless the directory has been removed meanwhile.
+     */
+    private static volatile Path extracted;
+
     private BundledModel() {
     }
 
     /** The directory holding the bundled model's files, extracting them if no earlier start did. */
     public static Path extract() {
-        return extractInto(Path.of(System.getProperty("java.io.tmpdir")));
+        Path directory = extracted;
+        if (directory == null || !Files.isDirectory(directory)) {
+            directory = extractInto(Path.of(System.getProperty("java.io.tmpdir")));
+            extracted = directory;
+        }
+        return directory;
     }
 
     static Path extractInto(Path parent) {

@@ -7,9 +7,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -23,12 +25,50 @@ import java.util.stream.Stream;
  */
 public record ModelFingerprint(byte[] digest) {
 
+    /**
+     * The last fingerprint taken, with the name, size and modification time of every file it read: a process
+     * that builds its prompt cache again over unchanged files (each application context the tests start) reuses
+     * it instead of reading the weights again. One entry, so it holds no more than one model's 32 bytes.
+     */
+    private static volatile Taken last;
+
+    private record FileStamp(Path file, long size, FileTime modified) {
+    }
+
+    private record Taken(Path served, List<FileStamp> files, ModelFingerprint fingerprint) {
+    }
+
     /** The fingerprint of a directory served with the decoder {@link ModelFiles} detects there by default. */
     public static ModelFingerprint of(Path directory) {
         return of(ModelFiles.in(directory, null, Optional.empty()));
     }
 
     public static ModelFingerprint of(ModelFiles model) {
+        Path directory = model.directory();
+        try {
+            Path served = model.onnxFile().toAbsolutePath();
+            List<FileStamp> files = stampsOf(directory);
+            Taken taken = last;
+            if (taken != null && taken.served().equals(served) && taken.files().equals(files)) {
+                return taken.fingerprint();
+            }
+            ModelFingerprint fingerprint = digestOf(model);
+            last = new Taken(served, files, fingerprint);
+            return fingerprint;
+        } catch (IOException e) {
+            throw new UnsupportedModelException("Cannot fingerprint the model in " + directory, e);
+        }
+    }
+
+    private static List<FileStamp> stampsOf(Path directory) throws IOException {
+        List<FileStamp> stamps = new ArrayList<>();
+        for (Path file : filesOf(directory)) {
+            stamps.add(new FileStamp(file.toAbsolutePath(), Files.size(file), Files.getLastModifiedTime(file)));
+        }
+        return stamps;
+    }
+
+    private static ModelFingerprint digestOf(ModelFiles model) {
         Path directory = model.directory();
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
