@@ -29,6 +29,11 @@ final class KvPayloads {
                 used.block().tokenIds().length, used.tokens())).toList()));
     }
 
+    /** Readies the memory of a restore of up to {@code tokens} tokens ({@link KvBlocks#prepareRestore}). */
+    void prepareRestore(int tokens) {
+        kvBlocks.prepareRestore(tokens);
+    }
+
     /**
      * The prefilled {@code cache} under a lease taken now, on the prefill's thread: the copier thread copies from
      * it later, and a close of the cache meanwhile frees it only once the lease is closed.

@@ -87,6 +87,7 @@ public final class PromptCachePrefixes implements CachedPrefixes {
             observation.inSequence(() -> {
                 try {
                     decoder.readKv(kv -> lookup.storeSequence(payloads.of(kv, fed), fed));
+                    payloads.prepareRestore(fed.length); // a repeat or the next turn restores up to all of it
                 } catch (RuntimeException e) {
                     log.warn("Could not store the finished sequence's KV in the prompt cache", e);
                 }

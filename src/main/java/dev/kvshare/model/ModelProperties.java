@@ -12,7 +12,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param file             the ONNX file inside {@code path}; unset detects it
  * @param name             the model id clients send and {@code /v1/models} lists; unset uses the directory name
  * @param device           {@code auto}, {@code cpu} or {@code cuda[:N]}
- * @param intraOpThreads   ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (one per core)
+ * @param intraOpThreads   ONNX Runtime intra-op threads; 0 is one per core this process may use
  * @param prefillChunk     prompt tokens run per prefill pass; bounds the transient memory of long prompts
  * @param contextLength    overrides the context length read from the model's configuration; 0 keeps it
  * @param allowSpecialTokensInContent whether control tokens written in request text ({@code <|im_end|>}) become

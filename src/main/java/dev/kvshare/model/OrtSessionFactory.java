@@ -35,12 +35,20 @@ public class OrtSessionFactory {
     public OpenedSession open(Path onnxFile, ExecutionDevice device, int intraOpThreads) throws OrtException {
         try (SessionOptions options = new SessionOptions()) {
             options.setOptimizationLevel(OptLevel.ALL_OPT);
-            if (intraOpThreads > 0) {
-                options.setIntraOpNumThreads(intraOpThreads);
-            }
+            options.setIntraOpNumThreads(intraOpThreads > 0 ? intraOpThreads : availableCores());
             String provider = addProvider(options, device);
             return new OpenedSession(env.createSession(onnxFile.toString(), options), provider);
         }
+    }
+
+    /**
+     * The intra-op threads of {@code kvshare.model.intra-op-threads} 0: one per core this process may use (the
+     * JVM's count follows CPU affinity and a container's CPU limit). Left to ONNX Runtime (its count of physical
+     * cores), it was 1 on the 2-core test machine: every pass ran on the calling thread alone, 1.4-1.8x the wall
+     * time of two threads (docs/benchmarks.md, "The same prompt again").
+     */
+    static int availableCores() {
+        return Runtime.getRuntime().availableProcessors();
     }
 
     private static String addProvider(SessionOptions options, ExecutionDevice device) throws OrtException {

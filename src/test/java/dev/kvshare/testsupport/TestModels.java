@@ -55,7 +55,8 @@ public final class TestModels {
     }
 
     private static ServedModel load(Path directory, String file, int prefillChunk) {
-        ModelProperties properties = new ModelProperties(directory, file, null, "cpu", 0, prefillChunk, 0, false);
+        // One intra-op thread: the test models are tiny, and the test JVMs share the machine's cores.
+        ModelProperties properties = new ModelProperties(directory, file, null, "cpu", 1, prefillChunk, 0, false);
         return new ModelLoader(OrtEnvironment.getEnvironment()).load(directory, properties,
                 directory.getFileName().toString());
     }
