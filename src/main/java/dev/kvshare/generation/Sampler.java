@@ -56,6 +56,14 @@ public final class Sampler {
         return token;
     }
 
+    /**
+     * Whether choosing a token needs nothing but the logits and this sampler's random stream: no constraint
+     * (whose mask walks a grammar per candidate) and no penalties. Such a sampler may run on any one thread.
+     */
+    boolean plain() {
+        return constraint == TokenConstraint.NONE && !params.penalized();
+    }
+
     /** Whether the constraint's token limit shaped its value (see {@link TokenConstraint#cutShort()}). */
     public boolean constraintCutShort() {
         return constraint.cutShort();
