@@ -326,9 +326,7 @@ final class BatchScheduler {
                     sequence.prefill = null;
                     logits.copyRow(r, sequence.logits);
                     joining.add(sequence);
-                    int first = sequence.sampler == null ? BatchedSequence.NO_TOKEN
-                            : sequence.sampler.next(sequence.logits);
-                    publish(sequence, first);
+                    publish(sequence, sampleHere(sequence));
                 }
             }
         }
@@ -479,21 +477,36 @@ final class BatchScheduler {
         // Sampled here, outside the lock: a sampled sequence's thread never touches its logits.
         int[] chosen = new int[tokens.length];
         for (int r = 0; r < chosen.length; r++) {
-            BatchedSequence sequence = running.get(r);
-            chosen[r] = sequence.sampler == null ? BatchedSequence.NO_TOKEN : sequence.sampler.next(sequence.logits);
+            chosen[r] = sampleHere(running.get(r));
         }
         synchronized (this) {
             for (int r = 0; r < chosen.length; r++) {
                 BatchedSequence sequence = running.get(r);
                 if (sequence.sampler == null) {
                     sequence.logitsReady = true;
-                } else {
+                } else if (chosen[r] != BatchedSequence.NO_TOKEN) {
                     deliver(sequence, chosen[r]);
                 }
             }
             notifyAll();
         }
         metrics.pass(tokens.length, padding, passNanos);
+    }
+
+    /**
+     * The sequence's next token if this thread samples it, from the logits just written; else, or if its
+     * sampler failed (that sequence fails, not the batch), {@link BatchedSequence#NO_TOKEN}.
+     */
+    private int sampleHere(BatchedSequence sequence) {
+        if (sequence.sampler == null) {
+            return BatchedSequence.NO_TOKEN;
+        }
+        try {
+            return sequence.sampler.next(sequence.logits);
+        } catch (RuntimeException e) {
+            fail(sequence, e);
+            return BatchedSequence.NO_TOKEN;
+        }
     }
 
     /**
@@ -533,7 +546,7 @@ final class BatchScheduler {
         sequence.state = BatchedSequence.State.JOINING;
         if (sequence.sampler == null) {
             sequence.logitsReady = true;
-        } else {
+        } else if (sampledToken != BatchedSequence.NO_TOKEN) {
             deliver(sequence, sampledToken);
         }
         notifyAll();
