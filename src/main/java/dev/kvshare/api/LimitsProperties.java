@@ -27,8 +27,9 @@ import org.springframework.util.unit.DataSize;
  *                            client that does not read fills it soon, so its output waits in the request's own
  *                            buffer, its sequence pauses and {@code slowClientTimeout} applies; autotuned, the
  *                            kernel would take megabytes, thousands of tokens generated for nobody
- * @param maxNeighbourSlowdown how much slower a client's batch places beyond its first may make the decode
- *                            passes it shares with clients that have fewer requests (running or queued), as
+ * @param maxNeighbourSlowdown how much slower than their rows alone a client holding batch places beyond its
+ *                            first may make the decode passes it shares with clients that have fewer requests
+ *                            (running or queued), as
  *                            predicted from the passes that ran: a client with many streams costs mostly itself
  *                            (at least 1)
  */

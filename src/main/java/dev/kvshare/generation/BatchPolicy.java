@@ -33,7 +33,7 @@ import java.util.function.ToIntFunction;
  * several places slows every other client's next token. A client with more sequences (admitted here, waiting
  * here, or queued for an admission slot) than a neighbour holding a place therefore holds places beyond its
  * first only while the passes are expected ({@link PassTimes}, from the passes that ran) to take at most
- * {@code maxNeighbourSlowdown} times what they would with its first place alone: it is not admitted more, and
+ * {@code maxNeighbourSlowdown} times what its neighbours' rows alone would: it is not admitted more, and
  * gives up its youngest sequences
  * ({@link #preemption}) when the batch grows past that. Where extra rows are nearly free (a large memory-bound
  * model) it keeps them; with no neighbour it takes every place. No threads and no tensors: the scheduler calls
@@ -62,9 +62,9 @@ final class BatchPolicy<S> {
      * @param clientOf             whose a sequence is: the unit of fair share
      * @param queuedForAdmission   a client's requests still queued for an admission slot, before they come here
      * @param passTimes            what the passes that ran cost by their rows
-     * @param maxNeighbourSlowdown how much slower a client's places beyond its first may make the passes it
-     *                             shares with clients that have fewer sequences (queued ones included; at
-     *                             least 1)
+     * @param maxNeighbourSlowdown how much slower than their rows alone a client holding places beyond its
+     *                             first may make the passes it shares with clients that have fewer sequences
+     *                             (queued ones included; at least 1)
      */
     BatchPolicy(int maxBatchSize, int prefillTokensPerStep, Function<S, String> clientOf,
                 ToIntFunction<String> queuedForAdmission, PassTimes passTimes, double maxNeighbourSlowdown) {
@@ -139,13 +139,15 @@ final class BatchPolicy<S> {
     /**
      * Whether {@code client} may hold {@code places} in a batch of {@code rows}: always its first place, and
      * more while no client holding a place has fewer sequences, or while the passes are expected to take at
-     * most {@link #maxNeighbourSlowdown} times what they would with its first place alone.
+     * most {@link #maxNeighbourSlowdown} times what its neighbours' rows would take without any of its own.
+     * Weighed against its first place instead, a place each could cost a neighbour that factor on top of what
+     * the first costs (on the bundled model with two neighbours, 1.3 times a pass of theirs, so 1.6 in all).
      */
     private boolean slowsNeighboursWithin(String client, int places, int rows) {
         if (places < 2 || !hasSmallerNeighbour(client)) {
             return true;
         }
-        return passTimes.withinFactor(rows, rows - (places - 1), maxNeighbourSlowdown);
+        return passTimes.withinFactor(rows, rows - places, maxNeighbourSlowdown);
     }
 
     /** Another client holds a place and has fewer sequences than {@code client} (admitted, waiting or queued). */

@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.ToIntFunction;
 
 import dev.kvshare.model.BatchedKv;
@@ -22,9 +23,11 @@ import org.slf4j.LoggerFactory;
  * {@code max-batch-size} admitted, at most {@code prefill-tokens-per-step} prompt tokens per iteration, fewer
  * while streams run as {@link PrefillPacing} allows, so that long prompts do not stall running streams; several
  * prompts share a pass where they fit, {@link PrefillPass}), waits until every running sequence has handed
- * in its next token or left, repacks the batch's KV if sequences joined or left, and runs the pass. Sequences
- * sample and detokenize on their own threads meanwhile; none of them writes to a client (their text goes to an
- * {@link OutputBuffer}), so what the scheduler waits for is sampling, never a socket.
+ * in its next token or left, repacks the batch's KV if sequences joined or left, and runs the pass. A plain
+ * sampler's tokens are sampled here, right after the pass, and handed in at once ({@link #startSampled}); other
+ * sequences sample on their own threads. Every sequence detokenizes on its own thread; none of them writes to a
+ * client (their text goes to an {@link OutputBuffer}), so what the scheduler waits for is sampling, never a
+ * socket.
  *
  * <p>A sequence leaves the batch without leaving the scheduler when it is preempted (its client holds the
  * most places while another client has none, or its extra rows slow its neighbours' passes too much:
@@ -92,6 +95,22 @@ final class BatchScheduler {
     // ---- the sequences' side ----
 
     synchronized float[] start(BatchedSequence sequence, int[] prompt) {
+        enqueue(sequence, prompt);
+        return awaitLogits(sequence);
+    }
+
+    /**
+     * As {@link #start}, for a sequence whose tokens this scheduler's thread samples with {@code sampler} (a
+     * plain one) until {@code ending} says it ends: returns the first token; {@link #takeToken} the next ones.
+     */
+    synchronized int startSampled(BatchedSequence sequence, int[] prompt, Sampler sampler, TokenEnding ending) {
+        sequence.sampler = sampler;
+        sequence.ending = ending;
+        enqueue(sequence, prompt);
+        return awaitToken(sequence);
+    }
+
+    private void enqueue(BatchedSequence sequence, int[] prompt) {
         if (sequence.state != BatchedSequence.State.NEW || closing) {
             throw new IllegalStateException("This sequence cannot start: "
                     + (closing ? "shutting down" : sequence.state));
@@ -101,10 +120,25 @@ final class BatchScheduler {
         sequence.state = BatchedSequence.State.WAITING;
         policy.enqueue(sequence);
         notifyAll();
-        return awaitLogits(sequence);
     }
 
     synchronized float[] next(BatchedSequence sequence, int token) {
+        handIn(sequence, token);
+        return awaitLogits(sequence);
+    }
+
+    /**
+     * The next token sampled for a sequence that {@link #startSampled started sampled}. Its thread takes each
+     * one while the next pass runs; a token sampled before the thread took the one before it is handed in
+     * for the next pass only now, so a thread that falls behind holds up the batch by at most one token, as
+     * a thread sampling its own would.
+     */
+    synchronized int takeToken(BatchedSequence sequence) {
+        return awaitToken(sequence);
+    }
+
+    /** The sequence's thread feeds {@code token} to the next pass (a paused or parked one resumes). */
+    private void handIn(BatchedSequence sequence, int token) {
         switch (sequence.state) {
             case JOINING, RUNNING -> { }
             case PARKED -> {
@@ -118,7 +152,6 @@ final class BatchScheduler {
         sequence.paused = false;
         sequence.token = token;
         notifyAll();
-        return awaitLogits(sequence);
     }
 
     /** The sequence holds its logits and hands in no token for a while: the batch goes on without it. */
@@ -130,8 +163,27 @@ final class BatchScheduler {
     }
 
     private float[] awaitLogits(BatchedSequence sequence) {
+        awaitFor(sequence, () -> sequence.logitsReady);
+        sequence.logitsReady = false;
+        return sequence.logits;
+    }
+
+    /** Takes the sequence's oldest sampled token; hands in the one held back for it, if any. */
+    private int awaitToken(BatchedSequence sequence) {
+        awaitFor(sequence, () -> !sequence.sampled.isEmpty());
+        int token = sequence.sampled.removeFirst();
+        if (sequence.heldToken != BatchedSequence.NO_TOKEN && sequence.sampled.size() <= 1) {
+            int held = sequence.heldToken;
+            sequence.heldToken = BatchedSequence.NO_TOKEN;
+            handIn(sequence, held);
+        }
+        return token;
+    }
+
+    /** Waits (on the sequence's thread) until {@code ready}; throws the sequence's failure if it failed. */
+    private void awaitFor(BatchedSequence sequence, BooleanSupplier ready) {
         boolean interrupted = false;
-        while (!sequence.logitsReady && sequence.failure == null) {
+        while (!ready.getAsBoolean() && sequence.failure == null) {
             try {
                 wait();
             } catch (InterruptedException e) {
@@ -144,14 +196,13 @@ final class BatchScheduler {
         if (sequence.failure != null) {
             throw sequence.failure;
         }
-        sequence.logitsReady = false;
-        return sequence.logits;
     }
 
     /**
-     * The sequence's KV, for its own thread while it holds its logits: until it hands in a token or leaves, no
-     * pass or repack runs, so neither the batch nor its prefilled cache changes (reads lease the cache, against
-     * a failing scheduler's release).
+     * The sequence's KV, for its own thread while it holds its logits (or, sampled here, once it took its last
+     * token, which is never handed in): until it hands in a token or leaves, no pass or repack runs, so
+     * neither the batch nor its prefilled cache changes (reads lease the cache, against a failing scheduler's
+     * release).
      */
     synchronized KvRow kvOf(BatchedSequence sequence) {
         return switch (sequence.state) {
@@ -275,7 +326,7 @@ final class BatchScheduler {
                     sequence.prefill = null;
                     logits.copyRow(r, sequence.logits);
                     joining.add(sequence);
-                    publish(sequence, BatchedSequence.State.JOINING);
+                    publish(sequence, sampleHere(sequence));
                 }
             }
         }
@@ -421,12 +472,60 @@ final class BatchScheduler {
             }
             return;
         }
-        passTimes.ran(tokens.length, System.nanoTime() - start);
+        long passNanos = System.nanoTime() - start;
+        passTimes.ran(tokens.length, passNanos);
+        // Sampled here, outside the lock: a sampled sequence's thread never touches its logits.
+        int[] chosen = new int[tokens.length];
+        for (int r = 0; r < chosen.length; r++) {
+            chosen[r] = sampleHere(running.get(r));
+        }
         synchronized (this) {
-            running.forEach(s -> s.logitsReady = true);
+            for (int r = 0; r < chosen.length; r++) {
+                BatchedSequence sequence = running.get(r);
+                if (sequence.sampler == null) {
+                    sequence.logitsReady = true;
+                } else if (chosen[r] != BatchedSequence.NO_TOKEN) {
+                    deliver(sequence, chosen[r]);
+                }
+            }
             notifyAll();
         }
-        metrics.pass(tokens.length, padding, System.nanoTime() - start);
+        metrics.pass(tokens.length, padding, passNanos);
+    }
+
+    /**
+     * The sequence's next token if this thread samples it, from the logits just written; else, or if its
+     * sampler failed (that sequence fails, not the batch), {@link BatchedSequence#NO_TOKEN}.
+     */
+    private int sampleHere(BatchedSequence sequence) {
+        if (sequence.sampler == null) {
+            return BatchedSequence.NO_TOKEN;
+        }
+        try {
+            return sequence.sampler.next(sequence.logits);
+        } catch (RuntimeException e) {
+            fail(sequence, e);
+            return BatchedSequence.NO_TOKEN;
+        }
+    }
+
+    /**
+     * A token sampled here for the sequence, for its thread to take. It is handed in for the next pass at
+     * once if the thread took every token before it (and is reading), else when it has ({@link #awaitToken});
+     * the last one, with which the sequence ends, never is: the batch waits for the sequence to leave.
+     */
+    private void deliver(BatchedSequence sequence, int token) {
+        sequence.sampledCount++;
+        boolean caughtUp = sequence.sampled.isEmpty() && !sequence.paused;
+        sequence.sampled.addLast(token);
+        if (sequence.ending.endsAt(token, sequence.sampledCount)) {
+            return;
+        }
+        if (caughtUp) {
+            sequence.token = token;
+        } else {
+            sequence.heldToken = token;
+        }
     }
 
     private boolean leftWhile(BatchedSequence sequence, BatchedSequence.State state) {
@@ -442,9 +541,14 @@ final class BatchScheduler {
         return true;
     }
 
-    private synchronized void publish(BatchedSequence sequence, BatchedSequence.State state) {
-        sequence.state = state;
-        sequence.logitsReady = true;
+    /** The sequence's prompt is prefilled: its logits, or its first token if it is sampled here, are ready. */
+    private synchronized void publish(BatchedSequence sequence, int sampledToken) {
+        sequence.state = BatchedSequence.State.JOINING;
+        if (sequence.sampler == null) {
+            sequence.logitsReady = true;
+        } else if (sampledToken != BatchedSequence.NO_TOKEN) {
+            deliver(sequence, sampledToken);
+        }
         notifyAll();
     }
 

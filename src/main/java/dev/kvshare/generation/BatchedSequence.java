@@ -1,5 +1,7 @@
 package dev.kvshare.generation;
 
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.function.Consumer;
 
 import dev.kvshare.model.BatchedKv;
@@ -10,7 +12,9 @@ import dev.kvshare.model.NativeScope;
 /**
  * One sequence's handle on the {@link BatchScheduler}: its thread hands in the prompt and each chosen token
  * and waits for the next logits, which the scheduler computes together with the other running sequences'.
- * Sampling stays on the sequence's own thread, with its own sampler, on its own logits row.
+ * A plain sampler's tokens ({@link Sampler#plain}, the sequence's end decided by its tokens alone) are chosen
+ * by the scheduler's thread right after each pass, and the sequence's thread takes them as they come
+ * ({@link #tokens}); any other sequence samples on its own thread, from its own logits row.
  */
 final class BatchedSequence implements KvKeepingDecoder {
 
@@ -41,6 +45,17 @@ final class BatchedSequence implements KvKeepingDecoder {
     boolean paused;
     /** It gave up its place to another client's sequence: it leaves the batch at the next repack. */
     boolean preempted;
+
+    /** Chooses its tokens on the scheduler's thread; null when its own thread samples them. */
+    Sampler sampler;
+    /** When it ends, for the scheduler sampling its tokens. */
+    TokenEnding ending;
+    /** Tokens the scheduler sampled that its thread has not taken yet, oldest first (at most two). */
+    final Deque<Integer> sampled = new ArrayDeque<>(2);
+    /** How many tokens the scheduler sampled for it. */
+    int sampledCount;
+    /** A sampled token to be handed in once its thread has taken the ones before it; else {@link #NO_TOKEN}. */
+    int heldToken = NO_TOKEN;
 
     /** The prompt's KV once prefilled, until the sequence joins the batch; in its scope. */
     KvCache prefilled;
@@ -85,6 +100,29 @@ final class BatchedSequence implements KvKeepingDecoder {
     @Override
     public float[] next(int tokenId) {
         return scheduler.next(this, tokenId);
+    }
+
+    /**
+     * Where the sampler is plain and the tokens decide the end, the scheduler samples: between two passes it
+     * waits for no thread of a sequence, only for the sampling itself, while the sequence's thread turns the
+     * previous token into text beside the next pass.
+     */
+    @Override
+    public TokenSource tokens(Sampler sampler, TokenEnding ending) {
+        if (ending == null || !sampler.plain()) {
+            return KvKeepingDecoder.super.tokens(sampler, ending);
+        }
+        return new TokenSource() {
+            @Override
+            public int first(int[] promptIds) {
+                return scheduler.startSampled(BatchedSequence.this, promptIds, sampler, ending);
+            }
+
+            @Override
+            public int next(int token) {
+                return scheduler.takeToken(BatchedSequence.this);
+            }
+        };
     }
 
     @Override

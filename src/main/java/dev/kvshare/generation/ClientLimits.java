@@ -9,8 +9,9 @@ import java.time.Duration;
  * @param maxRunningPerClient sequences one client may run at once; 0: every slot ({@code max-concurrent})
  * @param maxQueuedPerClient  requests one client may have waiting; 0: a quarter of {@code max-queued} (at
  *                            least 1), so that one client never fills the queue alone
- * @param maxNeighbourSlowdown how much slower a client's batch places beyond its first may make the decode passes
- *                            it shares with clients that have fewer requests (at least 1; {@link BatchPolicy})
+ * @param maxNeighbourSlowdown how much slower than their rows alone a client holding batch places beyond its
+ *                            first may make the decode passes it shares with clients that have fewer requests
+ *                            (at least 1; {@link BatchPolicy})
  */
 public record ClientLimits(Duration slowClientTimeout, int maxRunningPerClient, int maxQueuedPerClient,
                            double maxNeighbourSlowdown) {

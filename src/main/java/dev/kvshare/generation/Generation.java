@@ -8,7 +8,10 @@ import java.util.function.BooleanSupplier;
 import dev.kvshare.model.Tokenizer;
 import dev.kvshare.observability.SequenceObservation;
 
-/** The decode loop of one sequence: logits → sampler → token → text, until EOS, a stop string or the limit. */
+/**
+ * The decode loop of one sequence: logits → sampler → token → text, until EOS, a stop string or the limit. The
+ * sampling may happen on the decoder's side ({@link SequenceDecoder#tokens}); the text is always made here.
+ */
 final class Generation {
 
     private final GenerationRequest request;
@@ -41,18 +44,19 @@ final class Generation {
         StopStrings stops = new StopStrings(request.stop());
         StringBuilder text = new StringBuilder();
         int[] generated = new int[Math.min(request.maxTokens(), contextLength - prompt.length)];
+        TokenEnding ending = new TokenEnding(eosTokenIds, request.ignoreEos(), generated.length);
+        TokenSource tokens = decoder.tokens(sampler, request.stop().isEmpty() ? ending : null);
         int count = 0;
         int unsentFrom = 0;
         FinishReason reason = FinishReason.LENGTH;
         boolean stoppedByString = false;
 
         observation.prefilling(prompt.length - cachedTokens);
-        float[] logits = decoder.start(prompt);
+        int token = tokens.first(prompt);
         Duration timeToFirstToken = observation.firstToken();
         while (true) {
-            int token = sampler.next(logits);
             generated[count++] = token;
-            if (!request.ignoreEos() && eosTokenIds.contains(token)) {
+            if (ending.endsWith(token)) {
                 reason = sampler.constraintCutShort() ? FinishReason.LENGTH : FinishReason.STOP;
                 break;
             }
@@ -78,7 +82,7 @@ final class Generation {
             if (cancelled.getAsBoolean()) {
                 throw new GenerationCancelledException();
             }
-            logits = decoder.next(token);
+            token = tokens.next(token);
         }
         if (!stoppedByString) {
             // Text held back for an incomplete character or a possible stop string is due now.

@@ -20,7 +20,9 @@ public final class Sampler {
     private final TokenConstraint constraint;
     private final SplittableRandom random;
     private final Map<Integer, Integer> counts = new HashMap<>();
-    private int[] allIds;
+    /** Per-token scratch, reused: a top-p row would otherwise leave ~36 KiB of garbage a token (3,072 logits). */
+    private double[] weights;
+    private int[] candidates;
 
     public Sampler(SamplingParams params) {
         this(params, TokenConstraint.NONE);
@@ -56,6 +58,14 @@ public final class Sampler {
         return token;
     }
 
+    /**
+     * Whether choosing a token needs nothing but the logits and this sampler's random stream: no constraint
+     * (whose mask walks a grammar per candidate) and no penalties. Such a sampler may run on any one thread.
+     */
+    boolean plain() {
+        return constraint == TokenConstraint.NONE && !params.penalized();
+    }
+
     /** Whether the constraint's token limit shaped its value (see {@link TokenConstraint#cutShort()}). */
     public boolean constraintCutShort() {
         return constraint.cutShort();
@@ -78,34 +88,37 @@ public final class Sampler {
     private int sample(float[] logits) {
         double[] weights = softmaxWeights(logits);
         int[] candidates = allIds(weights.length);
+        int n = candidates.length;
         if (params.topK() > 0) {
-            candidates = TopSelection.byCount(weights, candidates, params.topK());
+            n = TopSelection.byCountInPlace(weights, candidates, n, params.topK());
         }
         if (params.topP() < 1) {
             // top-p applies to the distribution top-k left, renormalized (as Hugging Face does).
-            double mass = sum(weights, candidates, candidates.length);
-            candidates = TopSelection.byMass(weights, candidates, params.topP() * mass);
+            double mass = sum(weights, candidates, n);
+            n = TopSelection.byMassInPlace(weights, candidates, n, params.topP() * mass);
         }
-        return draw(weights, candidates, candidates.length, sum(weights, candidates, candidates.length));
+        return draw(weights, candidates, n, sum(weights, candidates, n));
     }
 
     /** Unnormalized probabilities {@code exp((logit - max) / temperature)}: the largest is 1. */
     private double[] softmaxWeights(float[] logits) {
         float max = logits[Logits.argmax(logits)];
-        double[] weights = new double[logits.length];
+        if (weights == null || weights.length != logits.length) {
+            weights = new double[logits.length];
+        }
         for (int i = 0; i < logits.length; i++) {
             weights[i] = Math.exp((logits[i] - max) / params.temperature());
         }
         return weights;
     }
 
-    /** Every token id, made once per sequence (the vocabulary does not change). */
+    /** Every token id in order, in this sampler's scratch array (which the selections reorder). */
     private int[] allIds(int vocabSize) {
-        if (allIds == null || allIds.length != vocabSize) {
-            allIds = new int[vocabSize];
-            Arrays.setAll(allIds, i -> i);
+        if (candidates == null || candidates.length != vocabSize) {
+            candidates = new int[vocabSize];
         }
-        return allIds;
+        Arrays.setAll(candidates, i -> i);
+        return candidates;
     }
 
     /** Draws one of the first {@code n} of {@code ids}, each with probability proportional to its weight. */

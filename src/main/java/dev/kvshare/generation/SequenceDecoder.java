@@ -13,6 +13,18 @@ public interface SequenceDecoder extends AutoCloseable {
     /** Appends a generated token and returns the logits for the one after it. */
     float[] next(int tokenId);
 
+    /**
+     * The sequence's tokens as {@code sampler} chooses them from this decoder's logits. A decoder may sample
+     * them itself where that is cheaper ({@link BatchedSequence}: the batch's own thread, without waking the
+     * caller's between passes); it then needs to know when the sequence ends.
+     *
+     * @param ending when the sequence ends, if its tokens alone decide it; null when its text may end it
+     *               sooner (stop strings): then the caller decides after each token
+     */
+    default TokenSource tokens(Sampler sampler, TokenEnding ending) {
+        return TokenSource.sampling(this, sampler);
+    }
+
     @Override
     void close();
 }

@@ -16,21 +16,37 @@ final class TopSelection {
 
     /** The {@code k} heaviest of {@code ids} (all of them when there are fewer), in no particular order. */
     static int[] byCount(double[] weights, int[] ids, int k) {
-        return select(weights, ids.clone(), k, false);
+        int[] a = ids.clone();
+        return Arrays.copyOf(a, byCountInPlace(weights, a, a.length, k));
     }
 
     /** The fewest heaviest of {@code ids} whose weights sum to at least {@code mass}, in no particular order. */
     static int[] byMass(double[] weights, int[] ids, double mass) {
-        return select(weights, ids.clone(), mass, true);
+        int[] a = ids.clone();
+        return Arrays.copyOf(a, byMassInPlace(weights, a, a.length, mass));
     }
 
     /**
-     * Moves the selection to the front of {@code a} and returns it. Invariant: {@code a[0, lo)} is selected,
-     * {@code a[hi, end)} is not, and {@code need} is what {@code a[lo, hi)} must still contribute.
+     * As {@link #byCount} among the first {@code n} of {@code ids}, without a copy (a sampler's per-token
+     * garbage): moves the selection to their front and returns its size.
      */
-    private static int[] select(double[] w, int[] a, double need, boolean byMass) {
+    static int byCountInPlace(double[] weights, int[] ids, int n, int k) {
+        return select(weights, ids, n, k, false);
+    }
+
+    /** As {@link #byMass} among the first {@code n} of {@code ids}, in place as {@link #byCountInPlace}. */
+    static int byMassInPlace(double[] weights, int[] ids, int n, double mass) {
+        return select(weights, ids, n, mass, true);
+    }
+
+    /**
+     * Moves the selection among {@code a[0, n)} to the front of {@code a} and returns its size. Invariant:
+     * {@code a[0, lo)} is selected, {@code a[hi, n)} is not, and {@code need} is what {@code a[lo, hi)} must
+     * still contribute.
+     */
+    private static int select(double[] w, int[] a, int n, double need, boolean byMass) {
         int lo = 0;
-        int hi = a.length;
+        int hi = n;
         while (lo < hi && need > 0) {
             double pivot = w[a[lo + (hi - lo) / 2]];
             int gt = lo;
@@ -58,12 +74,12 @@ final class TopSelection {
                 for (double taken = greater; taken < need && end < lt; end++) {
                     taken += byMass ? w[a[end]] : 1;
                 }
-                return Arrays.copyOf(a, end);
+                return end;
             }
             need -= greater + equal;
             lo = lt;
         }
-        return Arrays.copyOf(a, lo);
+        return lo;
     }
 
     private static double amount(double[] w, int[] a, int from, int to, boolean byMass) {

@@ -252,8 +252,8 @@ class BatchPolicyTest {
         assertThat(policy.admit()).hasSize(4); // alone, it takes every place
         policy.enqueue("a-0");
 
-        // The newcomer takes the youngest's place; then 3 rows of the hog's against 1 would make a's passes
-        // 40/20 as slow as with its first alone, 2 rows 30/20: beyond 1.2 either way.
+        // The newcomer takes the youngest's place; then 3 rows of the hog's would make a's passes 40/10 as slow
+        // as its row alone, 2 rows 30/10: beyond 1.2 either way.
         assertThat(preemptions(policy)).containsExactly("hog-3");
         assertThat(policy.admit()).containsExactly("a-0");
         assertThat(preemptions(policy)).containsExactly("hog-2", "hog-1");
@@ -287,7 +287,26 @@ class BatchPolicyTest {
 
         assertThat(preemptions(policy)).containsExactly("hog-3"); // only for the newcomer's place
         assertThat(policy.admit()).containsExactly("a-0");
-        assertThat(preemptions(policy)).isEmpty(); // 115 against 105: within 1.2
+        assertThat(preemptions(policy)).isEmpty(); // 115 against a-0's row alone, 100: within 1.2
+    }
+
+    @Test
+    void aClientsExtraPlacesAreWeighedAgainstItsNeighboursRowsWithoutIt() {
+        // Passes as the bundled model's on 2 cores: each row costs less than the one before, but not nothing.
+        BatchPolicy<String> policy = byClient(4, ran(100, 120, 160, 185));
+        List.of("a-0", "b-0").forEach(policy::enqueue);
+        policy.admit();
+        List.of("hog-0", "hog-1", "hog-2", "hog-3").forEach(policy::enqueue);
+
+        // Its first place is its own (160 against 120); a second would make a's and b's passes 185/120 as slow
+        // as theirs alone, though only 185/160 as slow as beside its first place.
+        assertThat(policy.admit()).containsExactly("hog-0");
+        assertThat(policy.canAdmit()).isFalse();
+
+        policy.retire("b-0"); // b is done: 160 against a's 100 alone is beyond 1.2 as well
+        assertThat(policy.admit()).isEmpty();
+        policy.retire("a-0"); // alone, it takes every place
+        assertThat(policy.admit()).containsExactly("hog-1", "hog-2", "hog-3");
     }
 
     @Test
@@ -323,6 +342,6 @@ class BatchPolicyTest {
         List.of("hog-0", "hog-1", "a-0", "a-1").forEach(policy::enqueue);
 
         assertThat(policy.admit()).containsExactly("hog-0", "a-0", "a-1");
-        assertThat(policy.canAdmit()).isFalse(); // 4 rows against 3: beyond 1.2
+        assertThat(policy.canAdmit()).isFalse(); // 4 rows against a's 2 alone: beyond 1.2
     }
 }

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -226,6 +227,67 @@ class BatchedDecodingTest {
             threads.shutdown();
             scheduler.close(10_000);
         }
+        assertThat(model.liveTensors().count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
+    }
+
+    /**
+     * Sequences whose plain samplers the scheduler runs beside sequences that sample on their own threads,
+     * joining and leaving at different times, one of them falling behind (its thread pausing for a while after
+     * its fourth token, as one whose client stopped reading): each gets its ids alone, and ends with the KV of
+     * exactly the tokens it fed (its last token is never fed).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelNames")
+    void sequencesSampledByTheSchedulerGetTheirIdsAlone(String name) throws Exception {
+        DecoderModel model = models.get(name).decoder();
+        List<Run> alone = new ArrayList<>();
+        for (int i = 0; i < SEQUENCES; i++) {
+            try (CachedDecoder decoder = new CachedDecoder(model)) {
+                alone.add(greedy(decoder, prompt(i, model), tokens(i), null));
+            }
+        }
+        long liveBefore = model.liveTensors().count();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        BatchScheduler scheduler = new BatchScheduler(model, 3, PREFILL_BUDGET,
+                ClientLimits.defaults().maxNeighbourSlowdown(), client -> 0, new BatchMetrics(registry, name));
+        ExecutorService threads = Executors.newFixedThreadPool(SEQUENCES);
+        try {
+            List<Future<int[]>> futures = new ArrayList<>();
+            for (int i = 0; i < SEQUENCES; i++) {
+                int index = i;
+                futures.add(threads.submit(() -> {
+                    try (BatchedSequence sequence = scheduler.sequence(model.emptyCache(),
+                            CachedDecoder.PrefillListener.NONE, "client-" + index)) {
+                        if (index % 2 == 1) {
+                            return greedy(sequence, prompt(index, model), tokens(index), null).ids();
+                        }
+                        TokenSource source = sequence.tokens(new Sampler(SamplingParams.GREEDY),
+                                new TokenEnding(Set.of(), true, tokens(index)));
+                        int[] ids = new int[tokens(index)];
+                        ids[0] = source.first(prompt(index, model));
+                        for (int t = 1; t < ids.length; t++) {
+                            if (index == 0 && t == 4) {
+                                sequence.pause();
+                                Thread.sleep(200);
+                            }
+                            ids[t] = source.next(ids[t - 1]);
+                        }
+                        int fed = prompt(index, model).length + ids.length - 1;
+                        sequence.readKv(kv -> assertThat(kv.length()).as("KV length of sequence %d", index)
+                                .isEqualTo(fed));
+                        return ids;
+                    }
+                }));
+            }
+            for (int i = 0; i < SEQUENCES; i++) {
+                assertThat(futures.get(i).get()).as("sequence %d", i).containsExactly(alone.get(i).ids());
+            }
+        } finally {
+            threads.shutdown();
+            scheduler.close(10_000);
+        }
+        assertThat(registry.get("kvshare.batch.size").summary().max()).as("rows of the largest pass")
+                .isGreaterThan(1);
         assertThat(model.liveTensors().count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
     }
 

@@ -137,6 +137,16 @@ class SamplerTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
+    /** Only a sampler that needs nothing but the logits may be run by the batch scheduler's thread. */
+    @Test
+    void aSamplerIsPlainWithoutConstraintOrPenalties() {
+        assertThat(new Sampler(SamplingParams.GREEDY).plain()).isTrue();
+        assertThat(new Sampler(params(0.7, 40, 0.9, 1)).plain()).isTrue();
+        assertThat(new Sampler(SamplingParams.GREEDY, refusingWhenDrawn(Set.of(1))).plain()).isFalse();
+        assertThat(new Sampler(new SamplingParams(0.7, 0, 1, 0.5, 0, OptionalLong.empty())).plain()).isFalse();
+        assertThat(new Sampler(new SamplingParams(0.7, 0, 1, 0, 0.5, OptionalLong.empty())).plain()).isFalse();
+    }
+
     private static int[] draw(Sampler sampler, float[] logits) {
         return IntStream.range(0, 40).map(i -> sampler.next(logits.clone())).toArray();
     }
