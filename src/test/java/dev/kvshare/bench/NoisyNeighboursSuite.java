@@ -8,6 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,14 +24,18 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.kvshare.soak.ReplicaProcess;
 import dev.kvshare.soak.TricklingClient;
+import dev.kvshare.testsupport.Http;
 import dev.kvshare.testsupport.Instance;
 
 /**
  * Suite 8: what bad neighbours do to normal clients. Two normal streaming clients measure TTFT and
  * inter-token gaps on the client side alone, beside a stalled reader (a connection with a tiny receive buffer
  * pipelining long streams and never reading), beside a hog (one tenant's 40 long streams at once), and beside
- * 200 connections trickling a request body ({@link TricklingClient}), on one instance of the bundled model with the default limits, then again with {@code max-running-per-client=3}.
+ * 200 connections trickling a request body ({@link TricklingClient}), on one instance of the bundled model with the
+ * default limits, then again with {@code max-running-per-client=3}; each instance runs as deployed, in a JVM of
+ * its own ({@link DeployedJvm}), so that the clients' threads and garbage are not the service's.
  */
 final class NoisyNeighboursSuite implements Suite {
 
@@ -42,6 +48,11 @@ final class NoisyNeighboursSuite implements Suite {
     private static final int HOG_STREAMS = 40;
     private static final int SLOW_BODIES = 200;
     private static final String HOG_KEY = "key-hog";
+    /**
+     * The service's niceness against its clients' 0: deployed, it has its cores to itself (the chart requests
+     * 2 CPUs) and its clients run elsewhere; here they share the machine's 2 cores, so its threads come first.
+     */
+    private static final int SERVICE_NICE = -5;
     private static final String NORMAL = """
             {"messages": [{"role": "user", "content": "Where is my order 48100?"}], "stream": true,
              "stream_options": {"include_usage": true}, "max_tokens": %d, "ignore_eos": true, "temperature": 0}""";
@@ -62,8 +73,9 @@ final class NoisyNeighboursSuite implements Suite {
     private record Passes(double count, double rows, double seconds, double repacks, double repackSeconds,
                           double preempted) {
 
-        static Passes of(Instance instance) {
-            Instance.Scrape scrape = instance.metrics(); // one scrape: passes run between two
+        static Passes of(Http service) {
+            // one scrape: passes run between two
+            Instance.Scrape scrape = new Instance.Scrape(service.get("/actuator/prometheus").body());
             return new Passes(scrape.value("kvshare_batch_size_count"), scrape.value("kvshare_batch_size_sum"),
                     scrape.value("kvshare_batch_pass_duration_seconds_sum"),
                     scrape.value("kvshare_batch_repack_duration_seconds_count"),
@@ -97,7 +109,10 @@ final class NoisyNeighboursSuite implements Suite {
         report.section("Noisy neighbours (suite 8)", """
                 %d normal clients, each sending %d streaming chat requests one after another (%d tokens,
                 `ignore_eos`), timed on the client side as in suite 5 (TTFT until the first content chunk, ITL the
-                gaps between content chunks), in four phases on the same instance: **alone**; beside a **stalled
+                gaps between content chunks), in four phases on the same instance, which runs as deployed: in a JVM
+                of its own with the Helm chart's options (`javaToolOptions`, and `-XX:MaxRAM` at the container's
+                memory limit), at niceness %d against the clients' 0 (the test JVM: load generators and normal
+                clients alike), since deployed it has its cores to itself: **alone**; beside a **stalled
                 reader** (one connection, receive buffer 1 KiB, 6 pipelined 2,000-token streams, never read: it is
                 cancelled after `slow-client-timeout`, 10 s by default, then the next pipelined stream stalls);
                 beside a **hog** (one tenant's %d streams of 300 tokens sent at once and read, from a client of its
@@ -114,8 +129,9 @@ final class NoisyNeighboursSuite implements Suite {
                 over each phase: the rows do not depend on the machine's load. So do the batch's repacks (a
                 sequence joined or left it: every stream waits while its KV is copied; `kvshare_batch_repack`)
                 with their mean time, and the sequences preempted for another client (`kvshare_batch_parked`).
-                """.formatted(NORMAL_CLIENTS, requests, normalTokens, HOG_STREAMS, SLOW_BODIES, slowBodyDrip.toSeconds(),
+                """.formatted(NORMAL_CLIENTS, requests, normalTokens, SERVICE_NICE, HOG_STREAMS, SLOW_BODIES, slowBodyDrip.toSeconds(),
                 NORMAL_CLIENTS * requests));
+        Path workDir = context.output().resolve("noisy-neighbours");
         List<List<String>> rows = new ArrayList<>();
         List<String> slowBodyTimeouts = new ArrayList<>();
         for (Map.Entry<String, Integer> variant : Map.of("defaults", 0, "max-running-per-client=3", 3).entrySet()
@@ -124,23 +140,26 @@ final class NoisyNeighboursSuite implements Suite {
                     "kvshare.prompt-cache.tenants[" + HOG_KEY + "]", "hog",
                     "kvshare.prompt-cache.tenants[key-normal]", "normal",
                     "kvshare.limits.max-running-per-client", variant.getValue()));
-            try (Instance instance = Instance.start(properties)) {
-                URI uri = URI.create(instance.http().baseUrl() + "/v1/chat/completions");
+            Files.createDirectories(workDir);
+            try (ReplicaProcess replica = ReplicaProcess.startDeployed(workDir, properties, DeployedJvm.options(),
+                    SERVICE_NICE)) {
+                Http service = replica.http();
+                URI uri = URI.create(service.baseUrl() + "/v1/chat/completions");
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
                 // A phase's worth first: on a cold JIT the alone phase's slowest first tokens all fell among its
                 // first ~35, which flattered every other phase's ratio to it.
-                normals(instance, http, uri, requests, normalTokens);
-                Phase alone = normals(instance, http, uri, requests, normalTokens);
+                normals(service, http, uri, requests, normalTokens);
+                Phase alone = normals(service, http, uri, requests, normalTokens);
                 Phase stalled;
                 try (Socket socket = stall(uri)) {
                     Thread.sleep(2_000); // its writes block once the socket buffers are full
-                    stalled = normals(instance, http, uri, requests, normalTokens);
+                    stalled = normals(service, http, uri, requests, normalTokens);
                 }
                 AtomicBoolean hogging = new AtomicBoolean(true);
                 CompletableFuture<Void> hog = hog(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build(),
                         uri, hogging);
                 Thread.sleep(1_000);
-                Phase hogged = normals(instance, http, uri, requests, normalTokens);
+                Phase hogged = normals(service, http, uri, requests, normalTokens);
                 hogging.set(false);
                 hog.join(); // its streams under way end before the next phase
                 ExecutorService slowBodies = Executors.newFixedThreadPool(SLOW_BODIES);
@@ -153,7 +172,7 @@ final class NoisyNeighboursSuite implements Suite {
                                 TricklingClient.Kind.SLOW_BODY, slowBodyDrip, Duration.ofSeconds(90))));
                     }
                     Thread.sleep(1_000); // every connection has sent its headers
-                    trickled = normals(instance, http, uri, requests, normalTokens);
+                    trickled = normals(service, http, uri, requests, normalTokens);
                     for (Future<TricklingClient.Ending> ending : endings) {
                         answered408 += ending.get().timedOut408() ? 1 : 0;
                     }
@@ -186,9 +205,9 @@ final class NoisyNeighboursSuite implements Suite {
                 Report.f(measured.passes().preempted(), 0));
     }
 
-    private static Phase normals(Instance instance, HttpClient http, URI uri, int requests, int tokens)
+    private static Phase normals(Http service, HttpClient http, URI uri, int requests, int tokens)
             throws Exception {
-        Passes before = Passes.of(instance);
+        Passes before = Passes.of(service);
         ExecutorService clients = Executors.newFixedThreadPool(NORMAL_CLIENTS);
         try {
             List<Future<List<ConcurrencySuite.Outcome>>> runs = new ArrayList<>();
@@ -214,7 +233,7 @@ final class NoisyNeighboursSuite implements Suite {
                     }
                 }
             }
-            return new Phase(ttft, gaps, failures, Passes.of(instance).since(before));
+            return new Phase(ttft, gaps, failures, Passes.of(service).since(before));
         } finally {
             clients.shutdown();
         }

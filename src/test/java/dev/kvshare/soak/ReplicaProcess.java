@@ -25,23 +25,26 @@ public final class ReplicaProcess implements AutoCloseable {
 
     private static final Path RENICE = Path.of("/usr/bin/renice");
     /**
-     * C1 only and the serial collector: a test's replica lives minutes at most, and C2's compiler threads would
-     * double the CPU its start-up costs (about 20 CPU-seconds against 10); nothing a test checks depends on them.
+     * A small heap touched up front, C1 only and the serial collector: a test's replica lives minutes at most,
+     * and C2's compiler threads would double the CPU its start-up costs (about 20 CPU-seconds against 10);
+     * nothing a test checks depends on them.
      */
-    private static final List<String> SHORT_LIVED_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+    private static final List<String> SHORT_LIVED_JVM = List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch",
+            "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
     private final Process process;
     private final int port;
     private final Http http;
     private final Path log;
-    private final boolean nicedOnceReady;
+    /** The niceness every thread of the JVM gets once it is ready; {@code null} leaves it at its start's. */
+    private final Integer niceOnceReady;
 
-    private ReplicaProcess(Process process, int port, Path log, boolean nicedOnceReady) {
+    private ReplicaProcess(Process process, int port, Path log, Integer niceOnceReady) {
         this.process = process;
         this.port = port;
         this.http = new Http(port);
         this.log = log;
-        this.nicedOnceReady = nicedOnceReady;
+        this.niceOnceReady = niceOnceReady;
     }
 
     /**
@@ -59,6 +62,18 @@ public final class ReplicaProcess implements AutoCloseable {
     }
 
     /**
+     * Starts the replica with {@code jvmOptions} alone, none of the short-lived defaults (heap, C1 only, serial
+     * collector): a JVM as deployed, for figures meant to hold in production. Once ready, every thread of it gets
+     * niceness {@code nice} (negative to put it ahead of the load a test drives against it on the same cores).
+     */
+    public static ReplicaProcess startDeployed(Path workDir, Map<String, Object> properties, List<String> jvmOptions,
+                                               int nice) throws IOException {
+        ReplicaProcess replica = launch(workDir, properties, jvmOptions, nice);
+        replica.awaitReady();
+        return replica;
+    }
+
+    /**
      * Starts the JVM without waiting for it to get ready ({@link #awaitReady()}), so that several start at once.
      * The class path goes in an argument file: ONNX Runtime 1.29 crashes at start-up when the command line is
      * longer than a few KB (docs/architecture.md).
@@ -70,13 +85,19 @@ public final class ReplicaProcess implements AutoCloseable {
      */
     static ReplicaProcess launch(Path workDir, Map<String, Object> properties, List<String> jvmOptions,
                                  boolean nicedOnceReady) throws IOException {
+        List<String> options = new ArrayList<>(SHORT_LIVED_JVM);
+        options.addAll(jvmOptions);
+        return launch(workDir, properties, options, nicedOnceReady ? 10 : null);
+    }
+
+    private static ReplicaProcess launch(Path workDir, Map<String, Object> properties, List<String> jvmOptions,
+                                         Integer niceOnceReady) throws IOException {
         int port = TestRedis.freePort();
         Path argFile = workDir.resolve("classpath-" + port + ".args");
         Files.writeString(argFile, "-cp \"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch", "-XX:ErrorFile=" + workDir.resolve("hs_err_pid%p.log")));
-        command.addAll(SHORT_LIVED_JVM);
+                "-XX:ErrorFile=" + workDir.resolve("hs_err_pid%p.log")));
         command.addAll(jvmOptions);
         command.add("@" + argFile);
         command.add(KvshareApplication.class.getName());
@@ -89,11 +110,11 @@ public final class ReplicaProcess implements AutoCloseable {
         Process process = new ProcessBuilder(command).directory(workDir.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile())
                 .start();
-        return new ReplicaProcess(process, port, log, nicedOnceReady);
+        return new ReplicaProcess(process, port, log, niceOnceReady);
     }
 
     /**
-     * Waits until the replica is ready, then lowers its priority if it was launched so; one that never gets
+     * Waits until the replica is ready, then renices it if it was launched so; one that never gets
      * ready is stopped, so it cannot outlive the test.
      */
     void awaitReady() {
@@ -104,20 +125,20 @@ public final class ReplicaProcess implements AutoCloseable {
             close();
             throw notReady;
         }
-        if (nicedOnceReady) {
-            lowerPriority();
+        if (niceOnceReady != null) {
+            renice(niceOnceReady);
         }
     }
 
     /**
-     * Nice 10 for every thread of the JVM: Linux keeps a niceness per thread, and the threads started later
-     * inherit it from the (now lowered) threads that start them.
+     * {@code nice} for every thread of the JVM: Linux keeps a niceness per thread, and the threads started later
+     * inherit it from the (now reniced) threads that start them. A negative one needs root.
      */
-    private void lowerPriority() {
+    private void renice(int nice) {
         if (!Files.isExecutable(RENICE)) {
             return;
         }
-        List<String> command = new ArrayList<>(List.of(RENICE.toString(), "--priority", "10", "-p"));
+        List<String> command = new ArrayList<>(List.of(RENICE.toString(), "--priority", Integer.toString(nice), "-p"));
         try (Stream<Path> threads = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
             threads.forEach(thread -> command.add(thread.getFileName().toString()));
             // a thread that ended meanwhile makes renice fail for it alone
