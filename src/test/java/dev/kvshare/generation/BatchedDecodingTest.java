@@ -78,12 +78,7 @@ class BatchedDecodingTest {
             throws Exception {
         DecoderModel model = models.get(name).decoder();
         assertThat(model.batchesRowsOfDifferentLengths()).isTrue();
-        List<Run> alone = new ArrayList<>();
-        for (int i = 0; i < SEQUENCES; i++) {
-            try (CachedDecoder decoder = new CachedDecoder(model)) {
-                alone.add(greedy(decoder, prompt(i, model), tokens(i), null));
-            }
-        }
+        List<Run> alone = eachAlone(model);
         long liveBefore = model.liveTensors().count();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         BatchScheduler scheduler = new BatchScheduler(model, maxBatchSize, PREFILL_BUDGET,
@@ -240,12 +235,7 @@ class BatchedDecodingTest {
     @MethodSource("modelNames")
     void sequencesSampledByTheSchedulerGetTheirIdsAlone(String name) throws Exception {
         DecoderModel model = models.get(name).decoder();
-        List<Run> alone = new ArrayList<>();
-        for (int i = 0; i < SEQUENCES; i++) {
-            try (CachedDecoder decoder = new CachedDecoder(model)) {
-                alone.add(greedy(decoder, prompt(i, model), tokens(i), null));
-            }
-        }
+        List<Run> alone = eachAlone(model);
         long liveBefore = model.liveTensors().count();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         BatchScheduler scheduler = new BatchScheduler(model, 3, PREFILL_BUDGET,
@@ -289,6 +279,17 @@ class BatchedDecodingTest {
         assertThat(registry.get("kvshare.batch.size").summary().max()).as("rows of the largest pass")
                 .isGreaterThan(1);
         assertThat(model.liveTensors().count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
+    }
+
+    /** Every sequence of the tests' set, decoded greedily alone: what each must also get in a batch. */
+    private static List<Run> eachAlone(DecoderModel model) throws InterruptedException {
+        List<Run> alone = new ArrayList<>();
+        for (int i = 0; i < SEQUENCES; i++) {
+            try (CachedDecoder decoder = new CachedDecoder(model)) {
+                alone.add(greedy(decoder, prompt(i, model), tokens(i), null));
+            }
+        }
+        return alone;
     }
 
     private static void awaitState(BatchScheduler scheduler, BatchedSequence sequence,
