@@ -14,27 +14,19 @@ final class TopSelection {
     private TopSelection() {
     }
 
-    /** The {@code k} heaviest of {@code ids} (all of them when there are fewer), in no particular order. */
-    static int[] byCount(double[] weights, int[] ids, int k) {
-        int[] a = ids.clone();
-        return Arrays.copyOf(a, byCountInPlace(weights, a, a.length, k));
-    }
-
-    /** The fewest heaviest of {@code ids} whose weights sum to at least {@code mass}, in no particular order. */
-    static int[] byMass(double[] weights, int[] ids, double mass) {
-        int[] a = ids.clone();
-        return Arrays.copyOf(a, byMassInPlace(weights, a, a.length, mass));
-    }
-
     /**
-     * As {@link #byCount} among the first {@code n} of {@code ids}, without a copy (a sampler's per-token
-     * garbage): moves the selection to their front and returns its size.
+     * Moves the {@code k} heaviest of the first {@code n} of {@code ids} (all of them when there are fewer) to
+     * their front, in no particular order, and returns how many that is. In place: a sampler calls it for every
+     * token, and a copy of the candidates would be its garbage.
      */
     static int byCountInPlace(double[] weights, int[] ids, int n, int k) {
         return select(weights, ids, n, k, false);
     }
 
-    /** As {@link #byMass} among the first {@code n} of {@code ids}, in place as {@link #byCountInPlace}. */
+    /**
+     * Moves the fewest heaviest of the first {@code n} of {@code ids} whose weights sum to at least {@code mass}
+     * to their front, in no particular order, and returns how many that is; in place as {@link #byCountInPlace}.
+     */
     static int byMassInPlace(double[] weights, int[] ids, int n, double mass) {
         return select(weights, ids, n, mass, true);
     }

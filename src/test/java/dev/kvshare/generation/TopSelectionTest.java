@@ -28,7 +28,7 @@ class TopSelectionTest {
                 .comparingDouble((Integer i) -> -weights[i]).thenComparingInt(i -> i)).toArray(Integer[]::new);
 
         int k = 1 + random.nextInt(n);
-        assertThat(sortedSet(TopSelection.byCount(weights, all, k)))
+        assertThat(sortedSet(byCount(weights, all, k)))
                 .containsExactly(sortedSet(Arrays.stream(sorted).limit(k).mapToInt(Integer::intValue).toArray()));
 
         double total = Arrays.stream(weights).sum();
@@ -37,15 +37,27 @@ class TopSelectionTest {
         for (double cumulative = 0; cumulative < mass; prefix++) {
             cumulative += weights[sorted[prefix]];
         }
-        assertThat(sortedSet(TopSelection.byMass(weights, all, mass)))
+        assertThat(sortedSet(byMass(weights, all, mass)))
                 .containsExactly(sortedSet(Arrays.stream(sorted).limit(prefix).mapToInt(Integer::intValue).toArray()));
     }
 
     @Test
     void moreThanThereAreGivesAll() {
         double[] weights = {0.1, 0.2};
-        assertThat(sortedSet(TopSelection.byCount(weights, new int[] {0, 1}, 5))).containsExactly(0, 1);
-        assertThat(sortedSet(TopSelection.byMass(weights, new int[] {0, 1}, 0.3))).containsExactly(0, 1);
+        assertThat(sortedSet(byCount(weights, new int[] {0, 1}, 5))).containsExactly(0, 1);
+        assertThat(sortedSet(byMass(weights, new int[] {0, 1}, 0.3))).containsExactly(0, 1);
+    }
+
+    /** The selection of the first {@code k} heaviest, made on a copy of {@code ids}. */
+    private static int[] byCount(double[] weights, int[] ids, int k) {
+        int[] copy = ids.clone();
+        return Arrays.copyOf(copy, TopSelection.byCountInPlace(weights, copy, copy.length, k));
+    }
+
+    /** The nucleus of {@code mass}, made on a copy of {@code ids}. */
+    private static int[] byMass(double[] weights, int[] ids, double mass) {
+        int[] copy = ids.clone();
+        return Arrays.copyOf(copy, TopSelection.byMassInPlace(weights, copy, copy.length, mass));
     }
 
     private static int[] sortedSet(int[] ids) {
