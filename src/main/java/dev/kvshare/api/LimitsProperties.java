@@ -29,9 +29,8 @@ import org.springframework.util.unit.DataSize;
  *                            kernel would take megabytes, thousands of tokens generated for nobody
  * @param maxNeighbourSlowdown how much slower than their rows alone a client holding batch places beyond its
  *                            first may make the decode passes it shares with clients that have fewer requests
- *                            (running or queued), as
- *                            predicted from the passes that ran: a client with many streams costs mostly itself
- *                            (at least 1)
+ *                            (running or queued), as predicted from the passes that ran: a client with many
+ *                            streams costs mostly itself (at least 1)
  */
 @ConfigurationProperties("kvshare.limits")
 public record LimitsProperties(

@@ -2,7 +2,6 @@ package dev.kvshare.model;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-
 import java.util.List;
 
 import ai.onnxruntime.OnnxTensor;
