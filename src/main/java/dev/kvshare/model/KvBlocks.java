@@ -69,7 +69,10 @@ public final class KvBlocks {
         }
     }
 
-    /** Reads every tensor once (reading a tensor copies all of it: every row and column). */
+    /**
+     * Reads every tensor once: in place where it lies in Java buffers (a batch's, {@link KvArena}), else a copy
+     * of all of it, every row and column ({@link KvCache.Lease#bytes}).
+     */
     private List<ByteBuffer> copyOut(KvCache.Lease held, int rows, int row, int rowLength, List<TokenRange> ranges) {
         for (TokenRange range : ranges) {
             if (range.from() < 0 || range.length() < 0 || range.from() + range.length() > rowLength) {
@@ -84,9 +87,8 @@ public final class KvBlocks {
         int rowBytes = spec.headDim() * spec.dtype().size;
         int width = held.length();
         int padding = width - rowLength;
-        List<OnnxTensor> tensors = held.tensors();
-        for (int t = 0; t < tensors.size(); t++) {
-            ByteBuffer tensor = tensors.get(t).getByteBuffer();
+        for (int t = 0; t < held.tensors().size(); t++) {
+            ByteBuffer tensor = held.bytes(t);
             for (int part = 0; part < partsPerTensor; part++) {
                 for (int head = 0; head < spec.kvHeads(); head++) {
                     int headStart = (((part * rows + row) * spec.kvHeads() + head) * width + padding) * rowBytes;
