@@ -6,11 +6,13 @@ import dev.kvshare.model.DecoderModel;
 import dev.kvshare.model.KvArena;
 import dev.kvshare.model.KvRow;
 import dev.kvshare.model.Logits;
+import dev.kvshare.model.LogitsRoom;
 import dev.kvshare.model.NativeScope;
 
 /**
  * The native state of a batch: the running rows' KV in one set of tensors ({@link KvArena}: rows join and
- * leave in place) and the logits buffers of the batched pass and of prefill passes, all in the batch's
+ * leave in place) and the logits buffers of the batched pass and of prefill passes ({@link LogitsRoom}: reused
+ * as rows come and go), all in the batch's
  * scope. Owned by the batch scheduler's thread alone, which closes each tensor once nothing can use it;
  * sequences only ever see float copies of their logits rows.
  */
@@ -19,23 +21,22 @@ final class NativeBatch implements AutoCloseable {
     private final DecoderModel model;
     private final NativeScope scope = new NativeScope();
     private final KvArena kv;
-    private Logits prefillLogits;
+    /** The decode passes' logits and the prefill passes': each pass's rows are copied out before the next. */
+    private final LogitsRoom logitsRoom;
+    private final LogitsRoom prefillLogitsRoom;
     private Logits logits;
 
     NativeBatch(DecoderModel model, int maxRows) {
         this.model = model;
-        this.prefillLogits = scope.track(model.newLogits());
+        this.logitsRoom = scope.track(model.newLogitsRoom(maxRows));
+        this.prefillLogitsRoom = scope.track(model.newLogitsRoom(maxRows));
+        prefillLogitsRoom.rows(1); // a lone prompt's, held from the start as an idle batch's only logits
         this.kv = scope.track(model.newArena(maxRows));
     }
 
-    /** Where a prefill pass of {@code rows} prompts' last tokens writes their logits (one buffer, resized). */
+    /** Where a prefill pass of {@code rows} prompts' last tokens writes their logits (valid until the next). */
     Logits prefillLogits(int rows) {
-        if (prefillLogits.rows() != rows) {
-            Logits sized = scope.track(model.newLogits(rows));
-            scope.close(prefillLogits);
-            prefillLogits = sized;
-        }
-        return prefillLogits;
+        return prefillLogitsRoom.rows(rows);
     }
 
     /** Row {@code r} of the current batch, for a repack to copy; valid until the next pass or change. */
@@ -49,14 +50,11 @@ final class NativeBatch implements AutoCloseable {
      */
     int[] change(List<Integer> leaving, List<KvRow> joining) {
         int[] order = kv.change(leaving, joining);
-        if (logits == null || logits.rows() != order.length) {
-            if (logits != null) {
-                scope.close(logits);
-                logits = null;
-            }
-            if (order.length > 0) {
-                logits = scope.track(model.newLogits(order.length));
-            }
+        if (order.length > 0) {
+            logits = logitsRoom.rows(order.length);
+        } else {
+            logitsRoom.close(); // no rows: the buffer goes too, as the arena's do
+            logits = null;
         }
         return order;
     }

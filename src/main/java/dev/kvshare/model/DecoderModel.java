@@ -105,6 +105,11 @@ public final class DecoderModel implements AutoCloseable {
         }
     }
 
+    /** Logits buffers for passes of up to {@code maxRows} rows, any number of them ({@link LogitsRoom}). */
+    public LogitsRoom newLogitsRoom(int maxRows) {
+        return new LogitsRoom(env, io.logitsType(), io.vocabSize(), maxRows, liveTensors);
+    }
+
     /**
      * Whether the export accepts several new tokens after a non-empty past. ONNX Runtime GenAI builder
      * exports do not (their causal mask is either prompt-shaped or one token wide), so with them a prefill

@@ -25,13 +25,25 @@ public final class Logits implements AutoCloseable {
     private final LiveTensors live;
 
     Logits(OrtEnvironment env, OnnxJavaType type, int vocabSize, int rows, LiveTensors live) throws OrtException {
+        this(env, type, vocabSize, rows,
+                ByteBuffer.allocateDirect(bytes(type, vocabSize, rows)).order(ByteOrder.nativeOrder()), live);
+    }
+
+    /** Over the start of {@code buffer} (direct, at least {@link #bytes} long), which it does not own. */
+    Logits(OrtEnvironment env, OnnxJavaType type, int vocabSize, int rows, ByteBuffer buffer, LiveTensors live)
+            throws OrtException {
         this.type = type;
         this.rows = rows;
-        this.buffer = ByteBuffer.allocateDirect(rows * vocabSize * type.size).order(ByteOrder.nativeOrder());
-        this.tensor = OnnxTensor.createTensor(env, buffer, new long[] {rows, 1, vocabSize}, type);
+        this.buffer = buffer.slice(0, bytes(type, vocabSize, rows)).order(ByteOrder.nativeOrder());
+        this.tensor = OnnxTensor.createTensor(env, this.buffer, new long[] {rows, 1, vocabSize}, type);
         this.values = new float[vocabSize];
         this.live = live;
         live.opened(1);
+    }
+
+    /** Bytes of {@code rows} rows of logits. */
+    static int bytes(OnnxJavaType type, int vocabSize, int rows) {
+        return rows * vocabSize * type.size;
     }
 
     /** The most likely token; the lowest id wins a tie. */
