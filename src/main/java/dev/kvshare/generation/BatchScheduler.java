@@ -296,7 +296,7 @@ final class BatchScheduler {
      */
     private void prefill() {
         BatchPolicy<BatchedSequence>.Prefill budget = policy.prefill();
-        int allowed = pacing.tokens(!running.isEmpty());
+        int allowed = pacing.tokens(running.size(), policy.prefillOrder().size());
         long start = System.nanoTime();
         while (budget.next() != null && budget.used() < allowed) {
             List<BatchedSequence> order = new ArrayList<>(policy.prefillOrder());

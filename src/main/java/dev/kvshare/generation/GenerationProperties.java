@@ -16,7 +16,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                         holds more.
  * @param prefillTokensPerStep the most prompt tokens the batch scheduler prefills between two decode passes:
  *                         all of it while no stream runs; while streams run, as many as take at most 0.75 of
- *                         their own cycle ({@code PrefillPacing}), up to this many
+ *                         their own cycle ({@code PrefillPacing}; more while more prompts wait than streams
+ *                         run), up to this many
  */
 @ConfigurationProperties("kvshare.generation")
 public record GenerationProperties(

@@ -12,7 +12,14 @@ package dev.kvshare.generation;
  * fewer tokens a cycle stop saving time once that cost is most of the pass: the allowance never shrinks
  * below the size whose cost per token is {@value #OVERHEAD_LIMIT}x that of a full-size pass. Where even that
  * size takes more than the share (a model whose pass is memory-bound), the streams' gaps grow past twice
- * their usual rather than the prompt's prefill growing without bound. The scheduler thread's own.
+ * their usual rather than the prompt's prefill growing without bound.
+ *
+ * <p>The share is the running streams' as a whole against one prompt. When more prompts wait than streams run
+ * (16 clients arriving together, the first few already streaming), each waiting prompt counts as a stream: the
+ * share grows by prompts / streams, so the clients still without a first token are not held to a few tokens a
+ * cycle for the sake of the few that have theirs (two streams beside fourteen 32-token prompts prefilled them 3
+ * to 6 tokens a pass, each pass paying its fixed cost, for 3 s). One prompt beside any number of streams keeps
+ * the share as it is. The scheduler thread's own.
  */
 final class PrefillPacing {
 
@@ -31,6 +38,8 @@ final class PrefillPacing {
      * it (so the first such cycle may take longer than the share), growing at most {@value #MAX_GROWTH}x a cycle.
      */
     private int allowance;
+    /** Prompts waiting per running stream, at least 1, in the cycle under way: its share is that many times. */
+    private double weight = 1;
     private double streamCycleNanos = Double.NaN;
     /** Prefill cost per token of iterations that ran at least half the most: what a full-size pass costs. */
     private double fullSizeNanosPerToken = Double.NaN;
@@ -44,13 +53,18 @@ final class PrefillPacing {
         this.allowance = most;
     }
 
-    /** Tokens this iteration may prefill. */
-    int tokens(boolean streamsRun) {
-        if (!streamsRun) {
+    /** Tokens this iteration may prefill, with {@code streams} running and {@code prompts} being prefilled. */
+    int tokens(int streams, int prompts) {
+        if (streams == 0) {
             lastPass = -1; // a cycle spanning a time without streams says nothing of theirs
             return most;
         }
-        return Math.min(allowance, most);
+        weight = Math.max(1, (double) prompts / streams);
+        return granted();
+    }
+
+    private int granted() {
+        return (int) Math.min(most, Math.round(allowance * weight));
     }
 
     /** An iteration prefilled {@code tokens} in {@code nanos}. */
@@ -64,15 +78,15 @@ final class PrefillPacing {
 
     /**
      * A decode pass starts at {@code now}: the cycle since the last one, less its prefill, updates the streams'
-     * own cycle; and when the cycle used its whole allowance, the allowance is scaled so that its prefill
-     * would have taken its share, unless that would shrink it while its passes already cost
+     * own cycle; and when the cycle used all it was granted, the allowance is scaled so that its prefill
+     * would have taken its (weighted) share, unless that would shrink it while its passes already cost
      * {@value #OVERHEAD_LIMIT}x a full-size pass's per token (then it grows instead).
      */
     void passStarts(long now) {
         if (lastPass >= 0) {
             streamCycleNanos = average(streamCycleNanos, Math.max(0, now - lastPass - prefillNanos));
-            if (prefillTokens >= allowance && prefillNanos > 0) {
-                double scale = Math.min(MAX_GROWTH, SHARE * streamCycleNanos / prefillNanos);
+            if (prefillTokens >= granted() && prefillNanos > 0) {
+                double scale = Math.min(MAX_GROWTH, SHARE * weight * streamCycleNanos / prefillNanos);
                 boolean overheadBound = (double) prefillNanos / prefillTokens
                         > OVERHEAD_LIMIT * fullSizeNanosPerToken;
                 if (scale < 1 && overheadBound) {
