@@ -12,9 +12,8 @@ import dev.kvshare.model.NativeScope;
 /**
  * The native state of a batch: the running rows' KV in one set of tensors ({@link KvArena}: rows join and
  * leave in place) and the logits buffers of the batched pass and of prefill passes ({@link LogitsRoom}: reused
- * as rows come and go), all in the batch's
- * scope. Owned by the batch scheduler's thread alone, which closes each tensor once nothing can use it;
- * sequences only ever see float copies of their logits rows.
+ * as rows come and go), all in the batch's scope. Owned by the batch scheduler's thread alone, which closes
+ * each tensor once nothing can use it; sequences only ever see float copies of their logits rows.
  */
 final class NativeBatch implements AutoCloseable {
 
