@@ -24,6 +24,22 @@ def model_config(tok, config_json):
                        pad_token_id=tok.token_id("<|endoftext|>"), **json.loads(config_json or "{}"))
 
 
+def load_trained(path, tok, config_json=None):
+    """The model of a checkpoint or of a running training's <out>.resume, in eval mode.
+
+    A .resume written before it kept its config has none: then config_json (train.py's --config) rebuilds it."""
+    state = torch.load(path, map_location="cpu")
+    if "config" in state:
+        cfg = ModelConfig.from_dict(state["config"])
+    elif config_json is not None:
+        cfg = model_config(tok, config_json)
+    else:
+        raise SystemExit(f"{path} keeps no config: pass the training's --config")
+    model = LlamaLM(cfg)
+    model.load_state_dict(state["model"])
+    return model.eval()
+
+
 def load_ids(path, tok, max_len):
     out = []
     with open(path, encoding="utf-8") as f:
@@ -280,7 +296,8 @@ def main():
         torch.set_rng_state(st["torch_rng"])
         print(f"resuming at step {start} from {resume_path}", flush=True)
     def save_state(done_steps, spent_s=None):
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done_steps, "bi": bi,
+        torch.save({"config": json.loads(cfg.to_json()), "model": model.state_dict(), "opt": opt.state_dict(),
+                    "step": done_steps, "bi": bi,
                     "epoch": epoch, "seen": seen, "log": log, "copy_formed_at": copy_formed_at,
                     "spent": elapsed() if spent_s is None else spent_s,
                     "torch_rng": torch.get_rng_state()}, resume_path + ".tmp")

@@ -19,19 +19,7 @@ import torch
 
 from ..bpe_tokenizer import BPETokenizer
 from ..copy_practice import number_ids
-from ..llama import LlamaLM, ModelConfig
-from ..train import assistant_mask, model_config
-
-
-def load_model(path, config_json, tok):
-    state = torch.load(path, map_location="cpu")
-    if "config" in state:
-        cfg = ModelConfig.from_dict(state["config"])
-    else:
-        cfg = model_config(tok, config_json)
-    model = LlamaLM(cfg)
-    model.load_state_dict(state["model"])
-    return model.eval()
+from ..train import assistant_mask, load_trained
 
 
 def argument_value_positions(ids, tok):
@@ -102,7 +90,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     tok = BPETokenizer.load(os.path.join(a.tokenizer, "tokenizer.json"))
-    model = load_model(a.checkpoint, a.config, tok)
+    model = load_trained(a.checkpoint, tok, a.config)
     with open(a.heldout, encoding="utf-8") as f:
         texts = [json.loads(line)["text"] for _, line in zip(range(a.limit), f)]
     for kind, (ok, total) in copy_accuracy(model, tok, texts).items():
