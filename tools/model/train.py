@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .bpe_tokenizer import BPETokenizer
-from .copy_practice import CopyPractice
+from .copy_practice import CopyPractice, RecallPractice
 from .llama import LlamaLM, ModelConfig
 
 
@@ -217,11 +217,17 @@ def main():
     ap.add_argument("--copy-text-share", type=float, default=0.0,
                     help="share of copy-practice rows that copy coined text from the said form to the quoted "
                          "one or back (copy_practice.py); 0 = token spans only")
+    ap.add_argument("--recall-rows", type=int, default=0,
+                    help="recall-practice rows added to every step (copy_practice.RecallPractice: keyed facts, "
+                         "then values asked for by key from up to --recall-len tokens back); needs --copy-batch")
+    ap.add_argument("--recall-len", type=int, default=2048, help="the longest recall-practice row, tokens")
     ap.add_argument("--init-checkpoint", default=None,
                     help="continue from this checkpoint (its config wins over --config; fresh optimizer)")
     a = ap.parse_args()
     if a.copy_first and not a.copy_batch:
         ap.error("--copy-first needs --copy-batch")
+    if a.recall_rows and not a.copy_batch:
+        ap.error("--recall-rows needs --copy-batch")
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -304,7 +310,9 @@ def main():
         os.replace(resume_path + ".tmp", resume_path)
 
     copier = CopyPractice(tok, a.seed, a.copy_batch, text_share=a.copy_text_share) if a.copy_batch else None
+    recaller = RecallPractice(copier, a.seed, a.recall_rows, max_len=a.recall_len) if a.recall_rows else None
     copy_counts = [0, 0, 0, 0]  # correct, total, digits correct, digits total since the last log line
+    recall_counts = [0, 0]  # values right, values asked since the last log line
     recent_copy = []  # (correct, total) of the last COPY_WINDOW steps, while copy practice runs alone
     batches = epoch_batches(epoch)
     model.train()
@@ -347,6 +355,10 @@ def main():
                     copy_formed_at = step + 1
                     print(f"copy practice at {a.copy_first:.0%} after {step + 1} steps: the corpus joins",
                           flush=True)
+        if recaller is not None:
+            recall_loss, counts = recaller.loss(model, step)
+            loss = loss + recall_loss
+            recall_counts = [c + d for c, d in zip(recall_counts, counts[:2])]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -362,11 +374,14 @@ def main():
                 entry["copy_acc"] = copy_counts[0] / copy_counts[1]
                 entry["copy_digit_acc"] = copy_counts[2] / max(1, copy_counts[3])
                 copied = f" copy {entry['copy_acc']:.3f} digits {entry['copy_digit_acc']:.3f}"
+            if recaller is not None:
+                entry["recall_acc"] = recall_counts[0] / max(1, recall_counts[1])
+                copied += f" recall {entry['recall_acc']:.3f}"
             print(f"step {step + 1}/{a.steps} epoch {epoch} loss {entry['loss']:.4f}{copied} "
                   f"lr {opt.param_groups[0]['lr']:.2e} tokens {seen} elapsed {el:.0f}s ({seen / el:.0f} tok/s)",
                   flush=True)
             log.append(entry)
-            run_loss, run_n, copy_counts = 0.0, 0, [0, 0, 0, 0]
+            run_loss, run_n, copy_counts, recall_counts = 0.0, 0, [0, 0, 0, 0], [0, 0]
         if (step + 1) % a.checkpoint_every == 0:
             save_state(step + 1)
     train_time = elapsed()
@@ -381,7 +396,7 @@ def main():
         "steps": a.steps, "tokens_per_batch": a.tokens_per_batch, "tokens_seen": seen, "epochs": seen / n_tok,
         "train_time_s": round(train_time, 1), "heldout_loss": round(held_loss, 4),
         "heldout_ppl": round(math.exp(held_loss), 4), "seed": a.seed, "threads": a.threads,
-        "lr": a.lr, "copy_batch": a.copy_batch, "copy_text_share": a.copy_text_share, "copy_formed_at": copy_formed_at, "assistant_only": a.assistant_only, "max_len": a.max_len, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
+        "lr": a.lr, "copy_batch": a.copy_batch, "copy_text_share": a.copy_text_share, "recall_rows": a.recall_rows, "recall_len": a.recall_len, "copy_formed_at": copy_formed_at, "assistant_only": a.assistant_only, "max_len": a.max_len, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
     }
     with open(os.path.splitext(a.out)[0] + ".stats.json", "w") as f:
         json.dump(stats, f, indent=2)
