@@ -13,8 +13,8 @@ import torch
 
 from .bpe_tokenizer import BPETokenizer, apply_chat_template
 from .export_onnx import check_layout, export
-from .llama import LlamaLM, ModelConfig, greedy_generate
-from .train import model_config
+from .llama import LlamaLM, greedy_generate
+from .train import load_trained, model_config
 
 # greedy samples under the README's support-bot system prompt (docs/examples/support-prompt.txt)
 SAMPLE_PROMPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "examples",
@@ -37,9 +37,10 @@ REFERENCE_PROMPTS = [
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--checkpoint", help="from train.py; omit with --random-init")
+    ap.add_argument("--checkpoint", help="from train.py, or its <out>.resume mid-way; omit with --random-init")
     ap.add_argument("--random-init", action="store_true", help="untrained weights (preliminary bundle)")
-    ap.add_argument("--config", default=None, help="ModelConfig overrides for --random-init (JSON)")
+    ap.add_argument("--config", default=None,
+                    help="ModelConfig overrides (JSON) for --random-init, or train.py's --config for a .resume that keeps none")
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--corpus", default=None)
     ap.add_argument("--out", required=True)
@@ -57,10 +58,8 @@ def main():
         model = LlamaLM(cfg)
         model.init_weights()
     else:
-        ck = torch.load(a.checkpoint, map_location="cpu")
-        cfg = ModelConfig.from_dict(ck["config"])
-        model = LlamaLM(cfg)
-        model.load_state_dict(ck["model"])
+        model = load_trained(a.checkpoint, tok, a.config)
+        cfg = model.cfg
     model.eval()
     os.makedirs(a.out, exist_ok=True)
     path = os.path.join(a.out, "model.onnx")

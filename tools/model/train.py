@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .bpe_tokenizer import BPETokenizer
-from .copy_practice import CopyPractice
+from .copy_practice import CopyPractice, RecallPractice
 from .llama import LlamaLM, ModelConfig
 
 
@@ -22,6 +22,22 @@ def model_config(tok, config_json):
     """ModelConfig for this tokenizer (vocabulary, eos, pad) with the --config JSON overrides."""
     return ModelConfig(vocab_size=len(tok.vocab), eos_token_id=tok.token_id("<|im_end|>"),
                        pad_token_id=tok.token_id("<|endoftext|>"), **json.loads(config_json or "{}"))
+
+
+def load_trained(path, tok, config_json=None):
+    """The model of a checkpoint or of a running training's <out>.resume, in eval mode.
+
+    A .resume written before it kept its config has none: then config_json (train.py's --config) rebuilds it."""
+    state = torch.load(path, map_location="cpu")
+    if "config" in state:
+        cfg = ModelConfig.from_dict(state["config"])
+    elif config_json is not None:
+        cfg = model_config(tok, config_json)
+    else:
+        raise SystemExit(f"{path} keeps no config: pass the training's --config")
+    model = LlamaLM(cfg)
+    model.load_state_dict(state["model"])
+    return model.eval()
 
 
 def load_ids(path, tok, max_len):
@@ -201,11 +217,17 @@ def main():
     ap.add_argument("--copy-text-share", type=float, default=0.0,
                     help="share of copy-practice rows that copy coined text from the said form to the quoted "
                          "one or back (copy_practice.py); 0 = token spans only")
+    ap.add_argument("--recall-rows", type=int, default=0,
+                    help="recall-practice rows added to every step (copy_practice.RecallPractice: keyed facts, "
+                         "then values asked for by key from up to --recall-len tokens back); needs --copy-batch")
+    ap.add_argument("--recall-len", type=int, default=2048, help="the longest recall-practice row, tokens")
     ap.add_argument("--init-checkpoint", default=None,
                     help="continue from this checkpoint (its config wins over --config; fresh optimizer)")
     a = ap.parse_args()
     if a.copy_first and not a.copy_batch:
         ap.error("--copy-first needs --copy-batch")
+    if a.recall_rows and not a.copy_batch:
+        ap.error("--recall-rows needs --copy-batch")
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -280,14 +302,17 @@ def main():
         torch.set_rng_state(st["torch_rng"])
         print(f"resuming at step {start} from {resume_path}", flush=True)
     def save_state(done_steps, spent_s=None):
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done_steps, "bi": bi,
+        torch.save({"config": json.loads(cfg.to_json()), "model": model.state_dict(), "opt": opt.state_dict(),
+                    "step": done_steps, "bi": bi,
                     "epoch": epoch, "seen": seen, "log": log, "copy_formed_at": copy_formed_at,
                     "spent": elapsed() if spent_s is None else spent_s,
                     "torch_rng": torch.get_rng_state()}, resume_path + ".tmp")
         os.replace(resume_path + ".tmp", resume_path)
 
     copier = CopyPractice(tok, a.seed, a.copy_batch, text_share=a.copy_text_share) if a.copy_batch else None
+    recaller = RecallPractice(copier, a.seed, a.recall_rows, max_len=a.recall_len) if a.recall_rows else None
     copy_counts = [0, 0, 0, 0]  # correct, total, digits correct, digits total since the last log line
+    recall_counts = [0, 0]  # values right, values asked since the last log line
     recent_copy = []  # (correct, total) of the last COPY_WINDOW steps, while copy practice runs alone
     batches = epoch_batches(epoch)
     model.train()
@@ -330,6 +355,10 @@ def main():
                     copy_formed_at = step + 1
                     print(f"copy practice at {a.copy_first:.0%} after {step + 1} steps: the corpus joins",
                           flush=True)
+        if recaller is not None:
+            recall_loss, counts = recaller.loss(model, step)
+            loss = loss + recall_loss
+            recall_counts = [c + d for c, d in zip(recall_counts, counts[:2])]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -345,11 +374,14 @@ def main():
                 entry["copy_acc"] = copy_counts[0] / copy_counts[1]
                 entry["copy_digit_acc"] = copy_counts[2] / max(1, copy_counts[3])
                 copied = f" copy {entry['copy_acc']:.3f} digits {entry['copy_digit_acc']:.3f}"
+            if recaller is not None:
+                entry["recall_acc"] = recall_counts[0] / max(1, recall_counts[1])
+                copied += f" recall {entry['recall_acc']:.3f}"
             print(f"step {step + 1}/{a.steps} epoch {epoch} loss {entry['loss']:.4f}{copied} "
                   f"lr {opt.param_groups[0]['lr']:.2e} tokens {seen} elapsed {el:.0f}s ({seen / el:.0f} tok/s)",
                   flush=True)
             log.append(entry)
-            run_loss, run_n, copy_counts = 0.0, 0, [0, 0, 0, 0]
+            run_loss, run_n, copy_counts, recall_counts = 0.0, 0, [0, 0, 0, 0], [0, 0]
         if (step + 1) % a.checkpoint_every == 0:
             save_state(step + 1)
     train_time = elapsed()
@@ -364,7 +396,7 @@ def main():
         "steps": a.steps, "tokens_per_batch": a.tokens_per_batch, "tokens_seen": seen, "epochs": seen / n_tok,
         "train_time_s": round(train_time, 1), "heldout_loss": round(held_loss, 4),
         "heldout_ppl": round(math.exp(held_loss), 4), "seed": a.seed, "threads": a.threads,
-        "lr": a.lr, "copy_batch": a.copy_batch, "copy_text_share": a.copy_text_share, "copy_formed_at": copy_formed_at, "assistant_only": a.assistant_only, "max_len": a.max_len, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
+        "lr": a.lr, "copy_batch": a.copy_batch, "copy_text_share": a.copy_text_share, "recall_rows": a.recall_rows, "recall_len": a.recall_len, "copy_formed_at": copy_formed_at, "assistant_only": a.assistant_only, "max_len": a.max_len, "init_checkpoint": a.init_checkpoint, "config": json.loads(cfg.to_json()), "log": log,
     }
     with open(os.path.splitext(a.out)[0] + ".stats.json", "w") as f:
         json.dump(stats, f, indent=2)

@@ -10,28 +10,20 @@ training steps, where the HTTP evaluation (eval.py) takes ten. Chance is 1 in 10
   /usr/bin/python3 -m tools.model.eval.copy_probe --checkpoint tools/model/work/checkpoint.pt \
       --tokenizer tools/model/work/tokenizer --heldout tools/model/work/corpus/heldout.jsonl --limit 60
 A training run's <out>.resume works too (its config comes from --config, as given to train.py).
+
+It also asks for a keyed fact's value from 0 to 2,000 tokens after the fact (the rows of recall practice,
+copy_practice.RecallPractice): the distance over which the copying works, which the held-out replies mix.
 """
 import argparse
 import json
 import os
+import random
 
 import torch
 
 from ..bpe_tokenizer import BPETokenizer
-from ..copy_practice import number_ids
-from ..llama import LlamaLM, ModelConfig
-from ..train import assistant_mask, model_config
-
-
-def load_model(path, config_json, tok):
-    state = torch.load(path, map_location="cpu")
-    if "config" in state:
-        cfg = ModelConfig.from_dict(state["config"])
-    else:
-        cfg = model_config(tok, config_json)
-    model = LlamaLM(cfg)
-    model.load_state_dict(state["model"])
-    return model.eval()
+from ..copy_practice import IGNORED, CopyPractice, RecallPractice, number_ids
+from ..train import assistant_mask, load_trained
 
 
 def argument_value_positions(ids, tok):
@@ -91,6 +83,36 @@ def positions_mask(positions, length):
     return mask
 
 
+DISTANCES = (0, 100, 400, 1000, 2000)
+
+
+@torch.no_grad()
+def recall_by_distance(model, tok, trials, seed=11):
+    """{distance: (value tokens right, asked)}: one fact, other facts filling the distance, then its key again."""
+    recall = RecallPractice(CopyPractice(tok, seed, 1), seed, 1)
+    r, scores = random.Random(seed), {}
+    for distance in DISTANCES:
+        right = asked = 0
+        for _ in range(trials):
+            keys = set()
+            key, value = recall.fact(r, keys)
+            ids = [recall.copier.sep] + key + value
+            while len(ids) < distance + 1 + len(key) + len(value):
+                filler_key, filler_value = recall.fact(r, keys)
+                ids += [recall.copier.sep] + filler_key + filler_value
+            ids += [recall.copier.sep] + key
+            labels = [IGNORED] * (len(ids) - 1) + value
+            ids += value
+            x = torch.tensor([ids])
+            logits, _ = model(x, torch.ones_like(x), torch.arange(len(ids)).unsqueeze(0), None)
+            predicted = logits[0, :-1].argmax(-1).tolist()
+            scored = [(p, t) for p, t in zip(predicted, labels) if t != IGNORED]
+            right += sum(p == t for p, t in scored)
+            asked += len(scored)
+        scores[distance] = (right, asked)
+    return scores
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", required=True)
@@ -99,14 +121,18 @@ def main():
     ap.add_argument("--heldout", required=True)
     ap.add_argument("--limit", type=int, default=60)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--recall-trials", type=int, default=8, help="facts asked for at each distance")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     tok = BPETokenizer.load(os.path.join(a.tokenizer, "tokenizer.json"))
-    model = load_model(a.checkpoint, a.config, tok)
+    model = load_trained(a.checkpoint, tok, a.config)
     with open(a.heldout, encoding="utf-8") as f:
         texts = [json.loads(line)["text"] for _, line in zip(range(a.limit), f)]
     for kind, (ok, total) in copy_accuracy(model, tok, texts).items():
         print(f"{kind} in assistant turns (teacher-forced): {ok}/{total} = {ok / max(total, 1):.1%}")
+    for distance, (ok, total) in recall_by_distance(model, tok, a.recall_trials).items():
+        print(f"a fact's value asked for {distance} tokens after it (teacher-forced): {ok}/{total} = "
+              f"{ok / max(total, 1):.1%}")
 
 
 if __name__ == "__main__":
