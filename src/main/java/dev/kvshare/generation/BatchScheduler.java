@@ -390,8 +390,8 @@ final class BatchScheduler {
     /**
      * When sequences joined or left, changes the batch's rows in place ({@link dev.kvshare.model.KvArena}: a
      * joining sequence's cache or parked row is written after the last row, a leaving row's place is taken by
-     * the last row); the rows of paused sequences, and of preempted ones whose place a joining sequence needs,
-     * are copied out first, to be parked. A preempted sequence keeps its row, and runs, while the sequence
+     * the last row); the rows of paused and finished sequences, and of preempted ones whose place a joining
+     * sequence needs, are copied out first, to be parked. A preempted sequence keeps its row, and runs, while the sequence
      * admitted in its stead is still prefilling: it is parked in the change that adds that sequence, so a
      * preemption changes the batch once, not twice.
      */
@@ -456,7 +456,8 @@ final class BatchScheduler {
     /**
      * The sequence is out of the batch with its row. It waits again, first in its client's turn, if it has a
      * token (a preempted one has; a paused one may have handed it in while its row was copied); otherwise
-     * its next token puts it there ({@link #next}).
+     * its next token puts it there ({@link #next}). A finished one never waits again: its thread reads the row
+     * ({@link #kvOf}) and frees it by leaving.
      */
     private synchronized void park(BatchedSequence sequence, BatchedKv row) {
         if (!sequence.finished) {

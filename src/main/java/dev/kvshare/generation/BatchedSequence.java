@@ -64,7 +64,10 @@ final class BatchedSequence implements KvKeepingDecoder {
     /** Its row while it is out of the batch ({@link State#PARKED}), until it rejoins or leaves. */
     BatchedKv parked;
 
-    /** Its thread while it waits for its logits or its next token; woken by the scheduler alone. */
+    /**
+     * Its thread while it waits on the scheduler (for its logits, its next token, or, finished, its row out of
+     * the batch); woken by the scheduler alone.
+     */
     Thread waiter;
 
     static final int NO_TOKEN = -1;
