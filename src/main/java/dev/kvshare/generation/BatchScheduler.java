@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.ToIntFunction;
 
@@ -24,10 +25,14 @@ import org.slf4j.LoggerFactory;
  * while streams run as {@link PrefillPacing} allows, so that long prompts do not stall running streams; several
  * prompts share a pass where they fit, {@link PrefillPass}), waits until every running sequence has handed
  * in its next token or left, repacks the batch's KV if sequences joined or left, and runs the pass. A plain
- * sampler's tokens are sampled here, right after the pass, and handed in at once ({@link #startSampled}); other
- * sequences sample on their own threads. Every sequence detokenizes on its own thread; none of them writes to a
- * client (their text goes to an {@link OutputBuffer}), so what the scheduler waits for is sampling, never a
- * socket.
+ * sampler's tokens are sampled here, right after the pass, and handed in at once ({@link #startSampled}); such
+ * a sequence's last token takes its row out of the batch at the next repack, for its thread to read, without
+ * the batch waiting for that thread to leave. Other sequences sample on their own threads. Every sequence
+ * detokenizes on its own thread; none of them writes to a client (their text goes to an {@link OutputBuffer}),
+ * so what the scheduler waits for is sampling, never a socket.
+ *
+ * <p>Only the scheduler thread waits on this monitor: a sequence's thread parks on its own until what it
+ * waits for is ready ({@link #awaitFor}), so a pass wakes its rows' threads and no other.
  *
  * <p>A sequence leaves the batch without leaving the scheduler when it is preempted (its client holds the
  * most places while another client has none, or its extra rows slow its neighbours' passes too much:
@@ -94,8 +99,10 @@ final class BatchScheduler {
 
     // ---- the sequences' side ----
 
-    synchronized float[] start(BatchedSequence sequence, int[] prompt) {
-        enqueue(sequence, prompt);
+    float[] start(BatchedSequence sequence, int[] prompt) {
+        synchronized (this) {
+            enqueue(sequence, prompt);
+        }
         return awaitLogits(sequence);
     }
 
@@ -103,10 +110,12 @@ final class BatchScheduler {
      * As {@link #start}, for a sequence whose tokens this scheduler's thread samples with {@code sampler} (a
      * plain one) until {@code ending} says it ends: returns the first token; {@link #takeToken} the next ones.
      */
-    synchronized int startSampled(BatchedSequence sequence, int[] prompt, Sampler sampler, TokenEnding ending) {
-        sequence.sampler = sampler;
-        sequence.ending = ending;
-        enqueue(sequence, prompt);
+    int startSampled(BatchedSequence sequence, int[] prompt, Sampler sampler, TokenEnding ending) {
+        synchronized (this) {
+            sequence.sampler = sampler;
+            sequence.ending = ending;
+            enqueue(sequence, prompt);
+        }
         return awaitToken(sequence);
     }
 
@@ -122,8 +131,10 @@ final class BatchScheduler {
         notifyAll();
     }
 
-    synchronized float[] next(BatchedSequence sequence, int token) {
-        handIn(sequence, token);
+    float[] next(BatchedSequence sequence, int token) {
+        synchronized (this) {
+            handIn(sequence, token);
+        }
         return awaitLogits(sequence);
     }
 
@@ -133,7 +144,7 @@ final class BatchScheduler {
      * for the next pass only now, so a thread that falls behind holds up the batch by at most one token, as
      * a thread sampling its own would.
      */
-    synchronized int takeToken(BatchedSequence sequence) {
+    int takeToken(BatchedSequence sequence) {
         return awaitToken(sequence);
     }
 
@@ -164,31 +175,45 @@ final class BatchScheduler {
 
     private float[] awaitLogits(BatchedSequence sequence) {
         awaitFor(sequence, () -> sequence.logitsReady);
-        sequence.logitsReady = false;
-        return sequence.logits;
+        synchronized (this) {
+            sequence.logitsReady = false;
+            return sequence.logits;
+        }
     }
 
     /** Takes the sequence's oldest sampled token; hands in the one held back for it, if any. */
     private int awaitToken(BatchedSequence sequence) {
         awaitFor(sequence, () -> !sequence.sampled.isEmpty());
-        int token = sequence.sampled.removeFirst();
-        if (sequence.heldToken != BatchedSequence.NO_TOKEN && sequence.sampled.size() <= 1) {
-            int held = sequence.heldToken;
-            sequence.heldToken = BatchedSequence.NO_TOKEN;
-            handIn(sequence, held);
+        synchronized (this) {
+            int token = sequence.sampled.removeFirst();
+            if (sequence.heldToken != BatchedSequence.NO_TOKEN && sequence.sampled.size() <= 1) {
+                int held = sequence.heldToken;
+                sequence.heldToken = BatchedSequence.NO_TOKEN;
+                handIn(sequence, held);
+            }
+            return token;
         }
-        return token;
     }
 
-    /** Waits (on the sequence's thread) until {@code ready}; throws the sequence's failure if it failed. */
+    /**
+     * Waits (on the sequence's thread, not holding the monitor) until {@code ready}, which is read under the
+     * monitor; throws the sequence's failure if it failed. The sequence's thread parks on its own, and only
+     * what makes it ready wakes it ({@link #wake}): a pass wakes the threads of its rows, not every thread
+     * waiting on the scheduler (parked and waiting sequences' among them), which would each take the monitor
+     * in turn on cores the next pass needs.
+     */
     private void awaitFor(BatchedSequence sequence, BooleanSupplier ready) {
         boolean interrupted = false;
-        while (!ready.getAsBoolean() && sequence.failure == null) {
-            try {
-                wait();
-            } catch (InterruptedException e) {
-                interrupted = true; // a pass under way finishes before this sequence can leave
+        while (true) {
+            synchronized (this) {
+                if (ready.getAsBoolean() || sequence.failure != null) {
+                    sequence.waiter = null;
+                    break;
+                }
+                sequence.waiter = Thread.currentThread();
             }
+            LockSupport.park(this); // returns at once if woken since the check above
+            interrupted |= Thread.interrupted(); // a pass under way finishes before this sequence can leave
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -198,18 +223,30 @@ final class BatchScheduler {
         }
     }
 
+    /** Wakes the sequence's thread if it waits for its logits or token ({@link #awaitFor}); under the monitor. */
+    private static void wake(BatchedSequence sequence) {
+        if (sequence.waiter != null) {
+            LockSupport.unpark(sequence.waiter);
+        }
+    }
+
     /**
-     * The sequence's KV, for its own thread while it holds its logits (or, sampled here, once it took its last
-     * token, which is never handed in): until it hands in a token or leaves, no pass or repack runs, so
-     * neither the batch nor its prefilled cache changes (reads lease the cache, against a failing scheduler's
-     * release).
+     * The sequence's KV, for its own thread while it holds its logits: until it hands in a token or leaves, no
+     * pass or repack runs, so neither the batch nor its prefilled cache changes (reads lease the cache, against
+     * a failing scheduler's release). Sampled here, once it took its last token (never handed in), its row is
+     * read out of the batch, where the passes go on without it: once the next repack has parked it.
      */
-    synchronized KvRow kvOf(BatchedSequence sequence) {
-        return switch (sequence.state) {
-            case JOINING, PARKED -> sequence.ownRow();
-            case RUNNING -> batch.row(running.indexOf(sequence));
-            default -> throw new IllegalStateException("This sequence holds no KV: " + sequence.state);
-        };
+    KvRow kvOf(BatchedSequence sequence) {
+        if (sequence.finished) {
+            awaitFor(sequence, () -> sequence.state != BatchedSequence.State.RUNNING);
+        }
+        synchronized (this) {
+            return switch (sequence.state) {
+                case JOINING, PARKED -> sequence.ownRow();
+                case RUNNING -> batch.row(running.indexOf(sequence));
+                default -> throw new IllegalStateException("This sequence holds no KV: " + sequence.state);
+            };
+        }
     }
 
     /** The sequence is done (finished, failed or cancelled); its KV is freed by the scheduler thread. */
@@ -266,13 +303,14 @@ final class BatchScheduler {
     }
 
     private synchronized void admit() {
-        // One that left gives up its place now, not at the repack that drops its row: a sequence admitted in
-        // its stead (a parked one, above all) joins in that same repack, so the batch is copied once, not twice.
+        // One that left or finished gives up its place now, not at the repack that drops its row: a sequence
+        // admitted in its stead (a parked one, above all) joins in that same repack, so the batch changes once.
         for (List<BatchedSequence> group : List.of(running, joining)) {
-            group.stream().filter(sequence -> sequence.left).forEach(policy::retire);
+            group.stream().filter(sequence -> sequence.left || sequence.finished).forEach(policy::retire);
         }
         Optional<BatchedSequence> victim;
-        while ((victim = policy.preemption(s -> s.state == BatchedSequence.State.RUNNING && !s.left)).isPresent()) {
+        while ((victim = policy.preemption(s -> s.state == BatchedSequence.State.RUNNING && !s.left
+                && !s.finished)).isPresent()) {
             victim.get().preempted = true;
         }
         for (BatchedSequence sequence : policy.admit()) {
@@ -345,14 +383,15 @@ final class BatchScheduler {
     }
 
     private boolean allRunningReady() {
-        return running.stream().allMatch(s -> s.left || s.paused || s.token != BatchedSequence.NO_TOKEN);
+        return running.stream()
+                .allMatch(s -> s.left || s.paused || s.finished || s.token != BatchedSequence.NO_TOKEN);
     }
 
     /**
      * When sequences joined or left, changes the batch's rows in place ({@link dev.kvshare.model.KvArena}: a
      * joining sequence's cache or parked row is written after the last row, a leaving row's place is taken by
-     * the last row); the rows of paused sequences, and of preempted ones whose place a joining sequence needs,
-     * are copied out first, to be parked. A preempted sequence keeps its row, and runs, while the sequence
+     * the last row); the rows of paused and finished sequences, and of preempted ones whose place a joining
+     * sequence needs, are copied out first, to be parked. A preempted sequence keeps its row, and runs, while the sequence
      * admitted in its stead is still prefilling: it is parked in the change that adds that sequence, so a
      * preemption changes the batch once, not twice.
      */
@@ -377,14 +416,14 @@ final class BatchScheduler {
             // Places the preempted rows may keep: those no joining row takes, while one admitted is on its way.
             boolean arriving = !joining.isEmpty() || !policy.prefillOrder().isEmpty();
             long room = !arriving ? 0 : maxBatchSize - joiners.size()
-                    - running.stream().filter(s -> !s.left && !s.paused && !s.preempted).count();
+                    - running.stream().filter(s -> !s.left && !s.paused && !s.finished && !s.preempted).count();
             for (int r = 0; r < running.size(); r++) {
                 BatchedSequence sequence = running.get(r);
                 if (sequence.left) {
                     policy.withdraw(sequence); // preempted, it waits again already
                     retire(sequence);
                     leaving.add(r);
-                } else if (sequence.paused) {
+                } else if (sequence.paused || sequence.finished) {
                     parking.add(sequence);
                 } else if (sequence.preempted) {
                     if (room > 0) {
@@ -417,12 +456,15 @@ final class BatchScheduler {
     /**
      * The sequence is out of the batch with its row. It waits again, first in its client's turn, if it has a
      * token (a preempted one has; a paused one may have handed it in while its row was copied); otherwise
-     * its next token puts it there ({@link #next}).
+     * its next token puts it there ({@link #next}). A finished one never waits again: its thread reads the row
+     * ({@link #kvOf}) and frees it by leaving.
      */
     private synchronized void park(BatchedSequence sequence, BatchedKv row) {
-        metrics.parked(sequence.preempted);
-        log.debug("Parked a sequence of {}: {}", sequence.client,
-                sequence.preempted ? "preempted for another client" : "paused, its client is not reading");
+        if (!sequence.finished) {
+            metrics.parked(sequence.preempted);
+            log.debug("Parked a sequence of {}: {}", sequence.client,
+                    sequence.preempted ? "preempted for another client" : "paused, its client is not reading");
+        }
         sequence.parked = row;
         sequence.preempted = false;
         policy.retire(sequence);
@@ -438,7 +480,7 @@ final class BatchScheduler {
         if (sequence.token != BatchedSequence.NO_TOKEN) {
             policy.requeue(sequence);
         }
-        notifyAll();
+        wake(sequence); // a finished one may wait to read its row (kvOf)
     }
 
     /** Takes a parked sequence's row back from it, for the caller to close. */
@@ -487,8 +529,8 @@ final class BatchScheduler {
                 } else if (chosen[r] != BatchedSequence.NO_TOKEN) {
                     deliver(sequence, chosen[r]);
                 }
+                wake(sequence);
             }
-            notifyAll();
         }
         metrics.pass(tokens.length, padding, passNanos);
     }
@@ -512,13 +554,16 @@ final class BatchScheduler {
     /**
      * A token sampled here for the sequence, for its thread to take. It is handed in for the next pass at
      * once if the thread took every token before it (and is reading), else when it has ({@link #awaitToken});
-     * the last one, with which the sequence ends, never is: the batch waits for the sequence to leave.
+     * the last one, with which the sequence ends, never
+     * is: the sequence is finished, and the next repack takes its row out of the batch, parked for its thread
+     * to read ({@link #kvOf}) and free when it leaves, so the batch does not wait for that thread.
      */
     private void deliver(BatchedSequence sequence, int token) {
         sequence.sampledCount++;
         boolean caughtUp = sequence.sampled.isEmpty() && !sequence.paused;
         sequence.sampled.addLast(token);
         if (sequence.ending.endsAt(token, sequence.sampledCount)) {
+            sequence.finished = true;
             return;
         }
         if (caughtUp) {
@@ -549,7 +594,7 @@ final class BatchScheduler {
         } else if (sampledToken != BatchedSequence.NO_TOKEN) {
             deliver(sequence, sampledToken);
         }
-        notifyAll();
+        wake(sequence);
     }
 
     /** Frees the sequence's slot; its KV has been (or is being) closed by the caller. */
@@ -562,18 +607,20 @@ final class BatchScheduler {
     /** A sequence whose pass failed: its thread gets the exception; its KV is closed here or at its repack. */
     private synchronized void fail(BatchedSequence sequence, RuntimeException e) {
         sequence.failure = e;
-        notifyAll();
+        wake(sequence);
     }
 
     /** Fails every sequence; the waiting ones are taken out here, their KV closed by {@link #releaseAll}. */
     private synchronized void failAll(RuntimeException e) {
         closing = true;
         failedWaiting.addAll(policy.drainWaiting());
-        failedWaiting.forEach(s -> s.failure = e);
-        for (List<BatchedSequence> group : List.of(policy.prefillOrder(), joining, running, List.copyOf(parked))) {
-            group.forEach(s -> s.failure = e);
+        for (List<BatchedSequence> group
+                : List.of(failedWaiting, policy.prefillOrder(), joining, running, List.copyOf(parked))) {
+            for (BatchedSequence sequence : group) {
+                sequence.failure = e;
+                wake(sequence);
+            }
         }
-        notifyAll();
     }
 
     private void releaseAll() {

@@ -45,6 +45,8 @@ final class BatchedSequence implements KvKeepingDecoder {
     boolean paused;
     /** It gave up its place to another client's sequence: it leaves the batch at the next repack. */
     boolean preempted;
+    /** Sampled by the scheduler, it has its last token: its row leaves the batch at the next repack, parked. */
+    boolean finished;
 
     /** Chooses its tokens on the scheduler's thread; null when its own thread samples them. */
     Sampler sampler;
@@ -61,6 +63,12 @@ final class BatchedSequence implements KvKeepingDecoder {
     KvCache prefilled;
     /** Its row while it is out of the batch ({@link State#PARKED}), until it rejoins or leaves. */
     BatchedKv parked;
+
+    /**
+     * Its thread while it waits on the scheduler (for its logits, its next token, or, finished, its row out of
+     * the batch); woken by the scheduler alone.
+     */
+    Thread waiter;
 
     static final int NO_TOKEN = -1;
 

@@ -281,6 +281,63 @@ class BatchedDecodingTest {
         assertThat(model.liveTensors().count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
     }
 
+    /**
+     * The batch does not wait for the thread of a sequence that the scheduler samples once it has its last
+     * token: that thread stops (before reading its KV and leaving) while another sequence, sampling on its own
+     * thread, decodes all its tokens; then it goes on, and reads the KV of every token it fed. Each gets its
+     * ids alone.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelNames")
+    void aFinishedSequencesRowLeavesWithoutWaitingForItsThread(String name) throws Exception {
+        DecoderModel model = models.get(name).decoder();
+        List<Run> alone = eachAlone(model);
+        int finished = 6;
+        int decoding = 3;
+        long liveBefore = model.liveTensors().count();
+        BatchScheduler scheduler = new BatchScheduler(model, 3, PREFILL_BUDGET,
+                ClientLimits.defaults().maxNeighbourSlowdown(), client -> 0,
+                new BatchMetrics(new SimpleMeterRegistry(), name));
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        CountDownLatch stalled = new CountDownLatch(1);
+        CountDownLatch goOn = new CountDownLatch(1);
+        try {
+            Future<int[]> stalling = threads.submit(() -> {
+                try (BatchedSequence sequence = scheduler.sequence(model.emptyCache(),
+                        CachedDecoder.PrefillListener.NONE, "client-" + finished)) {
+                    TokenSource source = sequence.tokens(new Sampler(SamplingParams.GREEDY),
+                            new TokenEnding(Set.of(), true, tokens(finished)));
+                    int[] ids = new int[tokens(finished)];
+                    ids[0] = source.first(prompt(finished, model));
+                    for (int t = 1; t < ids.length; t++) {
+                        ids[t] = source.next(ids[t - 1]);
+                    }
+                    stalled.countDown();
+                    goOn.await();
+                    int fed = prompt(finished, model).length + ids.length - 1;
+                    sequence.readKv(kv -> assertThat(kv.length()).as("KV length").isEqualTo(fed));
+                    return ids;
+                }
+            });
+            assertThat(stalled.await(30, TimeUnit.SECONDS)).as("the finished sequence's thread stalled").isTrue();
+            Future<int[]> meanwhile = threads.submit(() -> {
+                try (BatchedSequence sequence = scheduler.sequence(model.emptyCache(),
+                        CachedDecoder.PrefillListener.NONE, "client-" + decoding)) {
+                    return greedy(sequence, prompt(decoding, model), tokens(decoding), null).ids();
+                }
+            });
+            assertThat(meanwhile.get(30, TimeUnit.SECONDS)).as("the sequence decoding beside the stalled thread")
+                    .containsExactly(alone.get(decoding).ids());
+            goOn.countDown();
+            assertThat(stalling.get()).as("the finished sequence").containsExactly(alone.get(finished).ids());
+        } finally {
+            goOn.countDown();
+            threads.shutdown();
+            scheduler.close(10_000);
+        }
+        assertThat(model.liveTensors().count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
+    }
+
     /** Every sequence of the tests' set, decoded greedily alone: what each must also get in a batch. */
     private static List<Run> eachAlone(DecoderModel model) throws InterruptedException {
         List<Run> alone = new ArrayList<>();
