@@ -1,5 +1,6 @@
 package dev.kvshare.bench;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -30,9 +31,16 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * median gap before that prompt came, its worst the longest gap while the prompt prefilled, and its longest gap
  * alone for as long again afterwards is the control (on a loaded machine a thread waits for a core too). Then
  * {@value #BURST} prompts of {@value #BURST_PROMPT} tokens arrive together (one token each), alone.
+ *
+ * <p>The bundled model by default; {@code -Dbench.prefill-interference.model=DIR} runs a model directory instead
+ * ({@code -Dbench.prefill-interference.model-file=model_q4.onnx} picks its export, {@code
+ * -Dbench.prefill-interference.threads=N} ONNX Runtime's intra-op threads, 1 by default as for every test model;
+ * 0 is one per core), and {@code -Dbench.prefill-interference.repetitions=N} sets the repetitions.
  */
 final class PrefillInterferenceSuite implements Suite {
 
+    /** The prefix of this suite's system properties. */
+    static final String PROPERTY = "bench.prefill-interference";
     static final int WARM_TOKENS = 64;
     static final int LONG_PROMPT = 2048;
     static final int BURST = 8;
@@ -43,9 +51,13 @@ final class PrefillInterferenceSuite implements Suite {
 
     @Override
     public void run(BenchContext context, Report report) throws Exception {
-        int repetitions = context.repetitions(5, 2);
+        int repetitions = Integer.getInteger(PROPERTY + ".repetitions", context.repetitions(5, 2));
+        String modelDirectory = System.getProperty(PROPERTY + ".model");
+        String modelFile = System.getProperty(PROPERTY + ".model-file");
+        String modelName = modelDirectory == null ? "bundled"
+                : Path.of(modelDirectory).getFileName() + (modelFile == null ? "" : " " + modelFile);
         report.section("Prefill beside running streams (suite 9)", """
-                Bundled model, `GenerationService` with the batch scheduler (max-batch-size %d, prefill-tokens-per-step
+                Model: %s. `GenerationService` with the batch scheduler (max-batch-size %d, prefill-tokens-per-step
                 %d), greedy, no prompt cache. *Gap*: one stream runs; after %d tokens another client's %d-token prompt
                 arrives asking for one token; *usual ms* is the stream's median gap between tokens before it came,
                 *longest ms* its longest gap while the prompt prefilled, *ratio* = longest / usual (target: at most 2);
@@ -54,7 +66,7 @@ final class PrefillInterferenceSuite implements Suite {
                 right after (the machine's own noise);
                 *long prompt ms* is that prompt's time to its token. *Burst*: %d distinct %d-token prompts arrive
                 together, one token each; *all done ms* is when the last one has its token, *median ms* their median
-                time to first token. Medians of %d repetitions.""".formatted(BURST, properties().prefillTokensPerStep(),
+                time to first token. Medians of %d repetitions.""".formatted(modelName, BURST, properties().prefillTokensPerStep(),
                 WARM_TOKENS, LONG_PROMPT, BURST, BURST_PROMPT, repetitions));
         List<Double> usual = new ArrayList<>();
         List<Double> longest = new ArrayList<>();
@@ -64,7 +76,9 @@ final class PrefillInterferenceSuite implements Suite {
         List<Double> longPrompt = new ArrayList<>();
         List<Double> allDone = new ArrayList<>();
         List<Double> burstMedian = new ArrayList<>();
-        try (ServedModel model = TestModels.load(TestModels.BUNDLED)) {
+        try (ServedModel model = modelDirectory == null ? TestModels.load(TestModels.BUNDLED)
+                : TestModels.load(Path.of(modelDirectory), modelFile,
+                        Integer.getInteger(PROPERTY + ".threads", 1), 512)) {
             GenerationService service = service(model);
             int vocab = model.decoder().io().vocabSize();
             for (int rep = -1; rep < repetitions; rep++) { // the first repetition warms up, uncounted
@@ -82,7 +96,7 @@ final class PrefillInterferenceSuite implements Suite {
                 }
             }
         }
-        report.headline("Prefill beside a stream, bundled: while a " + LONG_PROMPT
+        report.headline("Prefill beside a stream, " + modelName + ": while a " + LONG_PROMPT
                 + "-token prompt prefilled the stream's longest gap was " + Report.f(Report.median(ratio), 1)
                 + "x its usual inter-token time ("
                 + Report.f(Report.median(longest), 1) + " ms vs " + Report.f(Report.median(usual), 2) + " ms); "

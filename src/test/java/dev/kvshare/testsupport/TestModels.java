@@ -56,7 +56,15 @@ public final class TestModels {
 
     private static ServedModel load(Path directory, String file, int prefillChunk) {
         // One intra-op thread: the test models are tiny, and the test JVMs share the machine's cores.
-        ModelProperties properties = new ModelProperties(directory, file, null, "cpu", 1, prefillChunk, 0, false);
+        return load(directory, file, 1, prefillChunk);
+    }
+
+    /**
+     * A model directory's export ({@code file}, or the one detected when null) on {@code threads} intra-op threads
+     * (0: one per core), in prefill passes of at most {@code prefillChunk} tokens.
+     */
+    public static ServedModel load(Path directory, String file, int threads, int prefillChunk) {
+        ModelProperties properties = new ModelProperties(directory, file, null, "cpu", threads, prefillChunk, 0, false);
         return new ModelLoader(OrtEnvironment.getEnvironment()).load(directory, properties,
                 directory.getFileName().toString());
     }
