@@ -251,21 +251,12 @@ class BatchedDecodingTest {
                         if (index % 2 == 1) {
                             return greedy(sequence, prompt(index, model), tokens(index), null).ids();
                         }
-                        TokenSource source = sequence.tokens(new Sampler(SamplingParams.GREEDY),
-                                new TokenEnding(Set.of(), true, tokens(index)));
-                        int[] ids = new int[tokens(index)];
-                        ids[0] = source.first(prompt(index, model));
-                        for (int t = 1; t < ids.length; t++) {
-                            if (index == 0 && t == 4) {
+                        return sampledByTheScheduler(sequence, index, model, token -> {
+                            if (index == 0 && token == 3) {
                                 sequence.pause();
                                 Thread.sleep(200);
                             }
-                            ids[t] = source.next(ids[t - 1]);
-                        }
-                        int fed = prompt(index, model).length + ids.length - 1;
-                        sequence.readKv(kv -> assertThat(kv.length()).as("KV length of sequence %d", index)
-                                .isEqualTo(fed));
-                        return ids;
+                        });
                     }
                 }));
             }
@@ -305,18 +296,12 @@ class BatchedDecodingTest {
             Future<int[]> stalling = threads.submit(() -> {
                 try (BatchedSequence sequence = scheduler.sequence(model.emptyCache(),
                         CachedDecoder.PrefillListener.NONE, "client-" + finished)) {
-                    TokenSource source = sequence.tokens(new Sampler(SamplingParams.GREEDY),
-                            new TokenEnding(Set.of(), true, tokens(finished)));
-                    int[] ids = new int[tokens(finished)];
-                    ids[0] = source.first(prompt(finished, model));
-                    for (int t = 1; t < ids.length; t++) {
-                        ids[t] = source.next(ids[t - 1]);
-                    }
-                    stalled.countDown();
-                    goOn.await();
-                    int fed = prompt(finished, model).length + ids.length - 1;
-                    sequence.readKv(kv -> assertThat(kv.length()).as("KV length").isEqualTo(fed));
-                    return ids;
+                    return sampledByTheScheduler(sequence, finished, model, i -> {
+                        if (i == tokens(finished) - 1) {
+                            stalled.countDown();
+                            goOn.await();
+                        }
+                    });
                 }
             });
             assertThat(stalled.await(30, TimeUnit.SECONDS)).as("the finished sequence's thread stalled").isTrue();
@@ -336,6 +321,27 @@ class BatchedDecodingTest {
             scheduler.close(10_000);
         }
         assertThat(model.liveTensors().count()).as("native tensors after the scheduler stopped").isEqualTo(liveBefore);
+    }
+
+    /**
+     * Test sequence {@code index}, its tokens sampled greedily by the scheduler; {@code afterToken} runs after
+     * each (after the last, before the sequence reads its KV). Its KV must hold exactly the tokens it fed: its
+     * last token is never fed.
+     */
+    private static int[] sampledByTheScheduler(BatchedSequence sequence, int index, DecoderModel model,
+                                               AfterToken afterToken) throws InterruptedException {
+        TokenSource source = sequence.tokens(new Sampler(SamplingParams.GREEDY),
+                new TokenEnding(Set.of(), true, tokens(index)));
+        int[] ids = new int[tokens(index)];
+        ids[0] = source.first(prompt(index, model));
+        afterToken.accept(0);
+        for (int t = 1; t < ids.length; t++) {
+            ids[t] = source.next(ids[t - 1]);
+            afterToken.accept(t);
+        }
+        int fed = prompt(index, model).length + ids.length - 1;
+        sequence.readKv(kv -> assertThat(kv.length()).as("KV length of sequence %d", index).isEqualTo(fed));
+        return ids;
     }
 
     /** Every sequence of the tests' set, decoded greedily alone: what each must also get in a batch. */
